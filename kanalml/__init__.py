@@ -1,0 +1,29 @@
+"""kanalml: rank Indonesian public-channel posts for extremist content, for human review.
+
+Public API: :func:`score`, :func:`train`, :func:`load_model`. Heavy modules
+(numpy, pandas, scikit-learn, the model) load on first use, not on import.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__version__ = "0.1.0"
+__all__ = ["ModelError", "__version__", "load_model", "score", "train"]
+
+from kanalml.api import load_model, score
+
+
+def train(texts: Any, labels: Any, **options: Any) -> Any:
+    """Fit a new model; see :func:`kanalml.model.train` for the options."""
+    from kanalml.model import train as _train
+
+    return _train(texts, labels, **options)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "ModelError":
+        from kanalml.artifact import ModelError
+
+        return ModelError
+    raise AttributeError(f"module 'kanalml' has no attribute {name!r}")

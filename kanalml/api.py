@@ -1,0 +1,82 @@
+"""``score`` and ``load_model``: the entry points for Python callers.
+
+The default model is loaded lazily, once, under a lock: ``import kanalml`` stays
+cheap and many threads may call :func:`score` at once.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from kanalml.model import Model
+
+DEFAULT_MODEL = "netifier-v1"
+_PACKAGE = Path(__file__).resolve().parent
+_lock = threading.Lock()
+_default: Model | None = None
+
+
+def default_model_path() -> Path:
+    """Where the shipped model lives: inside the installed package, or in a source checkout."""
+    for candidate in (_PACKAGE / "models" / DEFAULT_MODEL,
+                      _PACKAGE.parent / "models" / DEFAULT_MODEL):
+        if candidate.is_dir():
+            return candidate
+    return _PACKAGE / "models" / DEFAULT_MODEL
+
+
+def load_model(path: str | os.PathLike[str] | None = None) -> Model:
+    """Load a saved model directory; with no path, the shipped default model (cached)."""
+    from kanalml.artifact import load
+
+    global _default
+    if path is not None:
+        return load(path)
+    if _default is None:
+        with _lock:
+            if _default is None:
+                _default = load(default_model_path())
+    return _default
+
+
+def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | None = None,
+          explain: bool = False) -> dict[str, Any] | pd.DataFrame:
+    """Score posts for extremist content.
+
+    ``texts``: one str, or any iterable of texts (list, numpy array, pandas
+    Series - whose index is kept). Returns, for one str, a dict; otherwise a
+    DataFrame with one row per input. Keys/columns: ``score`` (probability of the
+    primary label, ``radikalisme`` for the default model), one probability per
+    label, ``flagged`` (``score >= threshold``) and, with ``explain=True``,
+    ``evidence``: the words as written that raised the score most, with weights.
+    """
+    m = model if model is not None and not isinstance(model, (str, os.PathLike)) \
+        else load_model(model)
+    if isinstance(texts, str):
+        proba = m.predict_proba([texts])[0]
+        out: dict[str, Any] = {"score": float(proba[0])}
+        out.update((label, float(p)) for label, p in zip(m.labels_, proba))
+        out["flagged"] = bool(proba[0] >= m.threshold)
+        if explain:
+            out["evidence"] = m.explain(texts)
+        return out
+
+    import numpy as np
+    import pandas as pd
+
+    index = texts.index if isinstance(texts, pd.Series) else None
+    values = texts.tolist() if isinstance(texts, (pd.Series, np.ndarray)) else list(texts)
+    proba = m.predict_proba(values)
+    frame = pd.DataFrame(proba, columns=m.labels_, index=index)
+    frame.insert(0, "score", proba[:, 0])
+    frame["flagged"] = proba[:, 0] >= m.threshold
+    if explain:
+        frame["evidence"] = [m.explain(t) for t in values]
+    return frame
