@@ -1,0 +1,369 @@
+"""Model.save / kanalml.load_model: exact round trips, metadata, and refusing bad artifacts."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import sklearn
+from conftest import NEGATIVE_LIKE, POSITIVE_LIKE, SMALL_LABELS, make_corpus
+
+import kanalml
+from kanalml.api import default_model_path
+
+ModelError = kanalml.ModelError
+PROBE = [*POSITIVE_LIKE, *NEGATIVE_LIKE, "kata baru yang belum pernah dilihat model",
+         "dasar k4f1r!!! bubarkaaan th4ghut 💣", "", None, "\ud800", "#BubarkanPKI"]
+FILES = ["manifest.json", "metadata.json", "stems.json", "vocabulary.json", "weights.npz"]
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def rehash(directory: Path) -> None:
+    """Rewrite the manifest so that it matches the files as they are now."""
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["files"] = {name: sha256(directory / name) for name in manifest["files"]}
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+
+
+def edit_json(path: Path, change) -> None:
+    """Apply ``change`` (which edits the parsed object in place) to a JSON file."""
+    obj = json.loads(path.read_text(encoding="utf-8"))
+    change(obj)
+    path.write_text(json.dumps(obj, ensure_ascii=False), encoding="utf-8")
+
+
+def load_fails(directory: Path, offending: Path) -> ModelError:
+    with pytest.raises(ModelError) as info:
+        kanalml.load_model(directory)
+    message = str(info.value)
+    names_it = str(offending) in message or (
+        str(offending.parent) in message and offending.name in message)
+    assert names_it, f"message does not name {offending}: {message}"
+    return info.value
+
+
+def assert_same_predictions(a, b, texts=PROBE) -> None:
+    np.testing.assert_array_equal(a.decision_function(texts), b.decision_function(texts))
+    np.testing.assert_array_equal(a.predict_proba(texts), b.predict_proba(texts))
+    for text in texts:
+        assert a.explain(text) == b.explain(text)
+
+
+# --- round trip ---------------------------------------------------------------------------
+
+def test_round_trip_is_bit_identical(small_model, small_model_dir) -> None:
+    loaded = kanalml.load_model(small_model_dir)
+    assert loaded.labels_ == small_model.labels_
+    assert loaded.threshold == small_model.threshold
+    np.testing.assert_array_equal(loaded.thresholds_, small_model.thresholds_)
+    assert loaded.featurizer_.vocabulary_ == small_model.featurizer_.vocabulary_
+    assert loaded.featurizer_.get_params() == small_model.featurizer_.get_params()
+    assert loaded.featurizer_.preprocessor_.stem_table_ == \
+        small_model.featurizer_.preprocessor_.stem_table_
+    assert_same_predictions(loaded, small_model)
+    pd.testing.assert_frame_equal(kanalml.score(PROBE, model=loaded, explain=True),
+                                  kanalml.score(PROBE, model=small_model, explain=True),
+                                  check_exact=True)
+
+
+def test_resaving_the_default_model_is_bit_identical(default_model, tmp_path) -> None:
+    fresh = kanalml.load_model(default_model_path())
+    target = fresh.save(tmp_path / "copy")
+    again = kanalml.load_model(target)
+    assert again.metadata_["labels"] == default_model.labels_
+    assert again.metadata_["training_sha256"] == default_model.metadata_["training_sha256"]
+    assert_same_predictions(again, default_model)
+
+
+def test_save_returns_the_directory_and_writes_only_plain_files(small_model_dir) -> None:
+    assert small_model_dir.is_dir()
+    assert sorted(p.name for p in small_model_dir.iterdir()) == FILES
+    for name in FILES:
+        if name.endswith(".json"):
+            json.loads((small_model_dir / name).read_text(encoding="utf-8"))
+    with np.load(small_model_dir / "weights.npz", allow_pickle=False) as npz:
+        assert sorted(npz.files) == ["calibration", "coef", "idf", "intercept", "thresholds"]
+        assert all(npz[name].dtype == np.float64 for name in npz.files)
+    # no temporary directories left next to it
+    assert [p.name for p in small_model_dir.parent.iterdir()] == ["small"]
+
+
+def test_manifest_lists_every_file_with_its_sha256(small_model_dir) -> None:
+    manifest = json.loads((small_model_dir / "manifest.json").read_text())
+    assert manifest["format"] == "kanalml-model"
+    assert manifest["format_version"] == 1
+    assert sorted(manifest["files"]) == [n for n in FILES if n != "manifest.json"]
+    for name, digest in manifest["files"].items():
+        assert digest == sha256(small_model_dir / name)
+
+
+def test_saved_metadata(small_model, small_model_dir, corpus) -> None:
+    texts, labels = corpus
+    meta = json.loads((small_model_dir / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["labels"] == SMALL_LABELS
+    assert set(meta["thresholds"]) == set(SMALL_LABELS)
+    for k, label in enumerate(SMALL_LABELS):
+        assert meta["thresholds"][label] == pytest.approx(small_model.thresholds_[k], abs=1e-6)
+    assert meta["training_rows"] == len(texts)
+    assert re.fullmatch(r"[0-9a-f]{64}", meta["training_sha256"])
+    assert meta["training_sha256"] == small_model.metadata_["training_sha256"]
+    assert meta["cv"]["folds"] == 3
+    assert set(meta["cv"]["metrics"]) == set(SMALL_LABELS)
+    for label in SMALL_LABELS:
+        metrics = meta["cv"]["metrics"][label]
+        assert {"average_precision", "roc_auc", "precision", "recall"} <= set(metrics)
+        assert metrics["positives"] == int(labels[label].sum())
+    created = pd.Timestamp(meta["created"])
+    assert created.tzinfo is not None and created.year >= 2024
+    assert meta["kanalml_version"] == kanalml.__version__
+    assert meta["sklearn_version"] == sklearn.__version__
+
+
+def test_card_is_saved_and_listed(small_model, tmp_path) -> None:
+    target = small_model.save(tmp_path / "with_card", card="# kartu model\n")
+    assert (target / "README.md").read_text(encoding="utf-8") == "# kartu model\n"
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["files"]["README.md"] == sha256(target / "README.md")
+    assert_same_predictions(kanalml.load_model(target), small_model)
+
+
+def test_save_into_empty_existing_directory(small_model, tmp_path) -> None:
+    (tmp_path / "empty").mkdir()
+    target = small_model.save(tmp_path / "empty")
+    assert_same_predictions(kanalml.load_model(target), small_model, PROBE[:4])
+
+
+def test_save_refuses_a_non_empty_directory(small_model, small_model_dir, tmp_path) -> None:
+    (tmp_path / "busy").mkdir()
+    (tmp_path / "busy" / "notes.txt").write_text("keep me")
+    with pytest.raises(ModelError, match="busy"):
+        small_model.save(tmp_path / "busy")
+    assert (tmp_path / "busy" / "notes.txt").read_text() == "keep me"
+    with pytest.raises(ModelError):
+        small_model.save(small_model_dir)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["busy"]
+
+
+def test_model_trained_on_messy_texts_round_trips(tmp_path) -> None:
+    texts, labels = make_corpus(seed=1)
+    messy = ["\ud800 tegakkan khilafah 💣", "ab\udc80cd cuaca cerah",
+             "ｂｏｍ 𝐤𝐚𝐟𝐢𝐫 #KhilafahSolusi",
+             "[quote=x]kutipan[/quote] \\n balasan &amp; jawaban", "😀😀😀", ""]
+    texts = texts[: -len(messy)] + messy
+    model = kanalml.train(texts, pd.DataFrame(labels), folds=3, random_state=0)
+    loaded = kanalml.load_model(model.save(tmp_path / "messy"))
+    assert_same_predictions(loaded, model, PROBE + messy)
+
+
+# --- refusing bad artifacts ---------------------------------------------------------------
+
+def test_missing_directory(tmp_path) -> None:
+    load_fails(tmp_path / "no_such_model", tmp_path / "no_such_model")
+
+
+def test_path_is_a_file(model_copy) -> None:
+    load_fails(model_copy / "weights.npz", model_copy / "weights.npz")
+
+
+def test_missing_manifest(model_copy) -> None:
+    (model_copy / "manifest.json").unlink()
+    load_fails(model_copy, model_copy / "manifest.json")
+
+
+def test_directory_that_is_not_a_model(tmp_path) -> None:
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "cat.jpg").write_bytes(b"\xff\xd8\xff")
+    load_fails(tmp_path / "photos", tmp_path / "photos" / "manifest.json")
+
+
+@pytest.mark.parametrize("keep", [0, 100, -1], ids=["empty", "first-100-bytes", "minus-1-byte"])
+def test_truncated_weights(model_copy, keep) -> None:
+    path = model_copy / "weights.npz"
+    data = path.read_bytes()
+    path.write_bytes(data[:keep])
+    error = load_fails(model_copy, path)
+    assert "SHA-256" in str(error)
+
+
+def test_corrupted_weights_byte_flip(model_copy) -> None:
+    path = model_copy / "weights.npz"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    load_fails(model_copy, path)
+
+
+@pytest.mark.parametrize("name", ["vocabulary.json", "stems.json", "metadata.json"])
+def test_edited_json_files(model_copy, name) -> None:
+    path = model_copy / name
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace("\n", "\n ", 1), encoding="utf-8")  # whitespace is an edit too
+    load_fails(model_copy, path)
+
+
+def test_swapped_vocabulary_entries(model_copy) -> None:
+    path = model_copy / "vocabulary.json"
+    edit_json(path, lambda v: v.insert(0, v.pop(1)))
+    load_fails(model_copy, path)
+
+
+def test_listed_file_missing(model_copy) -> None:
+    (model_copy / "stems.json").unlink()
+    load_fails(model_copy, model_copy / "stems.json")
+
+
+def test_invalid_json_manifest(model_copy) -> None:
+    path = model_copy / "manifest.json"
+    path.write_text('{"format": "kanalml-model", ')
+    load_fails(model_copy, path)
+
+
+@pytest.mark.parametrize("content", [b"\xff\xfe{}", b"", b"null", b"[1, 2]", b'"text"'],
+                         ids=["binary", "empty", "null", "list", "string"])
+def test_manifest_that_is_not_an_object(model_copy, content) -> None:
+    path = model_copy / "manifest.json"
+    path.write_bytes(content)
+    load_fails(model_copy, path)
+
+
+@pytest.mark.parametrize("version", [2, 0, "1", None, 1.5])
+def test_unsupported_format_version(model_copy, version) -> None:
+    path = model_copy / "manifest.json"
+    edit_json(path, lambda m: m.update(format_version=version))
+    error = load_fails(model_copy, path)
+    assert "version" in str(error)
+
+
+def test_foreign_format(model_copy) -> None:
+    path = model_copy / "manifest.json"
+    edit_json(path, lambda m: m.update(format="onnx-model"))
+    load_fails(model_copy, path)
+
+
+def test_manifest_without_file_list(model_copy) -> None:
+    path = model_copy / "manifest.json"
+    edit_json(path, lambda m: m.pop("files"))
+    load_fails(model_copy, path)
+
+
+def test_manifest_missing_a_required_file(model_copy) -> None:
+    path = model_copy / "manifest.json"
+    edit_json(path, lambda m: m["files"].pop("stems.json"))
+    error = load_fails(model_copy, path)
+    assert "stems.json" in str(error)
+
+
+@pytest.mark.parametrize("name", ["../outside.json", "/etc/hostname", "sub/inner.json"])
+def test_manifest_naming_a_file_outside_the_model(model_copy, name) -> None:
+    outside = model_copy.parent / "outside.json"
+    outside.write_text("{}")
+    (model_copy / "sub").mkdir()
+    (model_copy / "sub" / "inner.json").write_text("{}")
+    path = model_copy / "manifest.json"
+    edit_json(path, lambda m: m["files"].update({name: sha256(outside)}))
+    with pytest.raises(ModelError, match=re.escape(name)):
+        kanalml.load_model(model_copy)
+
+
+@pytest.mark.parametrize("name", ["evil.pkl", "weights.npy", "model.joblib"])
+def test_foreign_file_in_model_directory(model_copy, name) -> None:
+    # A file the manifest does not list does not belong to the artifact: refuse it, naming it.
+    (model_copy / name).write_bytes(b"\x80\x04K\x01.")
+    load_fails(model_copy, model_copy / name)
+
+
+# Files edited *and* re-listed in the manifest with their new SHA-256 (a buggy writer, or
+# a hand edit): the content checks must still answer with a ModelError naming the file.
+
+def _npz(**arrays) -> bytes:
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def _weights(directory: Path) -> dict[str, np.ndarray]:
+    with np.load(directory / "weights.npz", allow_pickle=False) as npz:
+        return {name: npz[name] for name in npz.files}
+
+
+REHASHED_WEIGHTS = {
+    "truncated": lambda d: (d / "weights.npz").read_bytes()[:200],
+    "zip-header-then-zeros": lambda d: b"PK\x03\x04" + bytes(300),
+    "random-bytes": lambda d: np.random.default_rng(0).bytes(500),
+    "npy-not-npz": lambda d: _npy(np.zeros(3)),
+    "object-array": lambda d: _npz(**{**_weights(d), "coef": np.array([{"a": 1}], dtype=object)}),
+    "array-missing": lambda d: _npz(**{k: v for k, v in _weights(d).items() if k != "idf"}),
+    "wrong-shape": lambda d: _npz(**{**_weights(d), "coef": np.zeros((3, 3))}),
+    "integer-dtype": lambda d: _npz(**{**_weights(d),
+                                       "intercept": np.zeros(len(SMALL_LABELS), dtype=int)}),
+    "empty-zip": lambda d: _empty_zip(),
+}
+
+
+def _npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    return buffer.getvalue()
+
+
+def _empty_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w"):
+        pass
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("make", REHASHED_WEIGHTS.values(), ids=REHASHED_WEIGHTS.keys())
+def test_rehashed_bad_weights(model_copy, make) -> None:
+    path = model_copy / "weights.npz"
+    content = make(model_copy)
+    path.write_bytes(content)
+    rehash(model_copy)
+    load_fails(model_copy, path)
+
+
+REHASHED_JSON = {
+    "metadata-invalid-json": ("metadata.json", "{not json"),
+    "metadata-not-utf8": ("metadata.json", "\udcff"),
+    "metadata-a-list": ("metadata.json", "[]"),
+    "metadata-without-labels": ("metadata.json", None),
+    "metadata-deeply-nested": ("metadata.json", "[" * 100_000 + "]" * 100_000),
+    "vocabulary-too-short": ("vocabulary.json", '["kafir"]'),
+    "vocabulary-invalid-json": ("vocabulary.json", '["kafir", '),
+    "stems-a-list": ("stems.json", "[1, 2, 3]"),
+    "stems-invalid-json": ("stems.json", '{"a": '),
+}
+
+
+@pytest.mark.parametrize(("name", "content"), REHASHED_JSON.values(), ids=REHASHED_JSON.keys())
+def test_rehashed_bad_json(model_copy, name, content) -> None:
+    path = model_copy / name
+    if content is None:
+        edit_json(path, lambda m: m.pop("labels"))
+    elif content == "\udcff":
+        path.write_bytes(b"\xff\xfe\x00")
+    else:
+        path.write_text(content, encoding="utf-8")
+    rehash(model_copy)
+    with pytest.raises(ModelError) as info:
+        kanalml.load_model(model_copy)
+    # the message names the file, or at least the model directory for cross-file inconsistency
+    assert str(path) in str(info.value) or str(model_copy) in str(info.value)
+
+
+def test_scoring_with_a_bad_artifact_raises_model_error(model_copy) -> None:
+    (model_copy / "vocabulary.json").write_text("[]")
+    with pytest.raises(ModelError, match=r"vocabulary\.json"):
+        kanalml.score("tegakkan khilafah", model=model_copy)
+    with pytest.raises(ModelError, match=r"vocabulary\.json"):
+        kanalml.score(["tegakkan khilafah"], model=str(model_copy))

@@ -1,0 +1,219 @@
+"""kanalml.train: end-to-end signal, options, metadata and input validation."""
+
+from __future__ import annotations
+
+import math
+import re
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import NEGATIVE_LIKE, POSITIVE_LIKE, SMALL_LABELS, make_corpus
+
+import kanalml
+from kanalml.preprocess import Preprocessor
+
+PROMO_LIKE = [
+    "diskon besar sepatu murah, gratis ongkir",
+    "promo cashback paket data, order sekarang",
+    "jual murah kualitas bagus, diskon hari ini",
+]
+
+
+def pairwise_order(high: np.ndarray, low: np.ndarray) -> float:
+    """Share of (high, low) pairs in which the high-group item scores higher (ROC-AUC)."""
+    return float(np.mean([h > lo for h in high for lo in low]))
+
+
+def same_fit(a, b) -> None:
+    assert a.labels_ == b.labels_
+    assert a.featurizer_.vocabulary_ == b.featurizer_.vocabulary_
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    np.testing.assert_array_equal(a.intercept_, b.intercept_)
+    np.testing.assert_array_equal(a.calibration_, b.calibration_)
+    np.testing.assert_array_equal(a.thresholds_, b.thresholds_)
+
+
+# --- end to end ---------------------------------------------------------------------------
+
+def test_trained_model_ranks_held_out_posts(small_model) -> None:
+    pos = kanalml.score(POSITIVE_LIKE, model=small_model)
+    neg = kanalml.score(NEGATIVE_LIKE, model=small_model)
+    assert pos["score"].mean() > neg["score"].mean()
+    assert pairwise_order(pos["score"].to_numpy(), neg["score"].to_numpy()) >= 0.75
+    assert pos["flagged"].mean() > neg["flagged"].mean()
+
+
+def test_trained_model_second_label_has_signal(small_model) -> None:
+    promo = kanalml.score(PROMO_LIKE, model=small_model)["promosi"].to_numpy()
+    other = kanalml.score(NEGATIVE_LIKE + POSITIVE_LIKE, model=small_model)["promosi"].to_numpy()
+    assert promo.mean() > other.mean()
+    assert pairwise_order(promo, other) >= 0.75
+
+
+def test_trained_model_sees_through_obfuscation(small_model) -> None:
+    plain = kanalml.score("tegakkan khilafah, bubarkan thaghut", model=small_model)["score"]
+    disguised = kanalml.score("T3GAKKAN #Khilafah, bubarkaaan th4ghut", model=small_model)["score"]
+    everyday = kanalml.score(NEGATIVE_LIKE, model=small_model)["score"]
+    assert disguised > everyday.max()
+    assert disguised == pytest.approx(plain, abs=0.2)
+
+
+# --- the fitted model ---------------------------------------------------------------------
+
+def test_model_attributes_and_metadata(small_model, corpus) -> None:
+    texts, labels = corpus
+    m = small_model
+    assert m.labels_ == SMALL_LABELS and m.primary == "radikalisme"
+    n_features = len(m.featurizer_.vocabulary_)
+    assert n_features > 20
+    assert m.coef_.shape == (n_features, 2)
+    assert m.intercept_.shape == (2,) and m.calibration_.shape == (2, 2)
+    assert m.thresholds_.shape == (2,) and ((m.thresholds_ > 0) & (m.thresholds_ < 1)).all()
+    assert m.threshold == m.thresholds_[0]
+    meta = m.metadata_
+    assert meta["labels"] == SMALL_LABELS
+    assert set(meta["thresholds"]) == set(SMALL_LABELS)
+    assert meta["thresholds"]["radikalisme"] == pytest.approx(m.threshold, abs=1e-6)
+    assert meta["training_rows"] == len(texts) == 64
+    assert re.fullmatch(r"[0-9a-f]{64}", meta["training_sha256"])
+    assert meta["cv"]["folds"] == 3 and meta["cv"]["random_state"] == 0
+    for label in SMALL_LABELS:
+        metrics = meta["cv"]["metrics"][label]
+        assert metrics["positives"] == int(labels[label].sum())
+        for key in ("average_precision", "roc_auc", "precision", "recall"):
+            assert 0.0 <= metrics[key] <= 1.0
+    # the clear-cut primary label is learnable out of fold
+    assert meta["cv"]["metrics"]["radikalisme"]["roc_auc"] >= 0.8
+    assert meta["params"]["ngram_max"] == 2 and meta["params"]["min_df"] == 2
+    assert pd.Timestamp(meta["created"]).tzinfo is not None
+
+
+def test_training_is_deterministic(small_model, corpus) -> None:
+    texts, labels = corpus
+    again = kanalml.train(texts, labels, folds=3, random_state=0)
+    same_fit(again, small_model)
+    assert again.metadata_["training_sha256"] == small_model.metadata_["training_sha256"]
+    assert again.metadata_["cv"] == small_model.metadata_["cv"]
+
+
+def test_training_sha256_depends_on_labels(small_model, corpus) -> None:
+    texts, labels = corpus
+    flipped = labels.copy()
+    flipped.loc[0, "promosi"] = 1 - flipped.loc[0, "promosi"]
+    other = kanalml.train(texts, flipped, folds=3, random_state=0)
+    assert other.metadata_["training_sha256"] != small_model.metadata_["training_sha256"]
+
+
+def test_primary_label_is_radikalisme_wherever_it_is(small_model, corpus) -> None:
+    texts, labels = corpus
+    reordered = kanalml.train(texts, labels[["promosi", "radikalisme"]], folds=3, random_state=0)
+    same_fit(reordered, small_model)
+
+
+def test_first_column_is_primary_without_radikalisme(corpus) -> None:
+    texts, labels = corpus
+    renamed = labels.rename(columns={"radikalisme": "ekstrem"})[["promosi", "ekstrem"]]
+    model = kanalml.train(texts, renamed, folds=3, random_state=0)
+    assert model.labels_ == ["promosi", "ekstrem"]
+    out = kanalml.score(PROMO_LIKE[0], model=model)
+    assert list(out) == ["score", "promosi", "ekstrem", "flagged"]
+    assert out["score"] == out["promosi"]
+
+
+def test_labels_as_mapping(small_model, corpus) -> None:
+    texts, labels = corpus
+    mapping = {name: labels[name].tolist() for name in labels.columns}
+    same_fit(kanalml.train(tuple(texts), mapping, folds=3, random_state=0), small_model)
+
+
+def test_series_texts_with_any_index(small_model, corpus) -> None:
+    texts, labels = corpus
+    index = pd.Index([f"id{i}" for i in range(len(texts))][::-1])
+    model = kanalml.train(pd.Series(texts, index=index), labels.set_axis(index), folds=3,
+                          random_state=0)
+    same_fit(model, small_model)
+
+
+def test_options_change_the_model(small_model, corpus) -> None:
+    texts, labels = corpus
+    model = kanalml.train(texts, labels, ngram_max=1, min_df=1, folds=4, random_state=5)
+    vocab = model.featurizer_.vocabulary_
+    assert not any(" " in term for term in vocab)
+    pre = Preprocessor().fit(texts)
+    assert set(vocab) == {s for text in texts for s in pre.analyze(text)}  # min_df=1: every stem
+    assert model.metadata_["params"]["ngram_max"] == 1
+    assert model.metadata_["params"]["min_df"] == 1
+    assert model.metadata_["cv"]["folds"] == 4 and model.metadata_["cv"]["random_state"] == 5
+
+
+def test_option_min_df_prunes_rare_terms(small_model, corpus) -> None:
+    texts, labels = corpus
+    model = kanalml.train(texts, labels, min_df=6, folds=3, random_state=0)
+    vocab = set(model.featurizer_.vocabulary_)
+    assert vocab and vocab < set(small_model.featurizer_.vocabulary_)
+    pre = model.featurizer_.preprocessor_
+    terms = []
+    for text in texts:
+        stems = pre.analyze(text)
+        terms.append({*stems, *(f"{a} {b}" for a, b in pairwise(stems))})
+    for term in vocab:
+        assert sum(term in doc for doc in terms) >= 6
+
+
+def test_option_c_sets_regularization(small_model, corpus) -> None:
+    texts, labels = corpus
+    strong = kanalml.train(texts, labels, C=0.1, folds=3, random_state=0)
+    assert strong.metadata_["params"]["C"] == 0.1
+    assert strong.featurizer_.vocabulary_ == small_model.featurizer_.vocabulary_
+    assert np.linalg.norm(strong.coef_) < np.linalg.norm(small_model.coef_)
+
+
+# --- input validation ---------------------------------------------------------------------
+
+def test_mismatched_lengths(corpus) -> None:
+    texts, labels = corpus
+    with pytest.raises(ValueError, match="63"):
+        kanalml.train(texts[:-1], labels)
+    with pytest.raises(ValueError):
+        kanalml.train(texts, labels.iloc[:-1])
+
+
+@pytest.mark.parametrize("bad", [2, -1, 0.5, math.nan, "1"], ids=repr)
+def test_labels_must_be_0_or_1(bad, corpus) -> None:
+    texts, labels = corpus
+    broken = labels.astype(object)
+    broken.loc[5, "promosi"] = bad
+    with pytest.raises(ValueError, match="0 or 1"):
+        kanalml.train(texts, broken)
+
+
+def test_boolean_and_float_labels_are_accepted(small_model, corpus) -> None:
+    texts, labels = corpus
+    model = kanalml.train(texts, labels.astype(bool), folds=3, random_state=0)
+    same_fit(model, small_model)
+
+
+@pytest.mark.parametrize(("label", "value"), [("promosi", 0), ("promosi", 1),
+                                              ("radikalisme", 0)])
+def test_label_with_one_class(label, value, corpus) -> None:
+    texts, labels = corpus
+    constant = labels.copy()
+    constant[label] = value
+    with pytest.raises(ValueError, match=label):
+        kanalml.train(texts, constant)
+
+
+def test_missing_and_bytes_texts_train_like_they_score() -> None:
+    """A missing text is an empty post and bytes are UTF-8, in training as in scoring."""
+    texts, labels = make_corpus()
+    extra = [None, math.nan, math.nan, b"tegakkan khilafah"]
+    as_scored = ["", "", "", "tegakkan khilafah"]
+    table = pd.DataFrame(labels)
+    table = pd.concat([table, pd.DataFrame({"radikalisme": [0, 0, 0, 1],
+                                            "promosi": [0, 0, 0, 0]})], ignore_index=True)
+    raw = kanalml.train(texts + extra, table, folds=3, random_state=0)
+    clean = kanalml.train(texts + as_scored, table, folds=3, random_state=0)
+    assert "nan" not in raw.featurizer_.vocabulary_
+    same_fit(raw, clean)
