@@ -43,9 +43,11 @@ NORMALIZE_CASES = [
     pytest.param("&quot;kafir&quot; &amp; munafik", '"kafir" & munafik', id="html-entities"),
     pytest.param("baris satu\\nbaris dua\\tbaris tiga", "baris satu baris dua baris tiga",
                  id="escaped-newline-tab"),
+    # Quote tags go, the quoted words stay: quoting propaganda re-broadcasts it.
     pytest.param("[QUOTE=jessepinkman16;5a50ac34]isi kutipan orang lain[/QUOTE] balasan saya",
-                 "balasan saya", id="kaskus-quote"),
-    pytest.param("[quote]kutipan\nbaris dua[/quote]balasan", "balasan", id="quote-multiline"),
+                 "isi kutipan orang lain balasan saya", id="kaskus-quote"),
+    pytest.param("[quote]kutipan\nbaris dua[/quote]balasan", "kutipan baris dua balasan",
+                 id="quote-multiline"),
     pytest.param("[b]tebal[/b] [url=http://example.com]tautan[/url] [COLOR=red]merah[/COLOR]",
                  "tebal tautan merah", id="bbcode-tags"),
     pytest.param("<b>tebal</b> <a href='x'>tautan</a>", "tebal tautan", id="html-tags"),
@@ -83,7 +85,9 @@ def test_tokenize(text: str, expected: list[str]) -> None:
 # (or loses one) - see the test ids.
 EDGE_TOKEN_CASES = [
     pytest.param("[quote=a]luar [quote=b]dalam[/quote] luar lagi[/quote] balasan saya",
-                 ["balasan", "saya"], id="nested-kaskus-quote-removed-entirely"),
+                 ["luar", "dalam", "luar", "lagi", "balasan", "saya"],
+                 id="nested-kaskus-quote-tags"),
+    pytest.param("dasar [kafir] semua", ["dasar", "kafir", "semua"], id="bracketed-word-kept"),
     pytest.param("baca https://example.com/page#KafirSemua", ["baca", "_url_"],
                  id="url-fragment-is-part-of-url-not-a-hashtag"),
     pytest.param("baca https://medium.com/@budi/artikel-bagus", ["baca", "_url_"],
@@ -308,7 +312,10 @@ def test_fit_learns_stem_table_and_transform_joins_stems() -> None:
     assert pre.fit(TEXTS) is pre
     tokens = {t for text in TEXTS for t in tokenize(text)}
     assert set(pre.stem_table_) == tokens
-    assert all(isinstance(v, tuple) for v in pre.stem_table_.values())
+    for stems, form in pre.stem_table_.values():
+        assert isinstance(stems, tuple) and isinstance(form, str)
+    assert pre.analyze_token("k4f1r") == (("kafir",), "kafir")
+    assert pre.analyze_token("yg") == ((), "yang")  # stopword: no stem, but a word form
     out = pre.transform(TEXTS)
     assert isinstance(out, list) and len(out) == len(TEXTS)
     assert out == [" ".join(pre.analyze(t)) for t in TEXTS]
@@ -323,17 +330,9 @@ def test_fit_recovers_training_words_from_leetspeak() -> None:
     assert "thaghut" in pre.transform(["hancurkan th4ghut"])[0]
 
 
-def test_given_stem_table_overrides() -> None:
-    pre = Preprocessor(stem_table={"xyzzy": ("bom",)})
-    assert pre.stems("xyzzy") == ("bom",)
-    pre.fit(["xyzzy kafir"])
-    assert pre.stem_table_["xyzzy"] == ("bom",)
-    assert pre.transform(["xyzzy kafir"]) == ["bom kafir"]
-
-
 def test_get_params_set_params() -> None:
     pre = Preprocessor()
-    assert pre.get_params() == {"stem_table": None, "cache_size": 500_000}
+    assert pre.get_params() == {"cache_size": 500_000}
     assert pre.set_params(cache_size=7) is pre
     assert pre.get_params()["cache_size"] == 7
 
@@ -346,13 +345,11 @@ def test_small_cache_gives_same_stems() -> None:
 def test_sklearn_clone() -> None:
     from sklearn.base import clone
 
-    table = {"xyzzy": ("bom",)}
-    fitted = Preprocessor(stem_table=table, cache_size=1000).fit(TEXTS)
+    fitted = Preprocessor(cache_size=1000).fit(TEXTS)
     copy = clone(fitted)
     assert copy is not fitted
     assert copy.get_params() == fitted.get_params()
-    assert set(copy.stem_table_) == set(table)  # unfitted: only the given table
-    assert not hasattr(clone(Preprocessor()), "stem_table_")
+    assert not hasattr(copy, "stem_table_")
     assert copy.fit(TEXTS).transform(TEXTS) == fitted.transform(TEXTS)
 
 
