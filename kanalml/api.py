@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kanalml.preprocess import as_text
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -50,22 +52,25 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
           explain: bool = False) -> dict[str, Any] | pd.DataFrame:
     """Score posts for extremist content.
 
-    ``texts``: one str, or any iterable of texts (list, numpy array, pandas
-    Series - whose index is kept). Returns, for one str, a dict; otherwise a
-    DataFrame with one row per input. Keys/columns: ``score`` (probability of the
+    ``texts``: one text, or any iterable of texts (list, numpy array, pandas
+    Series - whose index is kept). Returns, for one text (a str, or bytes,
+    None or a number taken as one text), a dict; otherwise a DataFrame with one
+    row per input; None, NaN and other non-text values score as empty text.
+    Keys/columns: ``score`` (probability of the
     primary label, ``radikalisme`` for the default model), one probability per
     label, ``flagged`` (``score >= threshold``) and, with ``explain=True``,
     ``evidence``: the words as written that raised the score most, with weights.
     """
     m = model if model is not None and not isinstance(model, (str, os.PathLike)) \
         else load_model(model)
-    if isinstance(texts, str):
-        proba = m.predict_proba([texts])[0]
+    if isinstance(texts, (str, bytes, bytearray)) or not isinstance(texts, Iterable):
+        text = as_text(texts)
+        proba = m.predict_proba([text])[0]
         out: dict[str, Any] = {"score": float(proba[0])}
         out.update((label, float(p)) for label, p in zip(m.labels_, proba))
         out["flagged"] = bool(proba[0] >= m.threshold)
         if explain:
-            out["evidence"] = m.explain(texts)
+            out["evidence"] = m.explain(text)
         return out
 
     import numpy as np
@@ -73,6 +78,7 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
 
     index = texts.index if isinstance(texts, pd.Series) else None
     values = texts.tolist() if isinstance(texts, (pd.Series, np.ndarray)) else list(texts)
+    values = [as_text(v) for v in values]
     proba = m.predict_proba(values)
     frame = pd.DataFrame(proba, columns=m.labels_, index=index)
     frame.insert(0, "score", proba[:, 0])

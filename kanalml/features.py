@@ -1,17 +1,29 @@
-"""Texts -> TF-IDF sparse matrix over stem n-grams, with a per-token feature cache.
+"""Texts -> sparse features: word n-grams over stems and character n-grams over words.
 
-A scikit-learn style transformer, written out by hand because speed lives here:
-each distinct surface token is preprocessed once and its stem ids are cached,
-so a post costs its regex passes and one dict look-up per token. N-gram look-ups
-and the sparse matrix are then done with numpy for the whole batch at once.
+Two blocks, hstacked:
+
+* **word**: presence of stem unigrams and adjacent-stem bigrams, L2-normalized,
+  scaled by ``word_weight``;
+* **char**: character ``char_ngrams`` n-grams of the normalized words (before
+  stemming; stopwords kept), counted once per distinct word and once per
+  distinct adjacent word pair (the n-grams that cross the space between them),
+  divided by the square root of their total.
+
+The char block is built from *units* (distinct words and word pairs) so that it
+decomposes: a linear score over it is a sum of per-unit partial scores over the
+square root of a sum of per-unit counts. :meth:`Featurizer.decision` uses that to
+score without building the char matrix at all: each distinct token and unit is
+worked out once and cached, so a post costs its regex passes, a few dict look-ups
+per token and numpy reductions over the batch. :meth:`Featurizer.transform`
+builds the same features as an explicit matrix, for training and inspection.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
-from itertools import chain
 from collections.abc import Iterable, Sequence
+from itertools import chain, pairwise
 from typing import Any
 
 import numpy as np
@@ -19,9 +31,37 @@ import scipy.sparse as sp
 
 from kanalml.preprocess import Preprocessor, tokenize
 
+_PAIR = "\x00"  # joins the two words of a pair unit; never inside a word
 
-class _TokenCache(dict[str, tuple[int, ...]]):
-    """Surface token -> stem ids, computed on first sight; emptied when it outgrows ``size``."""
+
+def _word_ngrams(form: str, lo: int, hi: int) -> list[str]:
+    padded = f" {form} "
+    return [padded[i:i + n] for n in range(lo, hi + 1) for i in range(len(padded) - n + 1)]
+
+
+def _cross_ngrams(left: str, right: str, lo: int, hi: int) -> list[str]:
+    """N-grams of ``left right`` holding at least one character of each word."""
+    text = f"{left} {right}"
+    cut = len(left)
+    return [text[i:i + n] for n in range(lo, hi + 1)
+            for i in range(max(0, cut - n + 2), cut) if i + n <= len(text)]
+
+
+def _unit_ngrams(unit: str, lo: int, hi: int) -> list[str]:
+    left, _, right = unit.partition(_PAIR)
+    return _cross_ngrams(left, right, lo, hi) if right else _word_ngrams(left, lo, hi)
+
+
+def _units(forms: list[str]) -> list[str]:
+    """Distinct words and distinct adjacent word pairs of one post, in first-seen order.
+
+    The order is fixed so that float sums over units do not depend on hash seeds.
+    """
+    return list(dict.fromkeys(chain(forms, (a + _PAIR + b for a, b in pairwise(forms)))))
+
+
+class _TokenCache(dict[str, tuple[tuple[int, ...], str]]):
+    """Surface token -> (stem ids, normalized word form); filled on first sight, bounded."""
 
     def __init__(self, preprocessor: Preprocessor, stem_id: dict[str, int], size: int) -> None:
         super().__init__()
@@ -29,33 +69,74 @@ class _TokenCache(dict[str, tuple[int, ...]]):
         self.stem_id = stem_id
         self.size = size
 
-    def __missing__(self, token: str) -> tuple[int, ...]:
+    def __missing__(self, token: str) -> tuple[tuple[int, ...], str]:
+        stems, form = self.preprocessor.analyze_token(token)
         get = self.stem_id.get
-        ids = tuple(get(stem, 0) for stem in self.preprocessor.stems(token))
+        entry = (tuple(get(stem, 0) for stem in stems), form)
         if len(self) >= self.size:
             self.clear()
-        self[token] = ids
-        return ids
+        self[token] = entry
+        return entry
+
+
+class _UnitCache(dict[str, tuple[int, ...]]):
+    """Char unit -> its char-vocabulary columns (with repeats); filled on first sight, bounded."""
+
+    def __init__(self, vocabulary: dict[str, int], ngrams: tuple[int, int], size: int) -> None:
+        super().__init__()
+        self.vocabulary = vocabulary
+        self.ngrams = ngrams
+        self.size = size
+
+    def __missing__(self, unit: str) -> tuple[int, ...]:
+        get = self.vocabulary.get
+        cols = tuple(j for g in _unit_ngrams(unit, *self.ngrams) if (j := get(g)) is not None)
+        if len(self) >= self.size:
+            self.clear()
+        self[unit] = cols
+        return cols
+
+
+class _ScoreCache(dict[str, tuple[float, ...]]):
+    """Char unit -> (count, partial score per label) for one weight matrix."""
+
+    def __init__(self, units: _UnitCache, weights: np.ndarray, size: int) -> None:
+        super().__init__()
+        self.units = units
+        self.weights = weights
+        self.size = size
+
+    def __missing__(self, unit: str) -> tuple[float, ...]:
+        cols = self.units[unit]
+        value = (float(len(cols)), *self.weights[list(cols)].sum(axis=0).tolist())
+        if len(self) >= self.size:
+            self.clear()
+        self[unit] = value
+        return value
 
 
 class Featurizer:
-    """Word 1..n-gram TF-IDF over stems (sublinear TF, smooth IDF, L2 rows).
+    """Word and character n-gram features of Indonesian posts (scikit-learn style).
 
-    Parameters mirror ``TfidfVectorizer``: ``ngram_max`` (1 or 2), ``min_df``
-    (minimum document count), ``max_features``. Fitted attributes:
-    ``preprocessor_``, ``vocabulary_`` (term -> column, bigrams as ``"a b"``)
-    and ``idf_``.
+    Parameters: ``ngram_max`` (word n-grams, 1 or 2), ``char_ngrams`` (low, high;
+    ``None`` for no char block), ``min_df`` (minimum document count for any
+    feature), ``word_weight`` (scale of the word block), ``cache_size``.
+    Fitted attributes: ``preprocessor_``, ``vocabulary_`` (word term -> column,
+    bigrams as ``"a b"``), ``char_vocabulary_`` (n-gram -> column, after the word
+    block) and ``n_features_``.
     """
 
-    def __init__(self, ngram_max: int = 2, min_df: int = 2, max_features: int | None = None,
-                 cache_size: int = 500_000) -> None:
+    def __init__(self, ngram_max: int = 2, char_ngrams: tuple[int, int] | None = (3, 6),
+                 min_df: int = 2, word_weight: float = 0.5, cache_size: int = 500_000) -> None:
         self.ngram_max = ngram_max
+        self.char_ngrams = char_ngrams
         self.min_df = min_df
-        self.max_features = max_features
+        self.word_weight = word_weight
         self.cache_size = cache_size
 
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in ("ngram_max", "min_df", "max_features", "cache_size")}
+        keys = ("ngram_max", "char_ngrams", "min_df", "word_weight", "cache_size")
+        return {k: getattr(self, k) for k in keys}
 
     def set_params(self, **params: Any) -> Featurizer:
         for key, value in params.items():
@@ -63,51 +144,54 @@ class Featurizer:
         return self
 
     # -- fitting -----------------------------------------------------------------
-    def fit(self, texts: Iterable[Any], y: Any = None,
-            preprocessor: Preprocessor | None = None) -> Featurizer:
-        """Learn the stem table, vocabulary and IDF from ``texts``."""
+    def fit(self, texts: Iterable[Any], y: Any = None) -> Featurizer:
+        """Learn the stem table and both vocabularies from ``texts``."""
         texts = list(texts)
-        pre = preprocessor if preprocessor is not None else Preprocessor().fit(texts)
-        df: Counter[str] = Counter()
+        pre = Preprocessor().fit(texts)
+        word_df: Counter[str] = Counter()
+        char_df: Counter[str] = Counter()
         for text in texts:
-            df.update(set(self._terms(pre.analyze(text))))
-        kept = [t for t, n in df.items() if n >= self.min_df]
-        kept.sort(key=lambda t: (-df[t], t))
-        if self.max_features is not None:
-            kept = kept[: self.max_features]
-        kept.sort()
-        n_docs = len(texts)
-        self.preprocessor_ = pre
-        self.vocabulary_ = {t: i for i, t in enumerate(kept)}
-        self.idf_ = np.array([math.log((1 + n_docs) / (1 + df[t])) + 1.0 for t in kept])
-        self._reset_cache()
-        return self
+            stems, forms = [], []
+            for token in tokenize(text):
+                token_stems, form = pre.analyze_token(token)
+                stems += token_stems
+                if form:
+                    forms.append(form)
+            terms = set(stems)
+            if self.ngram_max >= 2:
+                terms.update(f"{a} {b}" for a, b in pairwise(stems))
+            word_df.update(terms)
+            if self.char_ngrams:
+                lo, hi = self.char_ngrams
+                char_df.update({g for u in _units(forms) for g in _unit_ngrams(u, lo, hi)})
+        words = sorted(t for t, n in word_df.items() if n >= self.min_df)
+        chars = sorted(g for g, n in char_df.items() if n >= self.min_df)
+        return self._set_fitted(pre, words, chars)
 
-    def _terms(self, stems: Sequence[str]) -> list[str]:
-        terms = list(stems)
-        if self.ngram_max >= 2:
-            terms += [f"{a} {b}" for a, b in zip(stems, stems[1:])]
-        return terms
+    def _set_fitted(self, pre: Preprocessor, words: Sequence[str],
+                    chars: Sequence[str]) -> Featurizer:
+        self.preprocessor_ = pre
+        self.vocabulary_ = {t: i for i, t in enumerate(words)}
+        self.char_vocabulary_ = {g: i + len(words) for i, g in enumerate(chars)}
+        self.n_features_ = len(words) + len(chars)
+        self._build_tables()
+        return self
 
     @classmethod
-    def from_fitted(cls, params: dict[str, Any], vocabulary: list[str], idf: np.ndarray,
+    def from_fitted(cls, params: dict[str, Any], words: Sequence[str], chars: Sequence[str],
                     preprocessor: Preprocessor) -> Featurizer:
         """Rebuild a fitted featurizer from saved parts (see :mod:`kanalml.artifact`)."""
-        self = cls(**params)
-        self.preprocessor_ = preprocessor
-        self.vocabulary_ = {t: i for i, t in enumerate(vocabulary)}
-        self.idf_ = np.asarray(idf, dtype=np.float64)
-        self._reset_cache()
-        return self
+        params = dict(params)
+        if params.get("char_ngrams") is not None:
+            params["char_ngrams"] = tuple(params["char_ngrams"])
+        return cls(**params)._set_fitted(preprocessor, words, chars)
 
-    # -- transforming ------------------------------------------------------------
-    def _reset_cache(self) -> None:
-        """Derive the lookup tables that make :meth:`transform` fast.
+    def _build_tables(self) -> None:
+        """Look-up tables for fast n-gram matching.
 
-        Every stem that occurs in a vocabulary term gets an id (0 = any other
-        stem); unigram columns are an array indexed by stem id and bigrams a
-        sorted array of ``id_a * n_ids + id_b`` keys, so n-gram look-ups for a
-        whole batch are two numpy operations.
+        Every stem in a word term gets an id (0 = any other stem); unigram columns
+        are an array indexed by stem id and bigrams a sorted array of
+        ``id_a * n_ids + id_b`` keys, so a whole batch is matched in numpy.
         """
         stem_id: dict[str, int] = {}
         for term in self.vocabulary_:
@@ -128,16 +212,25 @@ class Featurizer:
         self._unigram = unigram
         self._bigram_keys = np.asarray(keys, dtype=np.int64)[order]
         self._bigram_cols = np.asarray(cols, dtype=np.int64)[order]
-        self._cache = _TokenCache(self.preprocessor_, stem_id, self.cache_size)
+        self._tokens = _TokenCache(self.preprocessor_, stem_id, self.cache_size)
+        self._units = _UnitCache(self.char_vocabulary_, self.char_ngrams or (0, -1),
+                                 self.cache_size)
+        self._scores: _ScoreCache | None = None
 
-    def _indices(self, texts: Iterable[Any]) -> tuple[np.ndarray, np.ndarray]:
-        """Column index of every term occurrence, and the row it belongs to."""
-        lookup = self._cache.__getitem__
+    # -- shared pass over the texts ------------------------------------------------
+    def _analyze(self, texts: Iterable[Any]) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
+        """Word (row, column) pairs, each once per row, and each text's char units."""
+        lookup = self._tokens.__getitem__
         ids: list[int] = []
         ends: list[int] = []
+        units: list[list[str]] = []
+        chars = bool(self.char_ngrams)
         for text in texts:
-            ids.extend(chain.from_iterable(map(lookup, tokenize(text))))
+            entries = list(map(lookup, tokenize(text)))
+            ids.extend(chain.from_iterable(e[0] for e in entries))
             ends.append(len(ids))
+            if chars:
+                units.append(_units([e[1] for e in entries if e[1]]))
         sid = np.array(ids, dtype=np.int64)
         lengths = np.diff(np.asarray(ends, dtype=np.int64), prepend=0)
         row = np.repeat(np.arange(len(ends), dtype=np.int64), lengths)
@@ -153,29 +246,112 @@ class Featurizer:
             hit = self._bigram_keys[pos] == key
             rows.append(row[:-1][pair][hit])
             cols.append(self._bigram_cols[pos[hit]])
-        return np.concatenate(rows), np.concatenate(cols)
-
-    def transform(self, texts: Iterable[Any]) -> sp.csr_matrix:
-        """Texts -> L2-normalized TF-IDF rows (scipy CSR), one per text."""
-        if not isinstance(texts, Sequence):
-            texts = list(texts)
-        n_rows, n_cols = len(texts), len(self.vocabulary_)
-        row, col = self._indices(texts)
-        keys, counts = np.unique(row * n_cols + col, return_counts=True)
+        n_cols = max(len(self.vocabulary_), 1)
+        keys = np.unique(np.concatenate(rows) * n_cols + np.concatenate(cols))
         row, col = np.divmod(keys, n_cols)
-        values = (1.0 + np.log(counts)) * self.idf_[col]
-        norms = np.sqrt(np.bincount(row, weights=values * values, minlength=n_rows))
-        values /= norms[row]
-        indptr = np.zeros(n_rows + 1, dtype=np.int64)
-        np.cumsum(np.bincount(row, minlength=n_rows), out=indptr[1:])
-        return sp.csr_matrix((values, col, indptr), shape=(n_rows, n_cols))
+        return row, col, units
+
+    def _word_values(self, row: np.ndarray, n_rows: int) -> np.ndarray:
+        present = np.bincount(row, minlength=n_rows)
+        return self.word_weight / np.sqrt(np.maximum(present, 1))[row]
+
+    # -- transforming ------------------------------------------------------------
+    def transform(self, texts: Iterable[Any]) -> sp.csr_matrix:
+        """Texts -> feature matrix (scipy CSR), one row per text."""
+        texts = texts if isinstance(texts, Sequence) else list(texts)
+        n_rows = len(texts)
+        row, col, units = self._analyze(texts)
+        parts = [sp.csr_matrix((self._word_values(row, n_rows), (row, col)),
+                               shape=(n_rows, self.n_features_))]
+        if self.char_ngrams:
+            lookup = self._units.__getitem__
+            cols = [list(chain.from_iterable(map(lookup, u))) for u in units]
+            crow = np.repeat(np.arange(n_rows), [len(c) for c in cols])
+            ccol = np.fromiter(chain.from_iterable(cols), dtype=np.int64, count=len(crow))
+            counts = np.bincount(crow, minlength=n_rows).astype(np.float64)
+            values = 1.0 / np.sqrt(counts[crow]) if len(crow) else np.zeros(0)
+            parts.append(sp.csr_matrix((values, (crow, ccol)), shape=(n_rows, self.n_features_)))
+        matrix = parts[0] if len(parts) == 1 else parts[0] + parts[1]
+        matrix.sum_duplicates()
+        return matrix
+
+    def decision(self, texts: Iterable[Any], weights: np.ndarray) -> np.ndarray:
+        """``transform(texts) @ weights`` without building the char matrix.
+
+        ``weights`` has one row per feature and one column per output; the
+        per-unit partial scores are cached for the last ``weights`` seen.
+        """
+        texts = texts if isinstance(texts, Sequence) else list(texts)
+        n_rows = len(texts)
+        row, col, units = self._analyze(texts)
+        # bincount sums each row in input order: a text scores the same in any batch.
+        word = weights[col] * self._word_values(row, n_rows)[:, None]
+        out = np.zeros((n_rows, weights.shape[1]))
+        for k in range(weights.shape[1]):
+            out[:, k] = np.bincount(row, weights=word[:, k], minlength=n_rows)
+        if self.char_ngrams:
+            scores = self._scores
+            if scores is None or scores.weights is not weights:
+                scores = self._scores = _ScoreCache(self._units, weights, self.cache_size)
+            lookup = scores.__getitem__
+            flat = np.fromiter(chain.from_iterable(chain.from_iterable(map(lookup, u))
+                                                   for u in units), dtype=np.float64)
+            per_unit = flat.reshape(-1, weights.shape[1] + 1)
+            doc = np.repeat(np.arange(n_rows), [len(u) for u in units])
+            count = np.bincount(doc, weights=per_unit[:, 0], minlength=n_rows)
+            scale = 1.0 / np.sqrt(np.where(count > 0, count, 1.0))
+            for k in range(weights.shape[1]):
+                out[:, k] += np.bincount(doc, weights=per_unit[:, k + 1], minlength=n_rows) * scale
+        return out
+
+    def attribute(self, text: Any, weights: np.ndarray) -> dict[str, float]:
+        """Split ``transform([text]) @ weights`` (one weight column) among the surface tokens.
+
+        A word feature's share goes to the tokens that produced it, a char unit's
+        share to its word (or both words of a pair), split equally where shared.
+        """
+        surface = tokenize(text)
+        entries = [self.preprocessor_.analyze_token(t) for t in surface]
+        places: dict[int, list[tuple[int, ...]]] = {}
+        seq = [(stem, i) for i, (stems, _) in enumerate(entries) for stem in stems]
+        for stem, i in seq:
+            if (j := self.vocabulary_.get(stem)) is not None:
+                places.setdefault(j, []).append((i,))
+        if self.ngram_max >= 2:
+            for (a, i), (b, k) in pairwise(seq):
+                if (j := self.vocabulary_.get(f"{a} {b}")) is not None:
+                    places.setdefault(j, []).append((i, k))
+        share: dict[str, float] = {}
+
+        def credit(owners: list[tuple[int, ...]], amount: float) -> None:
+            for owner in owners:
+                for i in owner:
+                    part = amount / len(owners) / len(owner)
+                    share[surface[i]] = share.get(surface[i], 0.0) + part
+
+        value = self.word_weight / math.sqrt(max(len(places), 1))
+        for j, owners in places.items():
+            credit(owners, value * float(weights[j]))
+        if self.char_ngrams:
+            forms = [(form, i) for i, (_, form) in enumerate(entries) if form]
+            owners_of: dict[str, list[tuple[int, ...]]] = {}
+            for form, i in forms:
+                owners_of.setdefault(form, []).append((i,))
+            for (a, i), (b, k) in pairwise(forms):
+                owners_of.setdefault(a + _PAIR + b, []).append((i, k))
+            cols = {unit: self._units[unit] for unit in owners_of}
+            total = sum(len(c) for c in cols.values())
+            for unit, owners in owners_of.items():
+                if cols[unit]:
+                    credit(owners, float(weights[list(cols[unit])].sum()) / math.sqrt(total))
+        return share
 
     def fit_transform(self, texts: Iterable[Any], y: Any = None) -> sp.csr_matrix:
         texts = list(texts)
         return self.fit(texts).transform(texts)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
-        names = np.empty(len(self.vocabulary_), dtype=object)
-        for term, j in self.vocabulary_.items():
+        names = np.empty(self.n_features_, dtype=object)
+        for term, j in chain(self.vocabulary_.items(), self.char_vocabulary_.items()):
             names[j] = term
         return names

@@ -1,4 +1,4 @@
-"""kanalml.features.Featurizer against scikit-learn's TfidfVectorizer as the reference."""
+"""kanalml.features.Featurizer against plain reference implementations of its two blocks."""
 
 from __future__ import annotations
 
@@ -6,12 +6,14 @@ from collections import Counter
 from itertools import pairwise
 
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.preprocessing import normalize
 
 from kanalml.features import Featurizer
-from kanalml.preprocess import Preprocessor
+from kanalml.preprocess import tokenize
 
 TEXTS = [
     "Bubarkan pemerintah thaghut, tegakkan khilafah!",
@@ -38,130 +40,148 @@ NEW_TEXTS = [
 ]
 
 
-def reference(featurizer: Featurizer) -> TfidfVectorizer:
-    """TfidfVectorizer with the featurizer's analyzer (stems + adjacent-stem bigrams)."""
-    pre = featurizer.preprocessor_
+def word_reference(feat: Featurizer, texts: list) -> sp.csr_matrix:
+    """Presence of stems and adjacent-stem bigrams, L2-normalized, times word_weight."""
+    pre = feat.preprocessor_
 
     def analyzer(doc):
         stems = pre.analyze(doc)
-        if featurizer.ngram_max < 2:
-            return stems
-        return stems + [f"{a} {b}" for a, b in pairwise(stems)]
+        return stems + [f"{a} {b}" for a, b in pairwise(stems)] if feat.ngram_max > 1 else stems
 
-    return TfidfVectorizer(analyzer=analyzer, sublinear_tf=True,
-                           vocabulary=featurizer.vocabulary_)
+    counts = CountVectorizer(analyzer=analyzer, binary=True, vocabulary=feat.vocabulary_)
+    return feat.word_weight * normalize(counts.transform(texts).astype(float))
 
 
-def max_abs_diff(a: sp.spmatrix, b: sp.spmatrix) -> float:
-    assert a.shape == b.shape
+def char_units(feat: Featurizer, text) -> list[str]:
+    """Char n-grams of the distinct words and distinct adjacent word pairs, written out plainly."""
+    lo, hi = feat.char_ngrams
+    forms = [f for f in (feat.preprocessor_.analyze_token(t)[1] for t in tokenize(text)) if f]
+    grams = []
+    for form in dict.fromkeys(forms):
+        padded = f" {form} "
+        grams += [padded[i:i + n] for n in range(lo, hi + 1) for i in range(len(padded) - n + 1)]
+    for left, right in dict.fromkeys(pairwise(forms)):
+        joined = f"{left} {right}"
+        for n in range(lo, hi + 1):
+            for i in range(len(joined) - n + 1):
+                if i < len(left) < i + n - 1:  # holds a character of each word
+                    grams.append(joined[i:i + n])
+    return grams
+
+
+def char_reference(feat: Featurizer, texts: list) -> sp.csr_matrix:
+    rows = []
+    for text in texts:
+        counts = Counter(g for g in char_units(feat, text) if g in feat.char_vocabulary_)
+        row = np.zeros(len(feat.char_vocabulary_))
+        total = sum(counts.values())
+        for gram, n in counts.items():
+            row[feat.char_vocabulary_[gram] - len(feat.vocabulary_)] = n / np.sqrt(total)
+        rows.append(row)
+    return sp.csr_matrix(np.array(rows).reshape(len(texts), -1))
+
+
+def max_abs_diff(a, b) -> float:
     diff = abs(sp.csr_matrix(a) - sp.csr_matrix(b))
     return float(diff.max()) if diff.nnz else 0.0
 
 
 @pytest.fixture(scope="module")
 def fitted() -> Featurizer:
-    return Featurizer(ngram_max=2, min_df=2).fit(TEXTS)
+    return Featurizer(min_df=1).fit(TEXTS)
 
 
-def test_transform_returns_l2_normalized_csr(fitted: Featurizer) -> None:
-    X = fitted.transform(TEXTS)
-    assert sp.issparse(X) and X.format == "csr"
-    assert X.shape == (len(TEXTS), len(fitted.vocabulary_))
-    assert X.dtype == np.float64
-    X.check_format(full_check=True)
-    assert X.has_sorted_indices
-    norms = np.sqrt(np.asarray(X.multiply(X).sum(axis=1)).ravel())
-    empty = np.diff(X.indptr) == 0
-    assert np.allclose(norms[~empty], 1.0, atol=1e-12)
-    pre = fitted.preprocessor_
-    has_terms = [bool(set(pre.analyze(t)) & fitted.vocabulary_.keys()) for t in TEXTS]
-    assert list(~empty) == has_terms
-    assert empty[-2] and empty[-1]  # "" and punctuation only
-    assert (X.data > 0).all()
+@pytest.mark.parametrize("texts", [TEXTS, NEW_TEXTS], ids=["training", "new"])
+def test_blocks_equal_reference(fitted, texts) -> None:
+    X = fitted.transform(texts)
+    assert isinstance(X, sp.csr_matrix) and X.shape == (len(texts), fitted.n_features_)
+    n_words = len(fitted.vocabulary_)
+    assert max_abs_diff(X[:, :n_words], word_reference(fitted, texts)) < 1e-12
+    assert max_abs_diff(X[:, n_words:], char_reference(fitted, texts)) < 1e-12
 
 
-def test_equals_sklearn_on_training_texts(fitted: Featurizer) -> None:
-    ours = fitted.transform(TEXTS)
-    theirs = reference(fitted).fit_transform(TEXTS)
-    assert ours.nnz == theirs.nnz
-    assert max_abs_diff(ours, theirs) < 1e-12
+def test_vocabularies_follow_min_df() -> None:
+    feat = Featurizer(min_df=2).fit(TEXTS)
+    stems_df = Counter(t for text in TEXTS for t in set(feat.preprocessor_.analyze(text)))
+    assert {t for t, n in stems_df.items() if n >= 2} <= set(feat.vocabulary_)
+    assert all(stems_df[t] >= 2 for t in feat.vocabulary_ if " " not in t)
+    chars_df = Counter(g for text in TEXTS for g in set(char_units(feat, text)))
+    assert set(feat.char_vocabulary_) == {g for g, n in chars_df.items() if n >= 2}
+    columns = sorted([*feat.vocabulary_.values(), *feat.char_vocabulary_.values()])
+    assert columns == list(range(feat.n_features_))
 
 
-def test_equals_sklearn_on_new_texts(fitted: Featurizer) -> None:
-    vec = reference(fitted).fit(TEXTS)
-    np.testing.assert_allclose(vec.idf_, fitted.idf_, rtol=0, atol=1e-12)
-    ours = fitted.transform(NEW_TEXTS)
-    assert max_abs_diff(ours, vec.transform(NEW_TEXTS)) < 1e-12
-    assert ours[0].nnz > 0  # shares vocabulary with the training texts
+def test_decision_equals_matrix_product(fitted) -> None:
+    weights = np.random.default_rng(0).normal(size=(fitted.n_features_, 3))
+    for texts in (TEXTS, NEW_TEXTS):
+        expected = fitted.transform(texts) @ weights
+        np.testing.assert_allclose(fitted.decision(texts, weights), expected, rtol=0, atol=1e-12)
 
 
-def test_unigrams_only_equals_sklearn() -> None:
-    feat = Featurizer(ngram_max=1, min_df=1).fit(TEXTS)
-    assert not any(" " in term for term in feat.vocabulary_)
-    assert max_abs_diff(feat.transform(TEXTS), reference(feat).fit_transform(TEXTS)) < 1e-12
+def test_a_text_scores_the_same_in_any_batch(fitted) -> None:
+    weights = np.random.default_rng(1).normal(size=(fitted.n_features_, 2))
+    batch = fitted.decision(TEXTS + NEW_TEXTS, weights)
+    for i, text in enumerate(TEXTS + NEW_TEXTS):
+        assert np.array_equal(fitted.decision([text], weights)[0], batch[i])
 
 
-def test_vocabulary_respects_min_df(fitted: Featurizer) -> None:
-    pre = fitted.preprocessor_
-    df: Counter[str] = Counter()
-    for text in TEXTS:
-        stems = pre.analyze(text)
-        df.update(set(stems) | {f"{a} {b}" for a, b in pairwise(stems)})
-    assert set(fitted.vocabulary_) == {t for t, n in df.items() if n >= 2}
-    assert "bubar perintah" in fitted.vocabulary_  # bigrams are "a b"
-    assert sorted(fitted.vocabulary_.values()) == list(range(len(fitted.vocabulary_)))
+def test_attribution_adds_up_to_the_score(fitted) -> None:
+    weights = np.random.default_rng(2).normal(size=(fitted.n_features_, 1))
+    for text in TEXTS + NEW_TEXTS:
+        share = fitted.attribute(text, weights[:, 0])
+        assert set(share) <= set(tokenize(text))
+        total = fitted.decision([text], weights)[0, 0]
+        assert sum(share.values()) == pytest.approx(total, abs=1e-9)
+
+
+def test_obfuscated_spelling_gives_the_same_features(fitted) -> None:
+    plain = fitted.transform(["lawan rezim thaghut, tegakkan khilafah"])
+    for disguised in ["lawan rezim th4ghut, tegakkan khil4fah",
+                      "LAWAN REZIM THAGHUT, TEGAKKAN KHILAFAH",
+                      "lawan rezim tha\u200bghut, tegakkan khilaaaafah"]:
+        assert max_abs_diff(fitted.transform([disguised]), plain) < 1e-12
+
+
+def test_word_block_alone() -> None:
+    feat = Featurizer(min_df=1, char_ngrams=None, ngram_max=1).fit(TEXTS)
+    assert feat.char_vocabulary_ == {} and all(" " not in t for t in feat.vocabulary_)
+    assert max_abs_diff(feat.transform(NEW_TEXTS), word_reference(feat, NEW_TEXTS)) < 1e-12
+
+
+def test_empty_and_generator_inputs(fitted) -> None:
+    assert fitted.transform([]).shape == (0, fitted.n_features_)
+    assert fitted.decision([], np.ones((fitted.n_features_, 2))).shape == (0, 2)
+    from_generator = fitted.transform(t for t in NEW_TEXTS)
+    assert max_abs_diff(from_generator, fitted.transform(NEW_TEXTS)) == 0.0
+
+
+def test_tiny_caches_give_the_same_result() -> None:
+    big = Featurizer(min_df=1).fit(TEXTS)
+    small = Featurizer(min_df=1, cache_size=2).fit(TEXTS)
+    weights = np.random.default_rng(3).normal(size=(big.n_features_, 2))
+    assert max_abs_diff(small.transform(NEW_TEXTS), big.transform(NEW_TEXTS)) == 0.0
+    np.testing.assert_array_equal(small.decision(NEW_TEXTS, weights),
+                                  big.decision(NEW_TEXTS, weights))
+
+
+def test_params_and_feature_names(fitted) -> None:
+    params = fitted.get_params()
+    assert params["char_ngrams"] == (3, 6) and params["ngram_max"] == 2
+    assert Featurizer().set_params(min_df=5).min_df == 5
     names = fitted.get_feature_names_out()
+    assert len(names) == fitted.n_features_
     assert all(names[j] == term for term, j in fitted.vocabulary_.items())
+    assert all(names[j] == gram for gram, j in fitted.char_vocabulary_.items())
 
 
-def test_max_features_keeps_most_frequent() -> None:
-    full = Featurizer(min_df=1).fit(TEXTS)
-    small = Featurizer(min_df=1, max_features=5).fit(TEXTS)
-    assert len(small.vocabulary_) == 5
-    df = np.asarray((full.transform(TEXTS) > 0).sum(axis=0)).ravel()
-    kept_df = sorted((df[full.vocabulary_[t]] for t in small.vocabulary_), reverse=True)
-    assert kept_df == sorted(df, reverse=True)[:5]
-
-
-def test_empty_and_generator_inputs(fitted: Featurizer) -> None:
-    empty = fitted.transform([])
-    assert empty.shape == (0, len(fitted.vocabulary_))
-    from_gen = fitted.transform(t for t in NEW_TEXTS)
-    assert max_abs_diff(from_gen, fitted.transform(list(NEW_TEXTS))) == 0.0
-    from_array = fitted.transform(np.array(TEXTS, dtype=object))
-    assert max_abs_diff(from_array, fitted.transform(TEXTS)) == 0.0
-
-
-def test_tiny_cache_gives_identical_matrix() -> None:
-    feat = Featurizer(cache_size=2).fit(TEXTS)
-    reference_feat = Featurizer().fit(TEXTS)
-    assert feat.vocabulary_ == reference_feat.vocabulary_
-    for texts in (TEXTS, NEW_TEXTS, TEXTS):
-        assert max_abs_diff(feat.transform(texts), reference_feat.transform(texts)) == 0.0
-
-
-def test_fit_with_given_preprocessor() -> None:
-    pre = Preprocessor().fit(TEXTS + NEW_TEXTS[:3])
-    feat = Featurizer(min_df=1).fit(TEXTS, preprocessor=pre)
-    assert feat.preprocessor_ is pre
-    expected = reference(feat).fit(TEXTS).transform(NEW_TEXTS)
-    assert max_abs_diff(feat.transform(NEW_TEXTS), expected) < 1e-12
-
-
-def test_fit_transform_equals_fit_then_transform() -> None:
-    a = Featurizer().fit_transform(TEXTS)
-    b = Featurizer().fit(TEXTS).transform(TEXTS)
-    assert max_abs_diff(a, b) == 0.0
-
-
-def test_equals_sklearn_on_netifier(netifier_train) -> None:
-    import pandas as pd
-
-    texts = pd.read_csv(netifier_train, nrows=1500)["original_text"].tolist()
-    assert len(texts) == 1500
-    feat = Featurizer().fit(texts)
-    ours = feat.transform(texts)
-    theirs = reference(feat).fit_transform(texts)
-    assert len(feat.vocabulary_) > 1000
-    assert ours.nnz == theirs.nnz
-    assert max_abs_diff(ours, theirs) < 1e-12
+def test_on_netifier(netifier_train) -> None:
+    frame = pd.read_csv(netifier_train, nrows=1500)
+    texts = frame["original_text"].tolist()
+    feat = Featurizer().fit(texts[:1000])
+    weights = np.random.default_rng(4).normal(size=(feat.n_features_, 2))
+    held_out = texts[1000:]
+    X = feat.transform(held_out)
+    n_words = len(feat.vocabulary_)
+    assert max_abs_diff(X[:, :n_words], word_reference(feat, held_out)) < 1e-12
+    np.testing.assert_allclose(feat.decision(held_out, weights), X @ weights, rtol=0, atol=1e-10)
+    assert max_abs_diff(X[:100, n_words:], char_reference(feat, held_out[:100])) < 1e-12

@@ -66,8 +66,9 @@ def test_model_attributes_and_metadata(small_model, corpus) -> None:
     texts, labels = corpus
     m = small_model
     assert m.labels_ == SMALL_LABELS and m.primary == "radikalisme"
-    n_features = len(m.featurizer_.vocabulary_)
-    assert n_features > 20
+    n_features = m.featurizer_.n_features_
+    assert n_features == len(m.featurizer_.vocabulary_) + len(m.featurizer_.char_vocabulary_)
+    assert len(m.featurizer_.vocabulary_) > 20
     assert m.coef_.shape == (n_features, 2)
     assert m.intercept_.shape == (2,) and m.calibration_.shape == (2, 2)
     assert m.thresholds_.shape == (2,) and ((m.thresholds_ > 0) & (m.thresholds_ < 1)).all()
