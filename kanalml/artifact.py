@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,8 @@ VOCABULARY = "vocabulary.json"
 STEMS = "stems.json"
 METADATA = "metadata.json"
 MANIFEST = "manifest.json"
-_ARRAY_NAMES = ("coef", "intercept", "calibration", "thresholds", "idf")
+CHAR_VOCABULARY = "char_vocabulary.json"
+_ARRAY_NAMES = ("coef", "intercept", "calibration", "thresholds")
 
 
 class ModelError(Exception):
@@ -61,10 +63,12 @@ def save(model: Any, directory: str | os.PathLike[str], card: str | None = None)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     feat = model.featurizer_
     np.savez_compressed(tmp / ARRAYS, coef=model.coef_, intercept=model.intercept_,
-                        calibration=model.calibration_, thresholds=model.thresholds_,
-                        idf=feat.idf_)
-    _write_json(tmp / VOCABULARY, list(feat.get_feature_names_out()))
-    _write_json(tmp / STEMS, {t: list(s) for t, s in feat.preprocessor_.stem_table_.items()})
+                        calibration=model.calibration_, thresholds=model.thresholds_)
+    _write_json(tmp / VOCABULARY, sorted(feat.vocabulary_, key=feat.vocabulary_.__getitem__))
+    _write_json(tmp / CHAR_VOCABULARY,
+                sorted(feat.char_vocabulary_, key=feat.char_vocabulary_.__getitem__))
+    _write_json(tmp / STEMS, {t: [form, *stems] for t, (stems, form)
+                              in feat.preprocessor_.stem_table_.items()})
     metadata = {
         **model.metadata_,
         "labels": model.labels_,
@@ -89,8 +93,14 @@ def save(model: Any, directory: str | os.PathLike[str], card: str | None = None)
 def _read_json(path: Path) -> Any:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"{path}: not valid JSON ({exc})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        raise ModelError(f"{path}: not valid JSON ({type(exc).__name__}: {exc})") from None
+
+
+def _strings(value: Any, path: Path) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ModelError(f"{path}: expected a list of strings")
+    return value
 
 
 def load(directory: str | os.PathLike[str]) -> Any:
@@ -114,41 +124,52 @@ def load(directory: str | os.PathLike[str]) -> Any:
     files = manifest.get("files")
     if not isinstance(files, dict):
         raise ModelError(f"{manifest_path}: has no file list")
-    for name in (ARRAYS, VOCABULARY, STEMS, METADATA):
+    for name in (ARRAYS, VOCABULARY, CHAR_VOCABULARY, STEMS, METADATA):
         if name not in files:
             raise ModelError(f"{manifest_path}: does not list {name}")
     for name, expected in files.items():
+        if not isinstance(name, str) or Path(name).name != name or name in (".", ".."):
+            raise ModelError(f"{manifest_path}: names a file outside the model directory: {name!r}")
         path = root / name
-        if Path(name).name != name or not path.is_file():
+        if not path.is_file():
             raise ModelError(f"{path}: listed in the manifest but missing")
         if _sha256(path) != expected:
             raise ModelError(f"{path}: SHA-256 does not match the manifest "
                              "(the file is corrupt, truncated or was modified)")
+    for path in root.iterdir():
+        if path.name != MANIFEST and path.name not in files:
+            raise ModelError(f"{path}: file not listed in the manifest (foreign or tampered model)")
 
     metadata = _read_json(root / METADATA)
-    vocabulary = _read_json(root / VOCABULARY)
+    words = _strings(_read_json(root / VOCABULARY), root / VOCABULARY)
+    chars = _strings(_read_json(root / CHAR_VOCABULARY), root / CHAR_VOCABULARY)
     stems = _read_json(root / STEMS)
     try:
         with np.load(root / ARRAYS, allow_pickle=False) as npz:
             arrays = {name: npz[name] for name in _ARRAY_NAMES}
-    except (OSError, ValueError, KeyError, EOFError) as exc:
-        raise ModelError(f"{root / ARRAYS}: unreadable weights ({exc})") from None
+    except (OSError, ValueError, KeyError, EOFError, AttributeError, TypeError,
+            zipfile.BadZipFile) as exc:
+        raise ModelError(f"{root / ARRAYS}: unreadable weights ({type(exc).__name__}: {exc})") \
+            from None
     try:
-        labels = list(metadata["labels"])
-        n_features, n_labels = len(vocabulary), len(labels)
+        labels = [str(label) for label in metadata["labels"]]
+        n_features, n_labels = len(words) + len(chars), len(labels)
         shapes = {"coef": (n_features, n_labels), "intercept": (n_labels,),
-                  "calibration": (n_labels, 2), "thresholds": (n_labels,), "idf": (n_features,)}
+                  "calibration": (n_labels, 2), "thresholds": (n_labels,)}
         for name, shape in shapes.items():
             if arrays[name].shape != shape or arrays[name].dtype.kind != "f":
                 raise ModelError(f"{root / ARRAYS}: array {name!r} has shape "
                                  f"{arrays[name].shape}, expected {shape}")
         preprocessor = Preprocessor()
-        preprocessor.stem_table_ = {str(t): tuple(map(str, s)) for t, s in stems.items()}
-        featurizer = Featurizer.from_fitted(metadata["featurizer"], [str(v) for v in vocabulary],
-                                            arrays["idf"], preprocessor)
+        preprocessor.stem_table_ = {t: (tuple(entry[1:]), entry[0]) for t, entry in stems.items()
+                                    if all(isinstance(e, str) for e in entry) and entry}
+        if len(preprocessor.stem_table_) != len(stems):
+            raise ModelError(f"{root / STEMS}: malformed entries")
+        featurizer = Featurizer.from_fitted(metadata["featurizer"], words, chars, preprocessor)
     except ModelError:
         raise
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ModelError(f"{root}: inconsistent model files ({exc!r})") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise ModelError(f"{root}: inconsistent model files ({type(exc).__name__}: {exc})") \
+            from None
     return Model(labels, featurizer, arrays["coef"], arrays["intercept"], arrays["calibration"],
                  arrays["thresholds"], metadata)

@@ -21,7 +21,8 @@ from kanalml.api import default_model_path
 ModelError = kanalml.ModelError
 PROBE = [*POSITIVE_LIKE, *NEGATIVE_LIKE, "kata baru yang belum pernah dilihat model",
          "dasar k4f1r!!! bubarkaaan th4ghut 💣", "", None, "\ud800", "#BubarkanPKI"]
-FILES = ["manifest.json", "metadata.json", "stems.json", "vocabulary.json", "weights.npz"]
+FILES = ["char_vocabulary.json", "manifest.json", "metadata.json", "stems.json", "vocabulary.json",
+         "weights.npz"]
 
 
 def sha256(path: Path) -> str:
@@ -92,7 +93,7 @@ def test_save_returns_the_directory_and_writes_only_plain_files(small_model_dir)
         if name.endswith(".json"):
             json.loads((small_model_dir / name).read_text(encoding="utf-8"))
     with np.load(small_model_dir / "weights.npz", allow_pickle=False) as npz:
-        assert sorted(npz.files) == ["calibration", "coef", "idf", "intercept", "thresholds"]
+        assert sorted(npz.files) == ["calibration", "coef", "intercept", "thresholds"]
         assert all(npz[name].dtype == np.float64 for name in npz.files)
     # no temporary directories left next to it
     assert [p.name for p in small_model_dir.parent.iterdir()] == ["small"]
@@ -203,7 +204,8 @@ def test_corrupted_weights_byte_flip(model_copy) -> None:
     load_fails(model_copy, path)
 
 
-@pytest.mark.parametrize("name", ["vocabulary.json", "stems.json", "metadata.json"])
+@pytest.mark.parametrize("name", ["vocabulary.json", "char_vocabulary.json", "stems.json",
+                                  "metadata.json"])
 def test_edited_json_files(model_copy, name) -> None:
     path = model_copy / name
     text = path.read_text(encoding="utf-8")
@@ -302,7 +304,7 @@ REHASHED_WEIGHTS = {
     "random-bytes": lambda d: np.random.default_rng(0).bytes(500),
     "npy-not-npz": lambda d: _npy(np.zeros(3)),
     "object-array": lambda d: _npz(**{**_weights(d), "coef": np.array([{"a": 1}], dtype=object)}),
-    "array-missing": lambda d: _npz(**{k: v for k, v in _weights(d).items() if k != "idf"}),
+    "array-missing": lambda d: _npz(**{k: v for k, v in _weights(d).items() if k != "intercept"}),
     "wrong-shape": lambda d: _npz(**{**_weights(d), "coef": np.zeros((3, 3))}),
     "integer-dtype": lambda d: _npz(**{**_weights(d),
                                        "intercept": np.zeros(len(SMALL_LABELS), dtype=int)}),
