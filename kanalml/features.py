@@ -106,13 +106,27 @@ class _ScoreCache(dict[str, tuple[float, ...]]):
         self.weights = weights
         self.size = size
 
-    def __missing__(self, unit: str) -> tuple[float, ...]:
-        cols = self.units[unit]
-        value = (float(len(cols)), *self.weights[list(cols)].sum(axis=0).tolist())
-        if len(self) >= self.size:
+    def fill(self, units: Iterable[str]) -> None:
+        """Work out every unit not yet cached in one numpy pass (first sight of new text)."""
+        new = [u for u in dict.fromkeys(units) if u not in self]
+        if not new:
+            return
+        if len(self) + len(new) > self.size:
             self.clear()
-        self[unit] = value
-        return value
+        cols = [self.units[u] for u in new]
+        counts = np.fromiter(map(len, cols), dtype=np.int64, count=len(new))
+        sums = np.zeros((len(new), self.weights.shape[1]))
+        filled = counts > 0
+        if filled.any():
+            flat = np.fromiter(chain.from_iterable(cols), dtype=np.int64, count=int(counts.sum()))
+            starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[filled]
+            sums[filled] = np.add.reduceat(self.weights[flat], starts, axis=0)
+        for unit, n, row in zip(new, counts.tolist(), sums.tolist()):
+            self[unit] = (float(n), *row)
+
+    def __missing__(self, unit: str) -> tuple[float, ...]:
+        self.fill([unit])
+        return dict.__getitem__(self, unit)
 
 
 class Featurizer:
@@ -293,6 +307,7 @@ class Featurizer:
             scores = self._scores
             if scores is None or scores.weights is not weights:
                 scores = self._scores = _ScoreCache(self._units, weights, self.cache_size)
+            scores.fill(chain.from_iterable(units))
             lookup = scores.__getitem__
             flat = np.fromiter(chain.from_iterable(chain.from_iterable(map(lookup, u))
                                                    for u in units), dtype=np.float64)
