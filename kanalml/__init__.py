@@ -1,6 +1,6 @@
 """kanalml: rank Indonesian public-channel posts for extremist content, for human review.
 
-Public API: :func:`score`, :func:`train`, :func:`load_model`. Heavy modules
+Public API: :func:`score`, :func:`train`, :func:`load_model`, :func:`evaluate`. Heavy modules
 (numpy, pandas, scikit-learn, the model) load on first use, not on import.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["ModelError", "__version__", "load_model", "score", "train"]
+__all__ = ["ModelError", "__version__", "evaluate", "load_model", "score", "train"]
 
 from kanalml.api import load_model, score
 
@@ -19,6 +19,13 @@ def train(texts: Any, labels: Any, **options: Any) -> Any:
     from kanalml.model import train as _train
 
     return _train(texts, labels, **options)
+
+
+def evaluate(model: Any, texts: Any, labels: Any, **options: Any) -> dict[str, dict[str, float]]:
+    """Metrics of ``model`` on labelled posts; see :func:`kanalml.evaluation.evaluate`."""
+    from kanalml.evaluation import evaluate as _evaluate
+
+    return _evaluate(model, texts, labels, **options)
 
 
 def __getattr__(name: str) -> Any:
