@@ -48,7 +48,7 @@ def evaluate(model: Model, texts: Iterable[Any], labels: Any, *, k: int = 100,
         recall = tp / max(int(y.sum()), 1)
         order = np.argsort(-p, kind="stable")
         top_k = order[:min(k, len(p))]
-        reviewed = order[:max(1, int(round(budget * len(p))))]
+        reviewed = order[:max(1, round(budget * len(p)))]
         report[name] = {
             "roc_auc": float(roc_auc_score(y, p)),
             "average_precision": float(average_precision_score(y, p)),
