@@ -59,7 +59,7 @@ _MARKUP = re.compile(
     r"\[/?(?:quote|b|i|u|s|img|url|color|size|font|center|left|right|spoiler|code|list|li|\*|hr"
     r"|youtube|email|indent|align|highlight|sub|sup|table|tr|td|th|strike|mention|media|video"
     r"|html|php|noparse)(?:=[^\]]{0,200})?\]|</?[a-z][^<>]{0,200}>", re.I)
-_HASHTAG = re.compile(r"#(\w+)")
+_HASHTAG = re.compile(r"#([$]?\w+(?:[-'@$!|*.]+\w+)*)")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", re.I)
 _MENTION = re.compile(r"@(?<![\w@]@)\w+")
@@ -88,7 +88,7 @@ _SEPARATORS = re.compile(r"[^\w]+|_+|(?<=\d)(?=[^\W\d_])|(?<=[^\W\d_])(?=\d)|-")
 _WORD = re.compile(r"^[^\W\d_]+(?:-[^\W\d_]+)*$")
 _STEMMABLE = re.compile(r"^[a-z]+(?:-[a-z]+)*$")
 _RUN3 = re.compile(r"(\w)\1{2,}")
-_REDUP = re.compile(r"^([a-z]{2,})2(nya|an|lah|kah|mu|ku)?$")
+_REDUP = re.compile(r"^(\w{2,}?)2(nya|an|lah|kah|mu|ku)?$")
 _NUMERIC = re.compile(r"^[\d.,'-]+$")
 
 
@@ -206,10 +206,14 @@ def _deleet(token: str, is_known: Callable[[str], bool]) -> str | None:
     return next((c for c in candidates if c.isalpha() and is_known(c)), None)
 
 
-def _squeeze(token: str, is_known: Callable[[str], bool]) -> str:
-    """Shorten runs of 3+ letters (``bangeeet``); double letters (``allah``, ``saat``) stay."""
+def _squeeze(token: str) -> str:
+    """Shorten runs of 3+ letters (``bangeeet``); double letters (``allah``, ``saat``) stay.
+
+    The doubled form wins only if it is a dictionary, slang or stopword entry: noisy
+    training tokens (``jihaad``) must not block ``jihaaaad`` -> ``jihad``.
+    """
     twice = _RUN3.sub(r"\1\1", token)
-    return twice if is_known(twice) else _RUN3.sub(r"\1", token)
+    return twice if twice in LEXICON.known else _RUN3.sub(r"\1", token)
 
 
 def _fold_accents(token: str) -> str:
@@ -233,16 +237,24 @@ def _words(token: str, is_known: Callable[[str], bool]) -> list[str]:
     if _NUMERIC.match(token):
         return [re.sub(r"\D", "", token)] if any(c.isdigit() for c in token) else []
     if _RUN3.search(token):
-        token = _squeeze(token, is_known)
+        token = _squeeze(token)
     redup = _REDUP.match(token)
-    if redup:
-        token = f"{redup[1]}-{redup[1]}{redup[2] or ''}"
-    elif not _WORD.match(token):
+    if redup:  # kita2, k4f1r2, kata2nya: the base may itself be disguised
+        base = _words(redup[1], is_known)
+        if len(base) == 1 and base[0].isalpha():
+            return [f"{base[0]}-{base[0]}{redup[2] or ''}"]
+    if not _WORD.match(token):
+        if "-" in token:  # k4f1r-k4f1r: decode each half
+            halves = [_words(half, is_known) for half in token.split("-") if half]
+            if len(halves) == 2 and halves[0] == halves[1] and len(halves[0]) == 1:
+                return [f"{halves[0][0]}-{halves[0][0]}"]
+            return [w for half in halves for w in half]
         decoded = _deleet(token, is_known) if _LEET_CHARS.search(token) else None
         if decoded:
             token = decoded
         else:
-            parts = [p for p in _SEPARATORS.split(token) if p]
+            # Lone letters split off digits or symbols are noise, not slang ("g" -> "enggak").
+            parts = [p for p in _SEPARATORS.split(token) if p and not (len(p) == 1 and p.isalpha())]
             if parts != [token]:
                 return [w for part in parts for w in _words(part, is_known)]
     expansion = LEXICON.slang.get(token)

@@ -368,3 +368,24 @@ def test_inside_sklearn_pipeline() -> None:
     assert proba[0, 1] > proba[1, 1]
     pipe.set_params(pre__cache_size=5)
     assert pipe.named_steps["pre"].cache_size == 5
+
+
+@pytest.mark.parametrize("token, stems", [
+    ("k4f1r-k4f1r", ("kafir",)),        # leetspeak inside a reduplication
+    ("k4f1r2", ("kafir",)),
+    ("b0m2", ("bom",)),
+    ("jihaaaad", ("jihad",)),           # squeezed to the dictionary form, not a noisy token
+    ("allaaaah", ("allah",)),
+    ("g30s", ("30",)),                  # lone letters split off digits are not slang ("g")
+])
+def test_disguised_tokens(token: str, stems: tuple[str, ...]) -> None:
+    assert Preprocessor().stems(token) == stems
+
+
+@pytest.mark.parametrize("text, tokens", [
+    ("#k.a.f.i.r", ["k.a.f.i.r"]),
+    ("#j!had sekarang", ["j!had", "sekarang"]),
+    ("https://example.com/page#KafirSemua", ["_url_"]),
+])
+def test_hashtags_keep_disguised_words_whole(text: str, tokens: list[str]) -> None:
+    assert tokenize(text) == tokens
