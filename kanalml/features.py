@@ -21,6 +21,7 @@ builds the same features as an explicit matrix, for training and inspection.
 from __future__ import annotations
 
 import math
+import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import chain, pairwise
@@ -88,43 +89,61 @@ class _UnitCache(dict[str, tuple[int, ...]]):
         self.ngrams = ngrams
         self.size = size
 
-    def __missing__(self, unit: str) -> tuple[int, ...]:
+    def columns(self, unit: str) -> tuple[int, ...]:
+        """The unit's columns, worked out without caching them."""
         get = self.vocabulary.get
-        cols = tuple(j for g in _unit_ngrams(unit, *self.ngrams) if (j := get(g)) is not None)
+        return tuple(j for g in _unit_ngrams(unit, *self.ngrams) if (j := get(g)) is not None)
+
+    def __missing__(self, unit: str) -> tuple[int, ...]:
+        cols = self.columns(unit)
         if len(self) >= self.size:
             self.clear()
         self[unit] = cols
         return cols
 
 
-class _ScoreCache(dict[str, tuple[float, ...]]):
-    """Char unit -> (count, partial score per label) for one weight matrix."""
+class _ScoreCache(dict[str, int]):
+    """Char unit -> row of ``table``: (count, partial score per output) for one weight matrix.
+
+    Rows are only appended (under a lock), so an index handed out stays valid in
+    every later ``table``; a full cache is replaced by a new one, never emptied in
+    place, so a caller holding this object sees consistent indices and rows.
+    """
 
     def __init__(self, units: _UnitCache, weights: np.ndarray, size: int) -> None:
         super().__init__()
         self.units = units
         self.weights = weights
         self.size = size
+        self.table = np.zeros((1024, weights.shape[1] + 1))
+        self._lock = threading.Lock()
 
     def fill(self, units: Iterable[str]) -> None:
         """Work out every unit not yet cached in one numpy pass (first sight of new text)."""
         new = [u for u in dict.fromkeys(units) if u not in self]
         if not new:
             return
-        if len(self) + len(new) > self.size:
-            self.clear()
-        cols = [self.units[u] for u in new]
+        cols = [self.units.get(u) or self.units.columns(u) for u in new]
         counts = np.fromiter(map(len, cols), dtype=np.int64, count=len(new))
-        sums = np.zeros((len(new), self.weights.shape[1]))
+        rows = np.zeros((len(new), self.weights.shape[1] + 1))
+        rows[:, 0] = counts
         filled = counts > 0
         if filled.any():
             flat = np.fromiter(chain.from_iterable(cols), dtype=np.int64, count=int(counts.sum()))
             starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[filled]
-            sums[filled] = np.add.reduceat(self.weights[flat], starts, axis=0)
-        for unit, n, row in zip(new, counts.tolist(), sums.tolist()):
-            self[unit] = (float(n), *row)
+            rows[filled, 1:] = np.add.reduceat(self.weights[flat], starts, axis=0)
+        with self._lock:
+            fresh = [i for i, u in enumerate(new) if u not in self]  # others may have added some
+            start = len(self)
+            end = start + len(fresh)
+            if end > len(self.table):
+                grown = np.zeros((max(2 * len(self.table), end), rows.shape[1]))
+                grown[:start] = self.table[:start]
+                self.table = grown
+            self.table[start:end] = rows[fresh]
+            self.update(zip((new[i] for i in fresh), range(start, end)))
 
-    def __missing__(self, unit: str) -> tuple[float, ...]:
+    def __missing__(self, unit: str) -> int:
         self.fill([unit])
         return dict.__getitem__(self, unit)
 
@@ -305,13 +324,13 @@ class Featurizer:
             out[:, k] = np.bincount(row, weights=word[:, k], minlength=n_rows)
         if self.char_ngrams:
             scores = self._scores
-            if scores is None or scores.weights is not weights:
+            if scores is None or scores.weights is not weights or len(scores) >= self.cache_size:
                 scores = self._scores = _ScoreCache(self._units, weights, self.cache_size)
             scores.fill(chain.from_iterable(units))
             lookup = scores.__getitem__
-            flat = np.fromiter(chain.from_iterable(chain.from_iterable(map(lookup, u))
-                                                   for u in units), dtype=np.float64)
-            per_unit = flat.reshape(-1, weights.shape[1] + 1)
+            index = np.fromiter(chain.from_iterable(map(lookup, u) for u in units),
+                                dtype=np.int64)
+            per_unit = scores.table[index]  # read after the look-ups: holds every index
             doc = np.repeat(np.arange(n_rows), [len(u) for u in units])
             count = np.bincount(doc, weights=per_unit[:, 0], minlength=n_rows)
             scale = 1.0 / np.sqrt(np.where(count > 0, count, 1.0))
