@@ -1,0 +1,472 @@
+"""The moderator review queue: duplicate groups, priority, budget and a per-channel summary.
+
+Scored chunks go into a :class:`QueueBuilder` one at a time. Rows are not kept:
+every distinct message (exact duplicates after folding, and near duplicates such
+as forwarded copies with an added emoji, a ``FWD:`` prefix or a word changed)
+becomes one group with running aggregates, so memory grows with the number of
+distinct messages, not with the number of rows. Near duplicates are found with
+MinHash + LSH (datasketch) over character 5-shingles of the folded text, never
+by comparing all pairs. This module knows nothing about file formats.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from datasketch import MinHash, MinHashLSH
+
+from kanalml.preprocess import as_text, normalize
+
+__all__ = ["PRIORITY_FORMULA", "QueueBuilder", "mask_pii"]
+
+# Near-duplicate detection. Character 5-shingles survive small edits far better than
+# word shingles: one word added to a 10-word post keeps ~80% of the character
+# shingles but only ~45% of the word 3-shingles.
+SHINGLE = 5
+NUM_PERM = 64
+THRESHOLD = 0.7  # estimated Jaccard similarity of the shingle sets needed to merge
+# LSH bands x rows: tuned for a Jaccard of 0.6 (datasketch's optimum), below THRESHOLD, so that
+# pairs at 0.75 / 0.8 / 0.85 become candidates with probability 0.86 / 0.95 / 0.99; every
+# candidate is then checked against THRESHOLD on its stored signature. 10 bands, not the 14-18
+# of a 128-permutation index, keep memory at ~4 KB per distinct message (measured; the
+# datasketch index is ~3 KB of it).
+LSH_BANDS, LSH_ROWS = 10, 6
+MIN_WORDS = 4  # shorter texts merge only when identical after folding
+SEED = 7  # fixed: the same input always gives the same groups
+MAX_SHINGLED_CHARS = 4000  # near-duplicate matching looks at the first 4,000 folded characters
+
+EXCERPT_CHARS = 280
+UNKNOWN_CHANNEL = "(unknown)"
+REACH_STEP = 0.1  # priority gained per tenfold reach
+REACH_DECADES = 6  # reach counts up to 10**6 (a boost of at most 60%)
+
+PRIORITY_FORMULA = (
+    "priority = score × (1 + 0.1 × min(log10(1 + reach), 6)), where reach is the largest value "
+    "of the reach column (views or forwards; missing = 0) over the item's copies; without a "
+    "reach column, priority = score. Each tenfold reach adds 10% up to +60% at 1,000,000, so "
+    "reach reorders items of similar score but never lifts an item above one whose score is "
+    "more than 1.6 times its own (0.3 with 1,000,000 views -> 0.48, below 0.9 with none). "
+    "Ties: higher score, then more copies, then earlier first_seen."
+)
+
+_NON_WORD = re.compile(r"[\W_]+")
+_FORWARD_MARK = re.compile(r"^(?:(?:fwd|fw|forwarded)(?: |$))+")
+_SPACES = re.compile(r"\s+")
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?![\w.-]*@)", re.IGNORECASE)
+# Indonesian mobile numbers: 08xx / 628xx / +62 8xx, digits grouped by spaces, dots or dashes,
+# the operator prefix optionally in parentheses; 9 to 13 digits after the 0 / 62.
+_PHONE = re.compile(
+    r"(?<![\d+])\(?(?:\+62|62|\+?62\)|0)[ .-]?\(?8\d{1,3}\)?(?:[ .-]?\d{2,5}){1,4}(?!\d)")
+_EVIDENCE_TEXT = re.compile(r"\s*(.+?)\s*\(\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*\)\s*(?:;|$)",
+                            re.IGNORECASE)
+_US_MAX = np.iinfo(np.int64).max
+_US_MIN = np.iinfo(np.int64).min
+_RESERVED = {"rank", "score", "flagged", "text", "evidence", "copies", "first_seen",
+             "last_seen", "channels"}
+
+
+def mask_pii(text: str) -> str:
+    """Replace phone numbers with ``[telepon]`` and email addresses with ``[email]``."""
+    text = as_text(text)
+    if "@" in text:
+        text = _EMAIL.sub("[email]", text)
+    return _PHONE.sub(_phone_or_keep, text)
+
+
+def _phone_or_keep(match: re.Match[str]) -> str:
+    found = match.group()
+    digits = re.sub(r"\D", "", found)
+    national = digits[2:] if digits.startswith("62") else digits[1:]
+    return "[telepon]" if 9 <= len(national) <= 13 else found
+
+
+def _canonical(text: str) -> str:
+    """Folded text for duplicate matching: no forward marker, emoji, punctuation or extra spaces."""
+    folded = _NON_WORD.sub(" ", normalize(text)).strip()
+    return _FORWARD_MARK.sub("", folded)
+
+
+def _shingle_hashes(text: str) -> np.ndarray:
+    """Distinct 32-bit hashes of the character 5-shingles of ``text`` (vectorized, seed-free).
+
+    A polynomial hash is enough: datasketch's affine32 scheme pre-mixes every input with the
+    MurmurHash3 finalizer before permuting it.
+    """
+    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    codes = codes.astype(np.uint64)
+    count = max(1, len(codes) - SHINGLE + 1)
+    hashes = np.zeros(count, dtype=np.uint64)
+    for k in range(SHINGLE):
+        part = codes[k:k + count]
+        hashes[: len(part)] = hashes[: len(part)] * np.uint64(1_000_003) + part  # wraps mod 2^64
+    hashes ^= hashes >> np.uint64(32)
+    return np.unique((hashes & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+
+
+def _same(value: int) -> int:
+    """Identity hash function: shingles arrive already hashed."""
+    return value
+
+
+def _excerpt(text: str) -> str:
+    """The first ~280 characters, whitespace collapsed, phone numbers and emails masked."""
+    short = mask_pii(_SPACES.sub(" ", as_text(text)[: EXCERPT_CHARS * 8]).strip())
+    return short if len(short) <= EXCERPT_CHARS else short[: EXCERPT_CHARS - 1].rstrip() + "…"
+
+
+def _evidence_pairs(value: Any) -> list[tuple[str, float]]:
+    """(word, weight) pairs from a list of pairs, an array of them, or the rendered string."""
+    if value is None or isinstance(value, float):
+        return []
+    if isinstance(value, str):
+        pairs = [(m.group(1), m.group(2)) for m in _EVIDENCE_TEXT.finditer(value)]
+    elif isinstance(value, Iterable):
+        pairs = []
+        for item in value:
+            if isinstance(item, dict):
+                item = (item.get("word"), item.get("weight"))
+            try:
+                word, weight = item
+            except (TypeError, ValueError):
+                continue
+            pairs.append((word, weight))
+    else:
+        return []
+    out = []
+    for word, weight in pairs:
+        try:
+            number = float(weight)
+        except (TypeError, ValueError):
+            continue
+        word = as_text(word).strip()
+        if word and math.isfinite(number):
+            out.append((word, number))
+    return out
+
+
+def _render_evidence(pairs: list[tuple[str, float]]) -> str:
+    return mask_pii("; ".join(f"{word} ({weight:.2f})" for word, weight in pairs))
+
+
+def _to_micros(values: pd.Series) -> np.ndarray:
+    """Dates -> int64 microseconds since the epoch (UTC); unparseable or missing -> NaT marker."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        parsed = pd.to_datetime(values, unit="s", utc=True, errors="coerce")  # unix seconds
+    else:
+        strings = values.astype(object).where(values.notna(), None)
+        parsed = pd.to_datetime(strings, utc=True, errors="coerce", format="ISO8601")
+        retry = parsed.isna() & values.notna()
+        if retry.any():
+            parsed = parsed.astype("datetime64[us, UTC]")
+            parsed[retry] = pd.to_datetime(strings[retry], utc=True, errors="coerce",
+                                           format="mixed", dayfirst=True)
+    parsed = pd.Series(parsed, index=values.index).astype("datetime64[us, UTC]")
+    micros = parsed.to_numpy(dtype="datetime64[us]").view(np.int64).copy()
+    micros[parsed.isna().to_numpy()] = _US_MIN  # numpy's NaT is int64 min
+    return micros
+
+
+def _channel_name(value: Any) -> str:
+    """A channel value as text; ids read as floats (a column with gaps) lose their ``.0``."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return as_text(value).strip() or UNKNOWN_CHANNEL
+
+
+def _join(channels: str | set[str]) -> str:
+    return channels if isinstance(channels, str) else ", ".join(sorted(channels))
+
+
+def _iso(micros: int) -> str | None:
+    if micros in (_US_MAX, _US_MIN):
+        return None
+    return pd.Timestamp(micros, unit="us", tz="UTC").isoformat()
+
+
+@dataclass
+class _Channel:
+    """Running per-channel statistics over rows."""
+
+    posts: int = 0
+    flagged: int = 0
+    score_sum: float = 0.0
+    score_max: float = 0.0
+    words_flagged: Counter[str] = field(default_factory=Counter)
+    words_all: Counter[str] = field(default_factory=Counter)
+
+
+class QueueBuilder:
+    """Accumulates scored chunks and builds the moderator queue; memory grows with the number of
+    distinct messages, not rows."""
+
+    def __init__(self, labels: Sequence[str], *, reach_column: str | None = None,
+                 min_score: float = 0.0) -> None:
+        self.labels = [str(label) for label in labels]
+        clash = sorted(_RESERVED.intersection(self.labels))
+        if clash or len(set(self.labels)) != len(self.labels):
+            raise ValueError(f"label names must be distinct and not queue columns: {clash}")
+        if not 0.0 <= float(min_score) <= 1.0:
+            raise ValueError(f"min_score must be between 0 and 1, got {min_score}")
+        self.reach_column = reach_column
+        self.min_score = float(min_score)
+        self.rows = 0
+        self._n = 0
+        self._exact: dict[int, int] = {}  # 64-bit digest of a folded text -> group
+        self._lsh = MinHashLSH(num_perm=NUM_PERM, params=(LSH_BANDS, LSH_ROWS))
+        self._permutations = MinHash(num_perm=NUM_PERM, seed=SEED).permutations
+        cap = 1024
+        self._signature = np.zeros((cap, NUM_PERM), dtype=np.uint32)
+        self._score = np.full(cap, -np.inf)
+        self._label = np.zeros((cap, len(self.labels)))
+        self._flagged = np.zeros(cap, dtype=bool)
+        self._copies = np.zeros(cap, dtype=np.int64)
+        self._first = np.full(cap, _US_MAX, dtype=np.int64)
+        self._last = np.full(cap, _US_MIN, dtype=np.int64)
+        self._reach = np.zeros(cap)
+        self._text: list[str] = []
+        self._evidence: list[str] = []
+        self._channels: list[str | set[str]] = []  # a str while the item has one channel
+        self._channel_stats: dict[str, _Channel] = {}
+
+    def __len__(self) -> int:
+        """Number of items (distinct messages) so far."""
+        return self._n
+
+    # -- adding rows -----------------------------------------------------------------------
+
+    def add(self, chunk: pd.DataFrame, *, text_column: str, channel_column: str | None,
+            date_column: str | None) -> None:
+        """Fold one scored chunk (input columns plus score, labels, flagged, evidence) in."""
+        needed = [text_column, "score", *self.labels]
+        needed += [c for c in (channel_column, date_column, self.reach_column) if c]
+        missing = [c for c in needed if c not in chunk.columns]
+        if missing:
+            raise ValueError(f"chunk lacks column(s): {', '.join(map(repr, missing))}")
+        n = len(chunk)
+        if n == 0:
+            return
+        scores = np.nan_to_num(pd.to_numeric(chunk["score"], errors="coerce")
+                               .to_numpy(dtype=float, na_value=np.nan), nan=0.0)
+        probs = np.nan_to_num(chunk[self.labels].apply(pd.to_numeric, errors="coerce")
+                              .to_numpy(dtype=float, na_value=np.nan), nan=0.0)
+        flagged = (chunk["flagged"].fillna(False).astype(bool).to_numpy()
+                   if "flagged" in chunk.columns else np.zeros(n, dtype=bool))
+        evidence = (chunk["evidence"].to_numpy(dtype=object) if "evidence" in chunk.columns
+                    else np.full(n, None, dtype=object))
+        texts = chunk[text_column].to_numpy(dtype=object)
+        channels = (np.array([_channel_name(c) for c in chunk[channel_column].tolist()],
+                             dtype=object)
+                    if channel_column else np.full(n, UNKNOWN_CHANNEL, dtype=object))
+        dates = _to_micros(chunk[date_column]) if date_column else np.full(n, _US_MIN)
+        reach = np.zeros(n)
+        if self.reach_column:
+            raw = pd.to_numeric(chunk[self.reach_column], errors="coerce")
+            reach = np.clip(np.nan_to_num(raw.to_numpy(dtype=float, na_value=np.nan), nan=0.0,
+                                          posinf=0.0, neginf=0.0), 0.0, None)
+
+        group = self._assign(texts)
+        self._update_groups(group, scores, probs, flagged, evidence, texts, channels, dates, reach)
+        self._update_channels(channels, scores, flagged, evidence)
+        self.rows += n
+
+    def _assign(self, texts: np.ndarray) -> np.ndarray:
+        """The group of every row, creating groups for new messages."""
+        seen: dict[str, int] = {}
+        out = np.empty(len(texts), dtype=np.int64)
+        for i, value in enumerate(texts):
+            text = as_text(value)
+            found = seen.get(text)
+            if found is None:
+                found = seen[text] = self._group_of(text)
+            out[i] = found
+        return out
+
+    def _group_of(self, text: str) -> int:
+        canonical = _canonical(text)
+        key = int.from_bytes(hashlib.blake2b(canonical.encode("utf-8", "surrogatepass"),
+                                             digest_size=8).digest())
+        found = self._exact.get(key)
+        if found is not None:
+            return found
+        if canonical.count(" ") + 1 >= MIN_WORDS:
+            minhash = self._minhash(canonical)
+            found = self._nearest(minhash)
+            if found is None:
+                found = self._new_group()
+                self._signature[found] = minhash.hashvalues
+                self._lsh.insert(found, minhash, check_duplication=False)
+        else:
+            found = self._new_group()
+        self._exact[key] = found
+        return found
+
+    def _minhash(self, canonical: str) -> MinHash:
+        minhash = MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=_same,
+                          permutations=self._permutations, scheme="affine32")
+        minhash.update_batch(_shingle_hashes(canonical[:MAX_SHINGLED_CHARS]).tolist())
+        return minhash
+
+    def _nearest(self, minhash: MinHash) -> int | None:
+        """The most similar existing group at or above THRESHOLD (lowest id on ties), if any."""
+        candidates = self._lsh.query(minhash)
+        if not candidates:
+            return None
+        ids = np.array(sorted(candidates), dtype=np.int64)
+        similarity = (self._signature[ids] == minhash.hashvalues).mean(axis=1)
+        best = int(np.argmax(similarity))
+        return int(ids[best]) if similarity[best] >= THRESHOLD else None
+
+    def _new_group(self) -> int:
+        if self._n == len(self._score):
+            self._grow()
+        self._text.append("")
+        self._evidence.append("")
+        self._channels.append("")
+        self._n += 1
+        return self._n - 1
+
+    def _grow(self) -> None:
+        cap = len(self._score)
+
+        def extend(array: np.ndarray, fill: Any) -> np.ndarray:
+            more = np.full((cap, *array.shape[1:]), fill, dtype=array.dtype)
+            return np.concatenate([array, more])
+
+        self._signature = extend(self._signature, 0)
+        self._score = extend(self._score, -np.inf)
+        self._label = extend(self._label, 0.0)
+        self._flagged = extend(self._flagged, False)
+        self._copies = extend(self._copies, 0)
+        self._first = extend(self._first, _US_MAX)
+        self._last = extend(self._last, _US_MIN)
+        self._reach = extend(self._reach, 0.0)
+
+    def _update_groups(self, group: np.ndarray, scores: np.ndarray, probs: np.ndarray,
+                       flagged: np.ndarray, evidence: np.ndarray, texts: np.ndarray,
+                       channels: np.ndarray, dates: np.ndarray, reach: np.ndarray) -> None:
+        # Representative: the highest-scoring copy; on ties the one seen first.
+        order = np.lexsort((np.arange(len(group)), -scores, group))
+        ids, first = np.unique(group[order], return_index=True)
+        best = order[first]
+        better = scores[best] > self._score[ids]
+        for g, row in zip(ids[better].tolist(), best[better].tolist()):
+            self._text[g] = _excerpt(texts[row])
+            self._evidence[g] = _render_evidence(_evidence_pairs(evidence[row]))
+        np.maximum.at(self._score, group, scores)
+        np.maximum.at(self._label, group, probs)
+        np.logical_or.at(self._flagged, group, flagged)
+        np.add.at(self._copies, group, 1)
+        known = dates != _US_MIN
+        np.minimum.at(self._first, group[known], dates[known])
+        np.maximum.at(self._last, group[known], dates[known])
+        np.maximum.at(self._reach, group, reach)
+        for g, channel in set(zip(group.tolist(), channels.tolist())):
+            known = self._channels[g]
+            if isinstance(known, set):
+                known.add(channel)
+            elif not known:
+                self._channels[g] = channel
+            elif known != channel:
+                self._channels[g] = {known, channel}
+
+    def _update_channels(self, channels: np.ndarray, scores: np.ndarray, flagged: np.ndarray,
+                         evidence: np.ndarray) -> None:
+        names, inverse = np.unique(channels, return_inverse=True)
+        posts = np.bincount(inverse, minlength=len(names))
+        flags = np.bincount(inverse, weights=flagged, minlength=len(names))
+        sums = np.bincount(inverse, weights=scores, minlength=len(names))
+        maxes = np.zeros(len(names))
+        np.maximum.at(maxes, inverse, scores)
+        stats = []
+        for i, name in enumerate(names.tolist()):
+            entry = self._channel_stats.setdefault(name, _Channel())
+            entry.posts += int(posts[i])
+            entry.flagged += int(flags[i])
+            entry.score_sum += float(sums[i])
+            entry.score_max = max(entry.score_max, float(maxes[i]))
+            stats.append(entry)
+        for i, value in enumerate(evidence.tolist()):
+            pairs = _evidence_pairs(value)
+            if not pairs:
+                continue
+            entry = stats[inverse[i]]
+            for word, weight in pairs:
+                entry.words_all[word.casefold()] += weight
+                if flagged[i]:
+                    entry.words_flagged[word.casefold()] += weight
+
+    # -- output ----------------------------------------------------------------------------
+
+    def _priority(self) -> np.ndarray:
+        score = self._score[: self._n]
+        if not self.reach_column:
+            return score.copy()
+        decades = np.minimum(np.log10(1.0 + self._reach[: self._n]), REACH_DECADES)
+        return score * (1.0 + REACH_STEP * decades)
+
+    def queue(self, budget: int | None = None) -> tuple[pd.DataFrame, float]:
+        """(queue, covered): items in review order, and the share of the expected positives
+        (sum of item scores) that the kept items cover."""
+        if budget is not None and budget < 0:
+            raise ValueError(f"budget must be at least 0, got {budget}")
+        n = self._n
+        score = self._score[:n]
+        # Review order: priority, then score, copies, first_seen (unknown last), then first seen.
+        order = np.lexsort((np.arange(n), self._first[:n], -self._copies[:n], -score,
+                            -self._priority()))
+        order = order[score[order] >= self.min_score]
+        if budget is not None:
+            order = order[:budget]
+        total = float(score.sum())
+        covered = 1.0 if len(order) == n or total <= 0 else float(score[order].sum()) / total
+
+        columns: dict[str, Any] = {
+            "rank": np.arange(1, len(order) + 1, dtype=np.int64),
+            "score": score[order],
+        }
+        for j, label in enumerate(self.labels):
+            columns[label] = self._label[order, j]
+        columns["flagged"] = self._flagged[order]
+        columns["text"] = pd.Series([self._text[i] for i in order], dtype=object)
+        columns["evidence"] = pd.Series([self._evidence[i] for i in order], dtype=object)
+        columns["copies"] = self._copies[order]
+        columns["first_seen"] = pd.Series([_iso(v) for v in self._first[order].tolist()],
+                                          dtype=object)
+        columns["last_seen"] = pd.Series([_iso(v) for v in self._last[order].tolist()],
+                                         dtype=object)
+        columns["channels"] = pd.Series([_join(self._channels[i]) for i in order], dtype=object)
+        return pd.DataFrame(columns), covered
+
+    def channels(self) -> pd.DataFrame:
+        """One row per channel over all rows, riskiest first (flagged share, then max score)."""
+        rows = []
+        for name, entry in self._channel_stats.items():
+            words = entry.words_flagged if entry.flagged else entry.words_all
+            top = sorted(((w, s) for w, s in words.items() if s > 0),
+                         key=lambda kv: (-kv[1], kv[0]))
+            rows.append({
+                "channel": name,
+                "posts": entry.posts,
+                "flagged_posts": entry.flagged,
+                "flagged_share": entry.flagged / entry.posts,
+                "max_score": entry.score_max,
+                "mean_score": entry.score_sum / entry.posts,
+                "top_evidence": mask_pii("; ".join(w for w, _ in top[:5])),
+            })
+        columns = ["channel", "posts", "flagged_posts", "flagged_share", "max_score",
+                   "mean_score", "top_evidence"]
+        frame = pd.DataFrame(rows, columns=columns)
+        if frame.empty:
+            return frame.astype({"posts": np.int64, "flagged_posts": np.int64,
+                                 "flagged_share": float, "max_score": float, "mean_score": float})
+        frame = frame.sort_values(["flagged_share", "max_score", "posts", "channel"],
+                                  ascending=[False, False, False, True], kind="stable")
+        return frame.reset_index(drop=True)
