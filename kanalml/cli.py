@@ -1,0 +1,308 @@
+"""The ``kanalml`` command: score exports and build the moderator review queue.
+
+Exit status: 0 on success, 1 on a data error (the message names the file and
+line), 2 on a usage error. Messages and progress go to stderr; data goes to
+the output file, or to stdout when no output file is given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import kanalml
+
+CHANNEL_COLUMNS = ("channel", "chat", "channel_name", "chat_name", "channel_username")
+DATE_COLUMNS = ("date", "datetime", "timestamp", "created_at", "time")
+# Evidence is worked out only for posts worth a moderator's look; below this score it is empty.
+EVIDENCE_FLOOR = 0.25
+
+
+def _warn(message: str) -> None:
+    print(f"kanalml: warning: {message}", file=sys.stderr)
+
+
+def _find(columns: Sequence[str], candidates: Sequence[str]) -> str | None:
+    lowered = {c.lower(): c for c in columns}
+    return next((lowered[c] for c in candidates if c in lowered), None)
+
+
+def _evidence_text(pairs: list[tuple[str, float]]) -> str:
+    return "; ".join(f"{word} ({weight:.2f})" for word, weight in pairs)
+
+
+def _score_chunk(model: Any, chunk: Any, text_column: str, threshold: float,
+                 as_pairs: bool = False) -> Any:
+    """The chunk with score, one column per label, flagged and evidence added."""
+    texts = chunk[text_column].tolist()
+    proba = model.predict_proba(texts)
+    out = chunk.copy()
+    out["score"] = proba[:, 0]
+    for k, label in enumerate(model.labels_):
+        out[label] = proba[:, k]
+    out["flagged"] = proba[:, 0] >= threshold
+    evidence = [model.explain(t) if p >= EVIDENCE_FLOOR else [] for t, p in zip(texts, proba[:, 0])]
+    out["evidence"] = evidence if as_pairs else [_evidence_text(e) for e in evidence]
+    return out
+
+
+_WORKER_MODEL: Any = None
+
+
+def _worker_init(model_dir: str | None) -> None:
+    global _WORKER_MODEL
+    _WORKER_MODEL = kanalml.load_model(model_dir)
+
+
+def _worker_score(args: tuple[Any, str, float, bool]) -> Any:
+    chunk, text_column, threshold, as_pairs = args
+    return _score_chunk(_WORKER_MODEL, chunk, text_column, threshold, as_pairs)
+
+
+def _scored_chunks(reader: Any, args: argparse.Namespace, threshold: float,
+                   as_pairs: bool) -> Iterator[tuple[Any, str]]:
+    """Score the reader's chunks, in order, on ``--jobs`` processes (the model loads once each)."""
+    if args.jobs <= 1:
+        model = kanalml.load_model(args.model)
+        for chunk, text_column in reader:
+            yield _score_chunk(model, chunk, text_column, threshold, as_pairs), text_column
+        return
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(args.jobs, initializer=_worker_init,
+                             initargs=(args.model,)) as pool:
+        pending: deque[tuple[Any, str]] = deque()
+        for chunk, text_column in reader:
+            pending.append((pool.submit(_worker_score, (chunk, text_column, threshold,
+                                                        as_pairs)), text_column))
+            if len(pending) > 2 * args.jobs:  # bounded: memory stays flat
+                future, column = pending.popleft()
+                yield future.result(), column
+        while pending:
+            future, column = pending.popleft()
+            yield future.result(), column
+
+
+@contextmanager
+def _progress(args: argparse.Namespace) -> Iterator[Callable[[int], None]]:
+    """A progress bar on stderr (rows, rows/s), closed before any summary; none with --quiet."""
+    if args.quiet:
+        yield lambda n: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(unit=" rows", file=sys.stderr, dynamic_ncols=True, mininterval=0.5) as bar:
+        yield bar.update
+
+
+def _reader(args: argparse.Namespace) -> Any:
+    from kanalml.io import ExportReader
+
+    return ExportReader(args.inputs, text_column=args.text_column, chunk_rows=args.chunk_rows,
+                        on_bad_lines=args.on_bad_lines, keep_authors=args.keep_authors,
+                        warn=_warn)
+
+
+def _report_reader(reader: Any, output: str | None) -> None:
+    from kanalml.io import write_rejects
+
+    for chat_type, count in sorted(reader.skipped_chats.items()):
+        _warn(f"skipped {count} Telegram chat(s) of type {chat_type!r}: only public channels "
+              "and public supergroups are scored")
+    if reader.rejected:
+        target = f"{output}.rejects.csv" if output and output != "-" else "kanalml.rejects.csv"
+        write_rejects(target, reader.rejected)
+        _warn(f"{len(reader.rejected)} malformed row(s) were not scored; they are listed with "
+              f"their file and line in {target}")
+
+
+def _write(frames: Iterator[Any], output: str | None) -> None:
+    from kanalml.io import AtomicWriter
+
+    if output is None or output == "-":
+        header = True
+        for frame in frames:
+            frame.to_csv(sys.stdout, index=False, header=header)
+            header = False
+        return
+    with AtomicWriter(output) as writer:
+        for frame in frames:
+            writer.write(frame)
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    """Score every row; add score, labels, flagged, rank and evidence; keep every input column."""
+    import numpy as np
+    import pandas as pd
+
+    model = kanalml.load_model(args.model)
+    threshold = model.threshold if args.threshold is None else args.threshold
+    reader = _reader(args)
+    columns: dict[str, None] = {}
+    scores: list[np.ndarray] = []
+    with tempfile.TemporaryDirectory(prefix="kanalml-") as spool:
+        # Pass 1: score chunk by chunk into a spool, keeping only the scores in memory.
+        n_chunks = 0
+        with _progress(args) as advance:
+            for scored, _ in _scored_chunks(reader, args, threshold, as_pairs=False):
+                columns.update(dict.fromkeys(scored.columns))
+                scores.append(scored["score"].to_numpy())
+                scored.to_parquet(Path(spool) / f"{n_chunks:06d}.parquet", index=False)
+                n_chunks += 1
+                advance(len(scored))
+        _report_reader(reader, args.output)
+        every = np.concatenate(scores) if scores else np.zeros(0)
+        # rank 1 = review first; ties keep input order
+        rank = np.empty(len(every), dtype=np.int64)
+        rank[np.argsort(-every, kind="stable")] = np.arange(1, len(every) + 1)
+        order = [c for c in columns if c not in ("rank",)] + ["rank"]
+
+        def frames() -> Iterator[pd.DataFrame]:
+            start = 0
+            kept = []
+            for i in range(n_chunks):
+                frame = pd.read_parquet(Path(spool) / f"{i:06d}.parquet").reindex(columns=order)
+                frame["rank"] = rank[start:start + len(frame)]
+                start += len(frame)
+                frame = frame[frame["score"] >= args.min_score]
+                if args.top is not None:
+                    kept.append(frame[frame["rank"] <= args.top])
+                else:
+                    yield frame
+            if args.top is not None:
+                top = pd.concat(kept) if kept else pd.DataFrame(columns=order)
+                yield top.sort_values("rank")
+
+        _write(frames(), args.output)
+    if not args.quiet:
+        flagged = int((every >= threshold).sum())
+        print(f"kanalml: scored {len(every)} rows; {flagged} flagged at threshold "
+              f"{threshold:.3f}", file=sys.stderr)
+    return 0
+
+
+def cmd_rank(args: argparse.Namespace) -> int:
+    """Build the moderator queue: one item per distinct message, highest priority first."""
+    from kanalml.io import AtomicWriter, DataError
+    from kanalml.rank import QueueBuilder
+
+    model = kanalml.load_model(args.model)
+    threshold = model.threshold if args.threshold is None else args.threshold
+    reader = _reader(args)
+    builder = QueueBuilder(model.labels_, reach_column=args.reach_column,
+                           min_score=args.min_score)
+    with _progress(args) as advance:
+        for scored, text_column in _scored_chunks(reader, args, threshold, as_pairs=True):
+            columns = list(scored.columns)
+            if args.reach_column and args.reach_column not in columns:
+                raise DataError(f"--reach-column {args.reach_column!r} is not a column "
+                                f"(columns: {', '.join(columns)})")
+            builder.add(scored, text_column=text_column,
+                        channel_column=_find(columns, CHANNEL_COLUMNS),
+                        date_column=_find(columns, DATE_COLUMNS))
+            advance(len(scored))
+    _report_reader(reader, args.output)
+    queue, covered = builder.queue(budget=args.budget)
+    _write(iter([queue]), args.output)
+    if args.channels:
+        with AtomicWriter(args.channels) as writer:
+            writer.write(builder.channels())
+    if args.budget is not None and not args.quiet:
+        print(f"kanalml: the first {len(queue)} items cover {covered:.1%} of the expected "
+              "positives (sum of scores)", file=sys.stderr)
+    return 0
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return number
+
+
+def _probability(value: str) -> float:
+    number = float(value)
+    if not 0.0 <= number <= 1.0 or math.isnan(number):
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
+    return number
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kanalml",
+        description="Score Indonesian public-channel posts for extremist content and build a "
+                    "ranked review queue for human moderators.")
+    parser.add_argument("--version", action="version", version=f"kanalml {kanalml.__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sub: argparse.ArgumentParser, output_help: str) -> None:
+        sub.add_argument("inputs", nargs="+", metavar="INPUT",
+                         help="CSV/TSV, JSON Lines, Parquet (optionally .gz) or Telegram export "
+                              "(result.json)")
+        sub.add_argument("-o", "--output", metavar="OUTPUT", help=output_help)
+        sub.add_argument("--model", metavar="DIR", help="model directory (default: shipped model)")
+        sub.add_argument("--text-column", metavar="NAME", help="column holding the post text")
+        sub.add_argument("--threshold", type=_probability,
+                         help="flag posts with score >= this (default: the model's)")
+        sub.add_argument("--min-score", type=_probability, default=0.0,
+                         help="leave out posts scoring below this")
+        sub.add_argument("--on-bad-lines", choices=("error", "warn", "skip"), default="warn",
+                         help="malformed rows: stop, or list them in OUTPUT.rejects.csv "
+                              "(warn: and say so)")
+        sub.add_argument("--keep-authors", action="store_true",
+                         help="keep user names and ids (left out by default)")
+        sub.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
+                         help="score on N processes")
+        sub.add_argument("--chunk-rows", type=_positive_int, default=20_000, metavar="N",
+                         help=argparse.SUPPRESS)
+        sub.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
+
+    score = commands.add_parser("score", help="score every post of the inputs",
+                                description=cmd_score.__doc__)
+    common(score, "output file, format by extension: .csv, .tsv, .jsonl, .parquet, .gz "
+                  "(default: CSV on stdout)")
+    score.add_argument("--top", type=_positive_int, metavar="N",
+                       help="write only the N highest-scoring rows, in rank order")
+    score.set_defaults(run=cmd_score)
+
+    rank = commands.add_parser("rank", help="build the moderator review queue",
+                               description=cmd_rank.__doc__)
+    common(rank, "queue file (default: CSV on stdout)")
+    rank.add_argument("--channels", metavar="FILE", help="also write a per-channel summary")
+    rank.add_argument("--budget", type=_positive_int, metavar="N",
+                      help="keep the first N items and report the share of expected "
+                           "positives they cover")
+    rank.add_argument("--reach-column", metavar="NAME",
+                      help="weigh priority by reach (views or forwards); see README")
+    rank.set_defaults(run=cmd_rank)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``kanalml`` console script and ``python -m kanalml``."""
+    args = build_parser().parse_args(argv)
+    from kanalml.artifact import ModelError
+    from kanalml.io import DataError
+
+    try:
+        return int(args.run(args))
+    except (DataError, ModelError) as exc:
+        print(f"kanalml: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:  # e.g. piped into head
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:  # unreadable input, unwritable output directory, full disk
+        print(f"kanalml: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("kanalml: interrupted; no output was written", file=sys.stderr)
+        return 130

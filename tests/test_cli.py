@@ -1,0 +1,281 @@
+"""The real ``kanalml`` command on files the tests write."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kanalml import __version__
+from kanalml.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = ["radikalisme", "sara", "pornografi", "pencemaran_nama_baik"]
+ADDED = ["score", *LABELS, "flagged", "evidence", "rank"]
+QUEUE = ["rank", "score", *LABELS, "flagged", "text", "evidence", "copies", "first_seen",
+         "last_seen", "channels"]
+
+POSTS = [
+    ("berita_kota", 1, "2026-11-02T08:00:00", "Jalan Sudirman macet parah pagi ini, hindari ya"),
+    ("berita_kota", 2, "2026-11-02T09:00:00", "Harga cabai naik lagi di pasar induk"),
+    ("seruan", 10, "2026-11-03T10:00:00", "Bubarkan pemerintah thaghut, tegakkan khilafah!"),
+    ("bola", 5, "2026-11-03T20:00:00", "Timnas menang 2-1, mantap bangeeet"),
+    ("kajian", 7, "2026-11-04T05:00:00", "Kajian subuh ahad ini di masjid, mari hadir"),
+    ("seruan", 11, "2026-11-04T06:00:00", "Demokrasi sistem k4fir, khilafah pasti tegak"),
+]
+
+
+def posts_frame() -> pd.DataFrame:
+    return pd.DataFrame(POSTS, columns=["channel", "message_id", "date", "text"])
+
+
+def run(*argv: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "kanalml", *argv], capture_output=True,
+                          text=True, cwd=cwd)
+
+
+def telegram_chat(name: str, chat_type: str, texts: list, start: int = 1) -> dict:
+    messages = [{"id": start + i, "type": "message", "date": f"2026-11-0{1 + i % 8}T10:00:00",
+                 "from": "Budi Santoso", "from_id": f"user{1000 + i}", "text": text}
+                for i, text in enumerate(texts)]
+    messages.append({"id": start + len(texts), "type": "service", "date": "2026-11-09T10:00:00",
+                     "actor": "Admin", "actor_id": "user1", "action": "pin_message", "text": ""})
+    return {"name": name, "type": chat_type, "id": abs(hash(name)) % 10**9, "messages": messages}
+
+
+def test_version_and_help() -> None:
+    version = run("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"kanalml {__version__}"
+    helped = run("--help")
+    assert helped.returncode == 0 and "score" in helped.stdout and "rank" in helped.stdout
+    assert run().returncode == 2
+    bad = run("score", "x.csv", "--no-such-option")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+
+
+def test_score_csv_keeps_every_column_and_adds_scores(tmp_path) -> None:
+    src = tmp_path / "posts.csv"
+    posts_frame().to_csv(src, index=False)
+    out = tmp_path / "scored.csv"
+    assert main(["score", str(src), "-o", str(out), "--quiet"]) == 0
+    scored = pd.read_csv(out)
+    for column in ["channel", "message_id", "date", "text", *ADDED]:
+        assert column in scored.columns
+    assert len(scored) == len(POSTS)
+    assert sorted(scored["rank"]) == list(range(1, len(POSTS) + 1))
+    top = scored.sort_values("rank").iloc[0]
+    assert top["score"] == scored["score"].max() and top["channel"] == "seruan"
+    assert scored["score"].between(0, 1).all()
+    assert (scored["flagged"] == (scored["score"] >= 0.0)).any()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".parquet", ".csv.gz", ".jsonl.gz"])
+def test_every_table_format_in_and_out(tmp_path, suffix) -> None:
+    frame = posts_frame()
+    src = tmp_path / f"posts{suffix}"
+    if suffix.startswith(".csv"):
+        frame.to_csv(src, index=False)
+    elif suffix == ".tsv":
+        frame.to_csv(src, index=False, sep="\t")
+    elif suffix.startswith(".jsonl"):
+        frame.to_json(src, orient="records", lines=True, force_ascii=False)
+    else:
+        frame.to_parquet(src, index=False)
+    out = tmp_path / f"out{suffix}"
+    assert main(["score", str(src), "-o", str(out), "--quiet"]) == 0
+    if suffix.startswith(".csv"):
+        scored = pd.read_csv(out)
+    elif suffix == ".tsv":
+        scored = pd.read_csv(out, sep="\t")
+    elif suffix.startswith(".jsonl"):
+        scored = pd.read_json(out, lines=True)
+    else:
+        scored = pd.read_parquet(out)
+    assert len(scored) == len(POSTS)
+    assert set(ADDED) <= set(scored.columns)
+    assert scored.loc[scored["score"].idxmax(), "channel"] == "seruan"
+    if suffix.endswith(".gz"):
+        assert out.read_bytes()[:2] == b"\x1f\x8b"  # really gzip
+
+
+def test_telegram_exports_public_only_and_no_authors(tmp_path) -> None:
+    public = telegram_chat("Seruan Publik", "public_channel",
+                           ["Bubarkan pemerintah thaghut!", [{"type": "bold", "text": "Tegakkan"},
+                                                             " khilafah sekarang"]])
+    private = telegram_chat("Keluarga", "private_group", ["rahasia keluarga jangan disebar"], 50)
+    personal = telegram_chat("Budi", "personal_chat", ["nomor saya 0812-3456-7890"], 70)
+    export = {"about": "export", "chats": {"about": "", "list": [public, private, personal]}}
+    src = tmp_path / "result.json"
+    src.write_text(json.dumps(export, ensure_ascii=False), encoding="utf-8")
+    out = tmp_path / "scored.jsonl"
+    done = run("score", str(src), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert len(rows) == 2  # the service message and both private chats are left out
+    assert {r["text"] for r in rows} == {"Bubarkan pemerintah thaghut!",
+                                         "Tegakkan khilafah sekarang"}
+    text = out.read_text(encoding="utf-8")
+    assert "rahasia" not in text and "0812" not in text
+    assert "Budi Santoso" not in text and "user100" not in text
+    assert "private_group" in done.stderr and "personal_chat" in done.stderr
+    kept = tmp_path / "kept.jsonl"
+    assert main(["score", str(src), "-o", str(kept), "--quiet", "--keep-authors"]) == 0
+    assert "Budi Santoso" in kept.read_text(encoding="utf-8")
+
+    single = tmp_path / "chat.json"
+    single.write_text(json.dumps(public), encoding="utf-8")
+    queue = tmp_path / "queue.csv"
+    assert main(["rank", str(single), "-o", str(queue), "--quiet"]) == 0
+    assert pd.read_csv(queue)["channels"].eq("Seruan Publik").all()
+
+
+def test_latin1_file_is_read_with_a_warning(tmp_path) -> None:
+    src = tmp_path / "legacy.csv"
+    src.write_bytes("Tweet,label\n\"Caf\xe9 di Bandung ramai\",0\n\"Tegakkan khilafah!\",1\n"
+                    .encode("latin-1"))
+    out = tmp_path / "out.csv"
+    done = run("score", str(src), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "legacy.csv" in done.stderr and "cp1252" in done.stderr.lower()
+    assert pd.read_csv(out)["Tweet"].tolist()[0] == "Café di Bandung ramai"
+
+
+@pytest.mark.parametrize("name, content, needle", [
+    ("no-such-file.csv", None, "no-such-file.csv"),
+    ("data.csv", b"", "empty"),
+    ("data.csv", b"channel,body\nx,halo\n", "body"),  # the error lists the columns it saw
+    ("garbage.bin", bytes(range(256)) * 40, "garbage.bin"),
+    ("data.json", b'{"hello": "world"}', "Telegram"),
+], ids=["missing", "empty", "no-text-column", "binary", "json-not-telegram"])
+def test_bad_input_is_a_clear_error_without_output(tmp_path, name, content, needle) -> None:
+    src = tmp_path / name
+    if content is not None:
+        src.write_bytes(content)
+    out = tmp_path / "out.csv"
+    done = run("score", str(src), "-o", str(out))
+    assert done.returncode == 1
+    assert needle.lower() in done.stderr.lower()
+    assert "Traceback" not in done.stderr
+    assert not out.exists()
+    assert list(tmp_path.iterdir()) == ([src] if content is not None else [])
+
+
+def test_malformed_rows_go_to_rejects_and_good_rows_are_kept(tmp_path) -> None:
+    src = tmp_path / "mixed.csv"
+    src.write_text('channel,text\na,"harga cabai naik"\nb,"satu","dua","tiga"\n'
+                   'c,"tegakkan khilafah"\nd,"jalan macet"\n', encoding="utf-8")
+    out = tmp_path / "out.csv"
+    done = run("score", str(src), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert pd.read_csv(out)["channel"].tolist() == ["a", "c", "d"]
+    rejects = pd.read_csv(tmp_path / "out.csv.rejects.csv")
+    assert rejects["line"].tolist() == [3]
+    assert "mixed.csv" in rejects["file"].iloc[0]
+    assert "1 malformed" in done.stderr
+
+    strict = run("score", str(src), "-o", str(tmp_path / "strict.csv"), "--on-bad-lines", "error")
+    assert strict.returncode == 1 and re.search(r"mixed\.csv(:| line )3\b", strict.stderr)
+    assert not (tmp_path / "strict.csv").exists()
+
+
+def test_failed_run_leaves_an_existing_output_untouched(tmp_path) -> None:
+    out = tmp_path / "out.csv"
+    out.write_text("previous results\n")
+    src = tmp_path / "bad.csv"
+    src.write_text("channel,text\na,ok\nb,\"x\",\"y\"\n")
+    done = run("score", str(src), "-o", str(out), "--on-bad-lines", "error")
+    assert done.returncode == 1
+    assert out.read_text() == "previous results\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.csv", "out.csv"]
+
+
+def test_big_field_and_mixed_types(tmp_path) -> None:
+    src = tmp_path / "big.csv"
+    big = "kata " * 2_000_000  # 10 MB in one field
+    pd.DataFrame({"text": [big, 12345, "tegakkan khilafah", None], "n": [1, "dua", 3.5, None]}) \
+        .to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    assert main(["score", str(src), "-o", str(out), "--quiet"]) == 0
+    assert len(pd.read_csv(out)) == 4
+
+
+def test_stdout_holds_only_data_and_quiet_silences_stderr(tmp_path) -> None:
+    src = tmp_path / "posts.csv"
+    posts_frame().to_csv(src, index=False)
+    done = run("score", str(src), "--top", "2", "--quiet")
+    assert done.returncode == 0 and done.stderr == ""
+    top = pd.read_csv(io.StringIO(done.stdout))
+    assert top["rank"].tolist() == [1, 2]
+    loud = run("score", str(src), "--top", "2")
+    assert loud.stdout == done.stdout and "scored 6 rows" in loud.stderr
+
+
+def test_min_score_and_threshold(tmp_path) -> None:
+    src = tmp_path / "posts.csv"
+    posts_frame().to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    assert main(["score", str(src), "-o", str(out), "--quiet", "--min-score", "0.5",
+                 "--threshold", "0.9"]) == 0
+    kept = pd.read_csv(out)
+    assert (kept["score"] >= 0.5).all() and len(kept) < len(POSTS)
+    assert (kept["flagged"] == (kept["score"] >= 0.9)).all()
+
+
+def test_jobs_give_the_same_output(tmp_path) -> None:
+    src = tmp_path / "posts.csv"
+    pd.concat([posts_frame()] * 30).to_csv(src, index=False)
+    one, two = tmp_path / "one.csv", tmp_path / "two.csv"
+    assert main(["score", str(src), "-o", str(one), "--quiet", "--chunk-rows", "25"]) == 0
+    assert main(["score", str(src), "-o", str(two), "--quiet", "--chunk-rows", "25",
+                 "--jobs", "2"]) == 0
+    assert one.read_text() == two.read_text()
+
+
+def test_rank_collapses_forwarded_copies(tmp_path) -> None:
+    slogan = "Demokrasi itu sistem kafir, tegakkan khilafah dan lawan pemerintah thaghut sekarang"
+    copies = [slogan, "FWD: " + slogan, slogan + " 🔥🔥", slogan.upper(),
+              "  ".join(slogan.split()), slogan + " sekarang juga", "Fwd: " + slogan.lower()]
+    rows = [(f"kanal_{i}", i, f"2026-11-{10 + i:02d}T08:00:00", t) for i, t in enumerate(copies)]
+    rows += [(c, m + 100, d, t) for c, m, d, t in POSTS if c != "seruan"]
+    src = tmp_path / "forwards.csv"
+    pd.DataFrame(rows, columns=["channel", "message_id", "date", "text"]).to_csv(src, index=False)
+    queue_path, channels_path = tmp_path / "queue.csv", tmp_path / "channels.csv"
+    done = run("rank", str(src), "-o", str(queue_path), "--channels", str(channels_path),
+               "--budget", "3")
+    assert done.returncode == 0, done.stderr
+    queue = pd.read_csv(queue_path)
+    assert list(queue.columns) == QUEUE
+    assert len(queue) == 3 and queue["rank"].tolist() == [1, 2, 3]
+    first = queue.iloc[0]
+    assert first["copies"] >= 6 and first["first_seen"].startswith("2026-11-10")
+    assert all(f"kanal_{i}" in first["channels"] for i in range(6))
+    assert "cover" in done.stderr and "%" in done.stderr
+    channels = pd.read_csv(channels_path)
+    assert set(channels["channel"]) == {row[0] for row in rows}
+    assert channels.iloc[0]["channel"].startswith("kanal_")  # ordered by risk
+
+
+def test_rank_masks_phone_numbers_and_emails(tmp_path) -> None:
+    src = tmp_path / "contact.csv"
+    pd.DataFrame({"channel": ["x"], "text": ["Tegakkan khilafah! hubungi 0812-3456-7890 atau "
+                                             "admin@example.com"]}).to_csv(src, index=False)
+    out = tmp_path / "queue.csv"
+    assert main(["rank", str(src), "-o", str(out), "--quiet"]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "3456" not in text and "admin@example.com" not in text
+
+
+def test_demo_export_ranks_radical_posts_first() -> None:
+    demo = ROOT / "data" / "demo_export.csv"
+    done = run("rank", str(demo), "--budget", "8", "--quiet")
+    assert done.returncode == 0, done.stderr
+    queue = pd.read_csv(io.StringIO(done.stdout))
+    radical = queue["channels"].str.contains("seruan_alhaq|kabar_ummah_bangkit")
+    # 7 distinct radical posts among 57 items: the first three and most of the top 8 are radical
+    assert radical[:3].all() and radical.sum() >= 5
