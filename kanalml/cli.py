@@ -23,6 +23,7 @@ CHANNEL_COLUMNS = ("channel", "chat", "channel_name", "chat_name", "channel_user
 DATE_COLUMNS = ("date", "datetime", "timestamp", "created_at", "time")
 # Evidence is worked out only for posts worth a moderator's look; below this score it is empty.
 EVIDENCE_FLOOR = 0.25
+DECIMALS = 4  # probabilities in outputs; ranks come from the unrounded scores
 
 
 def _warn(message: str) -> None:
@@ -164,6 +165,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         rank = np.empty(len(every), dtype=np.int64)
         rank[np.argsort(-every, kind="stable")] = np.arange(1, len(every) + 1)
         order = [c for c in columns if c not in ("rank",)] + ["rank"]
+        probabilities = ["score", *model.labels_]
 
         def frames() -> Iterator[pd.DataFrame]:
             start = 0
@@ -173,6 +175,7 @@ def cmd_score(args: argparse.Namespace) -> int:
                 frame["rank"] = rank[start:start + len(frame)]
                 start += len(frame)
                 frame = frame[frame["score"] >= args.min_score]
+                frame[probabilities] = frame[probabilities].round(DECIMALS)
                 if args.top is not None:
                     kept.append(frame[frame["rank"] <= args.top])
                 else:
@@ -211,6 +214,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
             advance(len(scored))
     _report_reader(reader, args.output)
     queue, covered = builder.queue(budget=args.budget)
+    probabilities = ["score", *model.labels_]
+    queue[probabilities] = queue[probabilities].round(DECIMALS)
     _write(iter([queue]), args.output)
     if args.channels:
         with AtomicWriter(args.channels) as writer:
