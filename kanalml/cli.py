@@ -92,16 +92,44 @@ def _scored_chunks(reader: Any, args: argparse.Namespace, threshold: float,
             yield future.result(), column
 
 
+def _estimated_rows(paths: Sequence[str]) -> int | None:
+    """Rows to expect, for the progress bar's ETA: plain-text lines, or Parquet metadata.
+
+    Unknown (no ETA) for gzip'd files and Telegram exports. Multi-line fields make
+    a line count an estimate, which is all an ETA needs.
+    """
+    total = 0
+    for name in paths:
+        path = Path(name)
+        if not path.is_file():
+            return None
+        with open(path, "rb") as f:
+            head = f.read(4)
+            if head[:2] == b"\x1f\x8b" or head.lstrip()[:1] in (b"{", b"["):
+                return None
+            if head == b"PAR1":
+                import pyarrow.parquet as pq
+
+                total += pq.ParquetFile(path).metadata.num_rows
+                continue
+            f.seek(0)
+            lines = sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 22), b""))
+            total += max(lines - 1, 0)  # header
+    return total
+
+
 @contextmanager
 def _progress(args: argparse.Namespace) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr (rows, rows/s), closed before any summary; none with --quiet."""
+    """A progress bar on stderr (rows, rows/s, ETA), closed before any summary; none if --quiet."""
     if args.quiet:
         yield lambda n: None
         return
     from tqdm import tqdm
 
-    with tqdm(unit=" rows", file=sys.stderr, dynamic_ncols=True, mininterval=0.5) as bar:
+    with tqdm(total=_estimated_rows(args.inputs), unit=" rows", file=sys.stderr,
+              dynamic_ncols=True, mininterval=0.5) as bar:
         yield bar.update
+        bar.total = bar.n  # the estimate is done with: end at 100%
 
 
 def _reader(args: argparse.Namespace) -> Any:
