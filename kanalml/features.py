@@ -88,11 +88,30 @@ class _UnitCache(dict[str, tuple[int, ...]]):
         self.vocabulary = vocabulary
         self.ngrams = ngrams
         self.size = size
+        self.crossing: dict[tuple[str, str], tuple[int, ...]] = {}
 
     def columns(self, unit: str) -> tuple[int, ...]:
-        """The unit's columns, worked out without caching them."""
+        """The unit's columns, worked out without caching the unit itself.
+
+        A pair's n-grams cross the space between its words, so they depend only on
+        the last and first ``high - 2`` letters of the two words: those columns are
+        cached under that much shorter key, which new pairs mostly share.
+        """
+        left, _, right = unit.partition(_PAIR)
+        if right:
+            reach = self.ngrams[1] - 2
+            key = (left[-reach:], right[:reach])
+            cols = self.crossing.get(key)
+            if cols is None:
+                if len(self.crossing) >= self.size:
+                    self.crossing = {}
+                cols = self.crossing[key] = self._lookup(_cross_ngrams(*key, *self.ngrams))
+            return cols
+        return self._lookup(_word_ngrams(left, *self.ngrams))
+
+    def _lookup(self, grams: list[str]) -> tuple[int, ...]:
         get = self.vocabulary.get
-        return tuple(j for g in _unit_ngrams(unit, *self.ngrams) if (j := get(g)) is not None)
+        return tuple(j for g in grams if (j := get(g)) is not None)
 
     def __missing__(self, unit: str) -> tuple[int, ...]:
         cols = self.columns(unit)
@@ -326,10 +345,11 @@ class Featurizer:
             scores = self._scores
             if scores is None or scores.weights is not weights or len(scores) >= self.cache_size:
                 scores = self._scores = _ScoreCache(self._units, weights, self.cache_size)
-            scores.fill(chain.from_iterable(units))
-            lookup = scores.__getitem__
-            index = np.fromiter(chain.from_iterable(map(lookup, u) for u in units),
-                                dtype=np.int64)
+            found = list(map(scores.get, chain.from_iterable(units)))
+            if None in found:  # first sight of some units: work them all out in one pass
+                scores.fill(chain.from_iterable(units))
+                found = list(map(scores.__getitem__, chain.from_iterable(units)))
+            index = np.array(found, dtype=np.int64)
             per_unit = scores.table[index]  # read after the look-ups: holds every index
             doc = np.repeat(np.arange(n_rows), [len(u) for u in units])
             count = np.bincount(doc, weights=per_unit[:, 0], minlength=n_rows)
