@@ -56,10 +56,10 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
     Series - whose index is kept). Returns, for one text (a str, or bytes,
     None or a number taken as one text), a dict; otherwise a DataFrame with one
     row per input; None, NaN and other non-text values score as empty text.
-    Keys/columns: ``score`` (probability of the
-    primary label, ``radikalisme`` for the default model), one probability per
-    label, ``flagged`` (``score >= threshold``) and, with ``explain=True``,
-    ``evidence``: the words as written that raised the score most, with weights.
+    Keys/columns: ``score`` (probability of the primary label, ``radikalisme``
+    for the default model), one probability per label, ``flagged`` (``score >=
+    threshold``) and, with ``explain=True``, ``evidence``: the words as written
+    that raised the score most, with their log-odds weights.
     """
     m = model if model is not None and not isinstance(model, (str, os.PathLike)) \
         else load_model(model)
