@@ -445,32 +445,5 @@ def test_mask_pii_keeps_other_numbers(text: str) -> None:
 def test_mask_pii_is_total() -> None:
     assert mask_pii(None) == ""  # type: ignore[arg-type]
     assert mask_pii(float("nan")) == ""  # type: ignore[arg-type]
+    assert mask_pii(81234567890) == "81234567890"  # type: ignore[arg-type]  # a number, not text
     assert mask_pii("x" * 100_000) == "x" * 100_000
-
-
-# -- PII -------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("text, expected", [
-    ("hubungi 0812-3456-7890 ya", "hubungi [telepon] ya"),
-    ("WA +62 812 3456 7890.", "WA [telepon]."),
-    ("wa.me/6281234567890", "wa.me/[telepon]"),
-    ("(0812) 3456-7890", "[telepon]"),
-    ("nomor:081234567890", "nomor:[telepon]"),
-    ("kirim ke admin.kanal+1@gmail.com sekarang", "kirim ke [email] sekarang"),
-    ("Email: Nama_Saya@Mail.Co.ID.", "Email: [email]."),
-    ("tanggal 2024-08-17 jam 10.30", "tanggal 2024-08-17 jam 10.30"),
-    ("harga Rp 50.000, stok 1200 buah", "harga Rp 50.000, stok 1200 buah"),
-    ("NIK 3174012345678901", "NIK 3174012345678901"),
-    ("kode 081234", "kode 081234"),
-    ("tagar #pagi @akun", "tagar #pagi @akun"),
-])
-def test_mask_pii_more_formats(text: str, expected: str) -> None:
-    assert mask_pii(text) == expected
-
-
-def test_mask_pii_takes_any_value() -> None:
-    assert mask_pii(None) == ""  # type: ignore[arg-type]
-    assert mask_pii(float("nan")) == ""  # type: ignore[arg-type]
-    assert mask_pii(81234567890) == "81234567890"  # type: ignore[arg-type]
-    assert mask_pii("9" * 100_000) == "9" * 100_000
