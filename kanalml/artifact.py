@@ -1,9 +1,13 @@
 """Save and load a :class:`~kanalml.model.Model` as plain arrays and JSON.
 
-Nothing is pickled, so loading an artifact can never run code from it: arrays
-are read with ``allow_pickle=False``, everything else is JSON. The manifest
-lists every file with its SHA-256 and is checked before any file is parsed, so
-a truncated or edited artifact is refused with a message naming the file.
+Nothing is pickled, so loading an artifact can never run code from it, even one
+crafted by an attacker who also rewrote the manifest: arrays are read with
+``allow_pickle=False`` and must be float, everything else is JSON validated
+field by field, and the model is rebuilt by kanalml's own constructors (the
+guarantee skops.io gives with a trusted-type list, without a list to keep
+current). The manifest lists every file with its SHA-256 and is checked before
+any file is parsed; a model is exactly the files below, so a truncated, edited,
+foreign or padded artifact is refused with a message naming the file.
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ STEMS = "stems.json"
 METADATA = "metadata.json"
 MANIFEST = "manifest.json"
 CHAR_VOCABULARY = "char_vocabulary.json"
+CARD = "README.md"
 _ARRAY_NAMES = ("coef", "intercept", "calibration", "thresholds")
+_REQUIRED = (ARRAYS, VOCABULARY, CHAR_VOCABULARY, STEMS, METADATA)
 
 
 class ModelError(Exception):
@@ -79,7 +85,7 @@ def save(model: Any, directory: str | os.PathLike[str], card: str | None = None)
     }
     _write_json(tmp / METADATA, metadata)
     if card is not None:
-        (tmp / "README.md").write_text(card, encoding="utf-8")
+        (tmp / CARD).write_text(card, encoding="utf-8")
     files = sorted(p.name for p in tmp.iterdir())
     _write_json(tmp / MANIFEST, {"format": FORMAT, "format_version": FORMAT_VERSION,
                                  "files": {name: _sha256(tmp / name) for name in files}})
@@ -124,13 +130,19 @@ def load(directory: str | os.PathLike[str]) -> Any:
     files = manifest.get("files")
     if not isinstance(files, dict):
         raise ModelError(f"{manifest_path}: has no file list")
-    for name in (ARRAYS, VOCABULARY, CHAR_VOCABULARY, STEMS, METADATA):
+    for name in _REQUIRED:
         if name not in files:
             raise ModelError(f"{manifest_path}: does not list {name}")
     for name, expected in files.items():
         if not isinstance(name, str) or Path(name).name != name or name in (".", ".."):
             raise ModelError(f"{manifest_path}: names a file outside the model directory: {name!r}")
+        if name not in (*_REQUIRED, CARD):
+            # Even a correctly hashed extra file is refused: a model is these files and no others.
+            raise ModelError(f"{manifest_path}: lists {name!r}, which is not part of a kanalml "
+                             "model (foreign or tampered model)")
         path = root / name
+        if path.is_symlink():
+            raise ModelError(f"{path}: is a symbolic link; model files must be regular files")
         if not path.is_file():
             raise ModelError(f"{path}: listed in the manifest but missing")
         if _sha256(path) != expected:

@@ -369,3 +369,78 @@ def test_scoring_with_a_bad_artifact_raises_model_error(model_copy) -> None:
         kanalml.score("tegakkan khilafah", model=model_copy)
     with pytest.raises(ModelError, match=r"vocabulary\.json"):
         kanalml.score(["tegakkan khilafah"], model=str(model_copy))
+
+
+# --- crafted artifacts: an attacker who can write the files *and* the manifest -------------
+
+class _Payload:
+    """Unpickling this would create the file ``marker`` (the stand-in for arbitrary code)."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def _pickled_npz(directory: Path, marker: Path) -> bytes:
+    weights = _weights(directory)
+    evil = np.empty(1, dtype=object)
+    evil[0] = _Payload(marker)
+    buffer = io.BytesIO()
+    np.savez(buffer, **{**weights, "coef": evil}, allow_pickle=True)
+    return buffer.getvalue()
+
+
+def test_pickle_payload_in_weights_is_refused_without_running(model_copy, tmp_path) -> None:
+    marker = tmp_path / "code-ran"
+    path = model_copy / "weights.npz"
+    path.write_bytes(_pickled_npz(model_copy, marker))
+    rehash(model_copy)
+    # the payload is live: numpy with pickles allowed would run it
+    with np.load(path, allow_pickle=True) as npz:
+        npz["coef"]
+    assert marker.exists()
+    marker.unlink()
+
+    load_fails(model_copy, path)
+    with pytest.raises(ModelError):
+        kanalml.score(["tegakkan khilafah"], model=model_copy)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("name", ["model.pkl", "model.joblib", "pipeline.skops", "hook.py"])
+def test_extra_file_listed_in_a_rewritten_manifest_is_refused(model_copy, tmp_path,
+                                                               name) -> None:
+    import pickle
+
+    marker = tmp_path / "code-ran"
+    (model_copy / name).write_bytes(pickle.dumps(_Payload(marker)))
+    manifest = json.loads((model_copy / "manifest.json").read_text())
+    manifest["files"][name] = ""
+    (model_copy / "manifest.json").write_text(json.dumps(manifest))
+    rehash(model_copy)
+    with pytest.raises(ModelError, match=re.escape(name)):
+        kanalml.load_model(model_copy)
+    assert not marker.exists()
+
+
+def test_pickled_scikit_learn_model_directory_is_not_a_model(tmp_path) -> None:
+    import pickle
+
+    marker = tmp_path / "code-ran"
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    (foreign / "model.pkl").write_bytes(pickle.dumps(_Payload(marker)))
+    with pytest.raises(ModelError, match="not a kanalml model"):
+        kanalml.load_model(foreign)
+    assert not marker.exists()
+
+
+def test_symlinked_model_file_is_refused(model_copy, tmp_path) -> None:
+    outside = tmp_path / "outside.json"
+    outside.write_bytes((model_copy / "vocabulary.json").read_bytes())
+    (model_copy / "vocabulary.json").unlink()
+    (model_copy / "vocabulary.json").symlink_to(outside)
+    rehash(model_copy)
+    load_fails(model_copy, model_copy / "vocabulary.json")
