@@ -108,6 +108,33 @@ def _best_threshold(proba: np.ndarray, y: np.ndarray, beta: float = THRESHOLD_BE
     return float(thresholds[int(np.argmax(f[:-1]))])
 
 
+def _precision_threshold(proba: np.ndarray, y: np.ndarray, target: float) -> tuple[float, str]:
+    """Lowest probability whose out-of-fold precision reaches ``target`` (the most recall
+    at that precision), and the rule as applied; the most precise threshold if none does."""
+    from sklearn.metrics import precision_recall_curve
+
+    precision, recall, thresholds = precision_recall_curve(y, proba)
+    reaching = np.flatnonzero(precision[:-1] >= target)
+    if len(reaching):
+        i = int(reaching[0])
+        return float(thresholds[i]), (f"precision >= {target:g} out of fold "
+                                      f"(precision {precision[i]:.3f}, recall {recall[i]:.3f})")
+    i = int(np.argmax(precision[:-1]))
+    return float(thresholds[i]), (f"precision {target:g} not reached out of fold; highest "
+                                  f"precision {precision[i]:.3f} (recall {recall[i]:.3f})")
+
+
+def _thresholds(proba: np.ndarray, Y: np.ndarray, names: list[str], beta: float,
+                target_precision: float | None) -> tuple[np.ndarray, dict[str, str]]:
+    if target_precision is None:
+        rule = f"best F{beta:g} on out-of-fold calibrated probabilities"
+        return (np.array([_best_threshold(proba[:, k], Y[:, k], beta) for k in range(len(names))]),
+                dict.fromkeys(names, rule))
+    chosen = [_precision_threshold(proba[:, k], Y[:, k], target_precision)
+              for k in range(len(names))]
+    return np.array([t for t, _ in chosen]), {n: r for n, (_, r) in zip(names, chosen)}
+
+
 def _nb_ratio(X: Any, y: np.ndarray, alpha: float) -> np.ndarray:
     """Log-count ratio of feature presence between classes (Wang & Manning's NB-SVM)."""
     present = X.copy()
@@ -204,14 +231,17 @@ def cross_val_decision(texts: Iterable[Any], labels: Any, *, folds: int = 5,
 
 
 def train(texts: Iterable[Any], labels: Any, *, folds: int = 5, random_state: int = 0,
+          target_precision: float | None = None, beta: float = THRESHOLD_BETA,
           progress: Callable[[str], None] | None = None, **options: Any) -> Model:
     """Fit a model on ``texts`` and a 0/1 ``labels`` table (one column per label).
 
     ``labels`` is a pandas DataFrame (or a mapping of name -> sequence); its
     first column is the primary label unless it has a ``radikalisme`` column.
     Cross-validation (``folds`` stratified folds on the primary label) gives the
-    reported metrics, the calibration and the per-label thresholds (best F0.5 on
-    out-of-fold probabilities); the final model is then fitted on all rows.
+    reported metrics, the calibration and the per-label thresholds: best
+    F-``beta`` on out-of-fold probabilities (0.5 by default; 1 for best F1) or,
+    with ``target_precision``, the lowest threshold whose out-of-fold precision
+    reaches it. The final model is then fitted on all rows.
     Options (defaults in ``DEFAULTS``): ``C`` (inverse regularization),
     ``nb_alpha`` (smoothing of the NB feature scaling) and the
     :class:`~kanalml.features.Featurizer` parameters ``ngram_max``,
@@ -219,6 +249,10 @@ def train(texts: Iterable[Any], labels: Any, *, folds: int = 5, random_state: in
     """
     from sklearn.metrics import average_precision_score, roc_auc_score
 
+    if target_precision is not None and not 0.0 < target_precision <= 1.0:
+        raise ValueError(f"target_precision must be in (0, 1], got {target_precision}")
+    if not beta > 0:
+        raise ValueError(f"beta must be positive, got {beta}")
     texts = [as_text(t) for t in texts]
     opts = _options(options)
     started = time.perf_counter()
@@ -227,7 +261,7 @@ def train(texts: Iterable[Any], labels: Any, *, folds: int = 5, random_state: in
     oof = oof_views["clean"]
     calibration = np.array([_fit_platt(oof[:, k], Y[:, k]) for k in range(len(names))])
     proba = _sigmoid(oof, calibration)
-    thresholds = np.array([_best_threshold(proba[:, k], Y[:, k]) for k in range(len(names))])
+    thresholds, rules = _thresholds(proba, Y, names, beta, target_precision)
     metrics = {}
     for k, name in enumerate(names):
         fold_ap = [average_precision_score(Y[fold_of == f, k], oof[fold_of == f, k])
@@ -259,7 +293,8 @@ def train(texts: Iterable[Any], labels: Any, *, folds: int = 5, random_state: in
         "training_sha256": digest.hexdigest(),
         "cv": {"folds": folds, "random_state": random_state, "metrics": metrics},
         "params": {**opts, "class_weight": "balanced", "solver": "liblinear"},
-        "threshold_rule": f"best F{THRESHOLD_BETA:g} on out-of-fold calibrated probabilities",
+        "threshold_rule": rules[names[0]],
+        "threshold_rules": rules,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "train_seconds": round(time.perf_counter() - started, 1),
     }

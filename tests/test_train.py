@@ -218,3 +218,57 @@ def test_missing_and_bytes_texts_train_like_they_score() -> None:
     clean = kanalml.train(texts + as_scored, table, folds=3, random_state=0)
     assert "nan" not in raw.featurizer_.vocabulary_
     same_fit(raw, clean)
+
+
+# --- threshold rules ------------------------------------------------------------------------
+
+def _precision_at(proba: np.ndarray, y: np.ndarray, t: float) -> float:
+    flagged = proba >= t
+    return float(y[flagged].mean()) if flagged.any() else 0.0
+
+
+@pytest.mark.parametrize("target", [0.5, 0.7, 0.85])
+def test_precision_threshold_is_the_lowest_reaching_the_target(target) -> None:
+    from kanalml.model import _precision_threshold
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 400)
+    proba = np.clip(0.35 * y + rng.normal(0.4, 0.2, 400), 0, 1)
+    t, rule = _precision_threshold(proba, y, target)
+    assert _precision_at(proba, y, t) >= target
+    lower = np.unique(proba[proba < t])
+    assert all(_precision_at(proba, y, s) < target for s in lower)
+    assert rule.startswith(f"precision >= {target:g}")
+
+
+def test_unreachable_precision_falls_back_to_the_most_precise_threshold() -> None:
+    from kanalml.model import _precision_threshold
+
+    proba = np.array([0.9, 0.8, 0.7, 0.6, 0.2, 0.1])
+    y = np.array([0, 1, 1, 0, 1, 0])
+    t, rule = _precision_threshold(proba, y, 1.0)
+    assert t == 0.7  # precision 2/3, the best any threshold reaches
+    assert "not reached" in rule
+
+
+def test_train_records_the_threshold_rule_per_label(corpus) -> None:
+    texts, labels = corpus
+    noisy = labels.copy()
+    noisy.loc[:5, "radikalisme"] = 1 - noisy.loc[:5, "radikalisme"]  # some wrong labels
+    by_precision = kanalml.train(texts, noisy, folds=3, target_precision=0.9)
+    rules = by_precision.metadata_["threshold_rules"]
+    assert set(rules) == set(SMALL_LABELS)
+    assert all("precision" in rule and "0.9" in rule for rule in rules.values())
+    assert by_precision.metadata_["threshold_rule"] == rules["radikalisme"]
+    best_f1 = kanalml.train(texts, noisy, folds=3, beta=1.0)
+    assert best_f1.metadata_["threshold_rule"].startswith("best F1 ")
+    # same folds, same calibration: only the rule differs
+    np.testing.assert_array_equal(best_f1.calibration_, by_precision.calibration_)
+
+
+@pytest.mark.parametrize("options", [{"target_precision": 0.0}, {"target_precision": 1.5},
+                                     {"beta": 0.0}])
+def test_threshold_options_are_checked(corpus, options) -> None:
+    texts, labels = corpus
+    with pytest.raises(ValueError, match=next(iter(options))):
+        kanalml.train(texts, labels, folds=3, **options)
