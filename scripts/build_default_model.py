@@ -17,6 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 import kanalml
+from kanalml.card import LIMITATIONS, NETIFIER_DATA, model_card
 from kanalml.model import train
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -24,65 +25,12 @@ LABELS = ["radikalisme", "sara", "pornografi", "pencemaran_nama_baik"]
 
 
 def card(model: kanalml.model.Model, data: Path) -> str:
-    meta = model.metadata_
-    rows = "\n".join(
-        f"| `{name}` | {m['positives']} | {m['average_precision']:.3f} "
-        f"({min(m['average_precision_folds']):.3f}-{max(m['average_precision_folds']):.3f}) | "
-        f"{m['average_precision_pooled']:.3f} | {m['roc_auc']:.3f} | "
-        f"{meta['thresholds'][name]:.3f} | {m['precision']:.3f} | {m['recall']:.3f} |"
-        for name, m in meta["cv"]["metrics"].items()
-    )
-    return f"""# kanalml default model `{ROOT.joinpath('models', 'netifier-v1').name}`
-
-Scores Indonesian posts for extremist content (`radikalisme`, the primary score) and three
-related labels. Built by `python scripts/build_default_model.py` with kanalml {kanalml.__version__}
-on {meta['created']}.
-
-## Intended use
-Triage for Indonesian-speaking human moderators of **public** channels: it orders a review
-queue and shows the words that drove each score. It must never trigger an automatic sanction,
-takedown or report on its own; a person reviews every item.
-
-## Training data
-`netifier/train.csv` from the Netifier project (A. Izzan, C. Wibisono, I. F. Putra,
-github.com/ahmadizzan/netifier), {meta['training_rows']} posts from Twitter, Instagram and Kaskus,
-multi-label. License **CC BY-NC-SA 4.0**: this model is a derivative work under the same license
-(attribution, non-commercial, share-alike).
-File SHA-256: `{hashlib.sha256(data.read_bytes()).hexdigest()}`.
-
-## Model
-Indonesian normalization (Unicode folding, look-alikes, placeholders, leetspeak, elongation,
-slang via indoNLP, stopwords with negations and pronouns kept, Sastrawi stems) -> two feature
-blocks: presence of stem 1-2-grams (L2-normalized, weight {meta['params']['word_weight']}) and
-character {meta['params']['char_ngrams'][0]}-{meta['params']['char_ngrams'][1]}-grams of the
-normalized words and adjacent word pairs (min_df {meta['params']['min_df']}) -> per label,
-naive-Bayes log-count-ratio scaling (alpha {meta['params']['nb_alpha']}) and a logistic
-regression (C={meta['params']['C']}, balanced classes) -> Platt calibration on out-of-fold scores
--> per-label threshold at the best out-of-fold F0.5 (precision weighs twice: a flag spends a
-moderator's time first; the ranking still brings up the rest).
-
-## Cross-validated metrics
-{meta['cv']['folds']}-fold stratified on `radikalisme`, seed {meta['cv']['random_state']}.
-Every fitted step (stem table, vocabularies, NB ratios, classifier) was fitted inside each
-fold. Average precision is the mean over folds (range in brackets); "pooled" ranks all
-out-of-fold scores together. Precision and recall are at the threshold, on out-of-fold
-calibrated probabilities.
-
-| label | positives | AP (folds) | pooled AP | ROC-AUC | threshold | precision | recall |
-|---|---|---|---|---|---|---|---|
-{rows}
-
-## Known limitations
-- Labels come from 2010s Twitter/Instagram/Kaskus, not Telegram; channel propaganda differs in
-  length, style and topic. Expect drift; re-measure on labelled Telegram posts before relying on
-  a threshold.
-- Bag-of-words: it cannot tell reporting or condemning from endorsing when the words are the
-  same. News about terrorism and counter-extremism messages are the typical false positives.
-- Religious vocabulary is not extremism; watch for bias against ordinary religious speech.
-- Obfuscation beyond the handled forms (images, audio, new coded words) is invisible to it.
-- Instagram posts in the data carry no `radikalisme` positives, so source style leaks into the
-  score.
-"""
+    digest = hashlib.sha256(data.read_bytes()).hexdigest()
+    return model_card(
+        model, "netifier-v1", built_by="python scripts/build_default_model.py",
+        data=f"{NETIFIER_DATA}\nFile SHA-256: `{digest}`.",
+        limitations=LIMITATIONS + "\n- Instagram posts in the data carry no `radikalisme` "
+                                  "positives, so source\n  style leaks into the score.")
 
 
 def main() -> int:

@@ -1,0 +1,89 @@
+"""Model cards: the README.md that travels in every saved model directory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+NETIFIER_DATA = """\
+`netifier/train.csv` from the Netifier project (A. Izzan, C. Wibisono, I. F. Putra,
+github.com/ahmadizzan/netifier): posts from Twitter, Instagram and Kaskus, multi-label.
+License **CC BY-NC-SA 4.0**: a model trained on it is a derivative work under the same
+license (attribution, non-commercial, share-alike)."""
+
+LIMITATIONS = """\
+- Labels come from 2010s Twitter/Instagram/Kaskus, not Telegram; channel propaganda differs in
+  length, style and topic. Expect drift; re-measure on labelled Telegram posts before relying on
+  a threshold.
+- Bag-of-words: it cannot tell reporting or condemning from endorsing when the words are the
+  same. News about terrorism and counter-extremism messages are the typical false positives.
+- Religious vocabulary is not extremism; watch for bias against ordinary religious speech.
+- Obfuscation beyond the handled forms (images, audio, new coded words) is invisible to it."""
+
+
+def model_card(model: Any, name: str, *, built_by: str, data: str,
+               limitations: str = LIMITATIONS) -> str:
+    """Markdown card for ``model``: intended use, data, method, CV metrics, limitations.
+
+    ``built_by`` is the command that built it; ``data`` describes the training
+    data and its license. Everything else comes from the model's metadata.
+    """
+    import kanalml
+
+    meta = model.metadata_
+    params = meta["params"]
+    rules = meta.get("threshold_rules") or dict.fromkeys(model.labels_, meta["threshold_rule"])
+    rows = "\n".join(
+        f"| `{label}` | {m['positives']} | {m['average_precision']:.3f} "
+        f"({min(m['average_precision_folds']):.3f}-{max(m['average_precision_folds']):.3f}) | "
+        f"{m['average_precision_pooled']:.3f} | {m['roc_auc']:.3f} | "
+        f"{meta['thresholds'][label]:.3f} | {m['precision']:.3f} | {m['recall']:.3f} |"
+        for label, m in ((label, meta["cv"]["metrics"][label]) for label in model.labels_)
+    )
+    rule_lines = "\n".join(f"- `{label}`: {rule}" for label, rule in rules.items())
+    feedback = meta.get("feedback")
+    feedback_text = "" if not feedback else (
+        f"\nModerator decisions merged from `{feedback['file']}` (SHA-256 `{feedback['sha256']}`): "
+        f"{feedback['updated']} training rows relabelled, {feedback['added']} posts added "
+        f"({feedback['decisions']} decisions, latest per post).\n")
+    return f"""# kanalml model `{name}`
+
+Scores Indonesian posts for extremist content (`{model.primary}`, the primary score) and
+{len(model.labels_) - 1} related label(s). Built by `{built_by}` with kanalml
+{kanalml.__version__} on {meta['created']}.
+
+## Intended use
+Triage for Indonesian-speaking human moderators of **public** channels: it orders a review
+queue and shows the words that drove each score. It must never trigger an automatic sanction,
+takedown or report on its own; a person reviews every item.
+
+## Training data
+{data}
+
+{meta['training_rows']} rows; SHA-256 of the texts and labels as trained:
+`{meta['training_sha256']}`.
+{feedback_text}
+## Model
+Indonesian normalization (Unicode folding, look-alikes, placeholders, leetspeak, elongation,
+slang via indoNLP, stopwords with negations and pronouns kept, Sastrawi stems) -> two feature
+blocks: presence of stem 1-{params['ngram_max']}-grams (L2-normalized, weight \
+{params['word_weight']}) and character \
+{params['char_ngrams'][0]}-{params['char_ngrams'][1]}-grams of the normalized words and adjacent \
+word pairs (min_df {params['min_df']}) -> per label, naive-Bayes log-count-ratio scaling \
+(alpha {params['nb_alpha']}) and a logistic regression (C={params['C']}, balanced classes) -> \
+Platt calibration on out-of-fold scores -> a threshold per label:
+{rule_lines}
+
+## Cross-validated metrics
+{meta['cv']['folds']}-fold stratified on `{model.primary}`, seed {meta['cv']['random_state']}.
+Every fitted step (stem table, vocabularies, NB ratios, classifier) was fitted inside each
+fold. Average precision is the mean over folds (range in brackets); "pooled" ranks all
+out-of-fold scores together. Precision and recall are at the threshold, on out-of-fold
+calibrated probabilities.
+
+| label | positives | AP (folds) | pooled AP | ROC-AUC | threshold | precision | recall |
+|---|---|---|---|---|---|---|---|
+{rows}
+
+## Known limitations
+{limitations}
+"""
