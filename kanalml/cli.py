@@ -254,6 +254,122 @@ def cmd_rank(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_progress(args: argparse.Namespace) -> Any:
+    """A callback for :func:`kanalml.train` that shows its steps as a progress bar."""
+    if args.quiet:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=args.folds + 1, unit=" step", file=sys.stderr, dynamic_ncols=True)
+
+    def step(message: str) -> None:
+        if bar.desc:
+            bar.update(1)
+        bar.set_description(message)
+
+    def close() -> None:
+        bar.update(bar.total - bar.n)
+        bar.close()
+
+    return step, close
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    """Train a model on labelled posts (moderator decisions merged in) and save it, with its
+    manifest, metadata and model card, into a new directory."""
+    import shlex
+
+    from kanalml.card import model_card
+    from kanalml.io import DataError
+    from kanalml.labelled import (
+        ID_COLUMNS,
+        file_sha256,
+        merge_decisions,
+        read_decisions,
+        read_labelled,
+    )
+
+    target = Path(args.output)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise DataError(f"{target}: exists and is not an empty directory; models are never "
+                        "overwritten, choose a new name (e.g. the next version)")
+    frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
+                                               labels=args.labels)
+    sources = [{"file": Path(p).name, "sha256": file_sha256(p)} for p in args.inputs]
+    feedback = None
+    if args.feedback:
+        decisions = read_decisions(args.feedback, labels)
+        id_column = args.id_column or _find(list(frame.columns), ID_COLUMNS)
+        frame, counts = merge_decisions(frame, text_column, labels, decisions, id_column)
+        feedback = {"file": Path(args.feedback).name, "sha256": file_sha256(args.feedback),
+                    **counts}
+    step, close = _train_progress(args)
+    try:
+        model = kanalml.train(frame[text_column], frame[labels], folds=args.folds,
+                              random_state=args.seed, target_precision=args.target_precision,
+                              beta=args.beta, progress=step)
+    except ValueError as exc:
+        raise DataError(f"{', '.join(args.inputs)}: {exc}") from None
+    finally:
+        close()
+    model.metadata_["training_files"] = sources
+    if feedback:
+        model.metadata_["feedback"] = feedback
+    data = "\n".join(f"`{s['file']}` (SHA-256 `{s['sha256']}`)." for s in sources)
+    data += "\nLicense: that of the data; record it here before sharing the model."
+    model.save(target, card=model_card(model, target.name, data=data,
+                                       built_by=shlex.join(["kanalml", *args.argv])))
+    if not args.quiet:
+        for label in model.labels_:
+            m = model.metadata_["cv"]["metrics"][label]
+            print(f"{label}: CV average precision {m['average_precision']:.4f}, ROC-AUC "
+                  f"{m['roc_auc']:.4f}, threshold {model.metadata_['thresholds'][label]:.3f} "
+                  f"(precision {m['precision']:.3f}, recall {m['recall']:.3f})", file=sys.stderr)
+        if feedback:
+            print(f"kanalml: merged {feedback['decisions']} decisions: {feedback['updated']} "
+                  f"rows relabelled, {feedback['added']} posts added", file=sys.stderr)
+        print(f"kanalml: wrote {target}", file=sys.stderr)
+    return 0
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    """List saved models with their CV metrics; each is verified against its manifest."""
+    from kanalml.api import default_model_path
+    from kanalml.catalog import list_models
+
+    roots = args.roots or [p for p in ("models",) if Path(p).is_dir()] + [default_model_path()]
+    table = list_models(roots)
+    if table.empty:
+        print(f"kanalml: no models in {', '.join(map(str, roots))}", file=sys.stderr)
+        return 1
+    print(table.drop(columns="path").to_string(index=False))
+    return 0 if (table["status"] == "ok").all() else 1
+
+
+def cmd_models_compare(args: argparse.Namespace) -> int:
+    """Evaluate two models on the same labelled posts and print their metrics side by side."""
+    import pandas as pd
+
+    from kanalml.catalog import compare
+    from kanalml.io import DataError
+    from kanalml.labelled import read_labelled
+
+    frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
+                                               labels=args.labels)
+    try:
+        table = compare(args.a, args.b, frame[text_column].tolist(), frame[labels])
+    except ValueError as exc:
+        raise DataError(f"{', '.join(args.inputs)}: {exc}") from None
+    a, b = Path(args.a).name, Path(args.b).name
+    if a == b:
+        a, b = str(args.a), str(args.b)
+    table = table.rename(columns={"a": a, "b": b, "b_minus_a": f"{b} - {a}"})
+    with pd.option_context("display.float_format", "{:.4f}".format):
+        print(f"{len(frame)} posts from {', '.join(args.inputs)}")
+        print(table.to_string(index=False))
+    return 0
+
+
 def _positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -266,6 +382,13 @@ def _probability(value: str) -> float:
     if not 0.0 <= number <= 1.0 or math.isnan(number):
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return number
+
+
+def _names(value: str) -> list[str]:
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected comma-separated column names")
+    return names
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -316,12 +439,57 @@ def build_parser() -> argparse.ArgumentParser:
     rank.add_argument("--reach-column", metavar="NAME",
                       help="weigh priority by reach (views or forwards); see README")
     rank.set_defaults(run=cmd_rank)
+
+    def labelled(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--text-column", metavar="NAME", help="column holding the post text")
+        sub.add_argument("--labels", type=_names, metavar="A,B",
+                         help="0/1 label columns (default: every column of 0s and 1s)")
+
+    train = commands.add_parser("train", help="train and save a new model",
+                                description=cmd_train.__doc__)
+    train.add_argument("inputs", nargs="+", metavar="DATA",
+                       help="labelled posts: a text column and 0/1 label columns")
+    train.add_argument("-o", "--output", required=True, metavar="DIR",
+                       help="new model directory, e.g. models/netifier-v2")
+    labelled(train)
+    train.add_argument("--feedback", metavar="DECISIONS.csv",
+                       help="moderator decisions to merge (message id or text, label, "
+                            "decided_at; the latest decision per post wins)")
+    train.add_argument("--id-column", metavar="NAME",
+                       help="message id column of DATA that decisions refer to")
+    rule = train.add_mutually_exclusive_group()
+    rule.add_argument("--target-precision", type=_probability, metavar="P",
+                      help="threshold: the lowest whose out-of-fold precision reaches P")
+    rule.add_argument("--beta", type=float, default=0.5, metavar="B",
+                      help="threshold: best out-of-fold F-B (default 0.5; 1 for best F1)")
+    train.add_argument("--folds", type=_positive_int, default=5, metavar="K",
+                       help="cross-validation folds (default 5)")
+    train.add_argument("--seed", type=int, default=0, help="fold shuffling seed (default 0)")
+    train.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
+    train.set_defaults(run=cmd_train)
+
+    models = commands.add_parser("models", help="list or compare saved models")
+    actions = models.add_subparsers(dest="action", required=True, metavar="ACTION")
+    listing = actions.add_parser("list", help="list saved models",
+                                 description=cmd_models_list.__doc__)
+    listing.add_argument("roots", nargs="*", metavar="DIR",
+                         help="model directories or folders of them (default: ./models and "
+                              "the shipped model)")
+    listing.set_defaults(run=cmd_models_list)
+    comparing = actions.add_parser("compare", help="compare two models on labelled posts",
+                                   description=cmd_models_compare.__doc__)
+    comparing.add_argument("a", metavar="A", help="model directory")
+    comparing.add_argument("b", metavar="B", help="model directory")
+    comparing.add_argument("inputs", nargs="+", metavar="DATA", help="labelled posts")
+    labelled(comparing)
+    comparing.set_defaults(run=cmd_models_compare)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``kanalml`` console script and ``python -m kanalml``."""
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     from kanalml.artifact import ModelError
     from kanalml.io import DataError
 

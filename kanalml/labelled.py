@@ -1,0 +1,217 @@
+"""Labelled data for training and evaluation, and moderator decisions merged into it.
+
+Training files are read with :class:`kanalml.io.ExportReader` (same formats,
+encodings and error rules as scoring; a malformed row stops the read, since a
+silently smaller training set is worse than none). Label cells must be 0 or 1;
+anything else is a :class:`~kanalml.io.DataError` naming the file, line and column.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from kanalml.io import TEXT_COLUMNS, DataError, ExportReader
+from kanalml.preprocess import as_text
+
+_TRUE = frozenset({"1", "1.0", "true", "yes", "y", "ya"})
+_FALSE = frozenset({"0", "0.0", "false", "no", "n", "tidak"})
+_PROVENANCE = ("_file", "_line")
+ID_COLUMNS = ("message_id", "id", "msg_id")
+DECIDED_COLUMNS = ("decided_at", "decided", "decision_time", "timestamp")
+
+
+def _label_value(value: Any) -> int | None:
+    """0 or 1 for a label cell, None if it is not a label."""
+    if isinstance(value, bool):
+        return int(value)
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return int(value)
+    text = str(value).strip().lower() if value is not None else ""
+    return 1 if text in _TRUE else 0 if text in _FALSE else None
+
+
+def _is_label_column(values: pd.Series) -> bool:
+    parsed = {_label_value(v) for v in values.tolist()}
+    return parsed == {0, 1}
+
+
+def read_labelled(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
+                  text_column: str | None = None, labels: Sequence[str] | None = None
+                  ) -> tuple[pd.DataFrame, str, list[str]]:
+    """Read labelled posts: (frame, text column, label names).
+
+    ``labels`` names the 0/1 label columns; by default every column whose values
+    are all 0/1 with both present. The frame keeps every column (authors
+    excepted, as everywhere) with labels as int8, and ``_file``/``_line``.
+    """
+    reader = ExportReader(paths, text_column=text_column, on_bad_lines="error")
+    chunks, columns = [], []
+    for chunk, name in reader:
+        chunks.append(chunk)
+        columns.append(name)
+    if not chunks:
+        raise DataError(f"{', '.join(map(str, reader.paths))}: no rows to read")
+    if len(set(columns)) > 1:
+        raise DataError("the files name their text column differently "
+                        f"({', '.join(sorted(set(columns)))}); give one with --text-column")
+    frame, column = pd.concat(chunks, ignore_index=True), columns[0]
+    candidates = [c for c in frame.columns if c not in (column, *_PROVENANCE)]
+    if labels is None:
+        labels = [c for c in candidates if _is_label_column(frame[c])]
+        if not labels:
+            raise DataError(f"{reader.paths[0]}: no 0/1 label columns found (columns: "
+                            f"{', '.join(candidates)}); name them with --labels")
+    missing = [name for name in labels if name not in frame.columns]
+    if missing:
+        raise DataError(f"{reader.paths[0]}: no label column(s) {', '.join(map(repr, missing))} "
+                        f"(columns: {', '.join(candidates)})")
+    for name in labels:
+        parsed = frame[name].map(_label_value)
+        bad = parsed.isna()
+        if bad.any():
+            row = frame.loc[bad.idxmax()]
+            raise DataError(f"{row['_file']}:{row['_line']}: column {name!r}: "
+                            f"{row[name]!r} is not a 0/1 label")
+        frame[name] = parsed.astype("int8")
+    frame[column] = [as_text(t) for t in frame[column].tolist()]
+    return frame, column, list(labels)
+
+
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.DataFrame:
+    """Moderator decisions as a frame: ``key`` ("id:..." or "text:..."), ``message_id``,
+    ``text``, ``decided_at`` (UTC), one column per decided label (0/1, or missing), ``_line``.
+
+    A CSV with a message id column and/or a text column, a decided-at column, and
+    either ``label`` (the primary label, ``labels[0]``) or columns named after
+    labels. An empty label cell means "not decided". Only the latest decision
+    per post is kept.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: not valid UTF-8") from None
+    rows = csv.reader(content.splitlines(keepends=True))
+    header = [h.strip() for h in next(rows, [])]
+    lowered = {h.lower(): i for i, h in enumerate(header)}
+
+    def find(names: Sequence[str]) -> int | None:
+        return next((lowered[n] for n in names if n in lowered), None)
+
+    id_at, text_at, time_at = find(ID_COLUMNS), find(TEXT_COLUMNS), find(DECIDED_COLUMNS)
+    label_at = {name: lowered[name.lower()] for name in labels if name.lower() in lowered}
+    if "label" in lowered and labels[0] not in label_at:
+        label_at[labels[0]] = lowered["label"]
+    problems = []
+    if id_at is None and text_at is None:
+        problems.append(f"a message id ({', '.join(ID_COLUMNS)}) or text column")
+    if time_at is None:
+        problems.append(f"a decided-at column ({', '.join(DECIDED_COLUMNS)})")
+    if not label_at:
+        problems.append(f"a 'label' column or one named after a label ({', '.join(labels)})")
+    if problems:
+        raise DataError(f"{path}: decisions need {'; '.join(problems)} "
+                        f"(columns: {', '.join(header) or 'none'})")
+
+    records = []
+    for values in rows:
+        line = rows.line_num
+        if not any(v.strip() for v in values):
+            continue
+        if len(values) != len(header):
+            raise DataError(f"{path}:{line}: {len(values)} fields, the header has {len(header)}")
+        message_id = values[id_at].strip() if id_at is not None else ""
+        text = values[text_at] if text_at is not None else ""
+        if not message_id and not text.strip():
+            raise DataError(f"{path}:{line}: a decision needs a message id or a text")
+        decided = pd.to_datetime(values[time_at].strip() or None, utc=True, errors="coerce",
+                                 format="ISO8601")
+        if pd.isna(decided):
+            raise DataError(f"{path}:{line}: column {header[time_at]!r}: "
+                            f"{values[time_at]!r} is not a date and time (ISO 8601)")
+        record: dict[str, Any] = {
+            "key": f"id:{message_id}" if message_id else f"text:{text.strip()}",
+            "message_id": message_id or None, "text": text if text.strip() else None,
+            "decided_at": decided, "_file": str(path), "_line": line}
+        for name, at in label_at.items():
+            cell = values[at].strip()
+            if cell:
+                value = _label_value(cell)
+                if value is None:
+                    raise DataError(f"{path}:{line}: column {header[at]!r}: {cell!r} is not a "
+                                    "0/1 label")
+                record[name] = value
+        if not any(name in record for name in label_at):
+            raise DataError(f"{path}:{line}: no label decided")
+        records.append(record)
+    if not records:
+        raise DataError(f"{path}: no decisions")
+    decisions = pd.DataFrame(records)
+    decisions = decisions.sort_values(["decided_at", "_line"], kind="stable")
+    return decisions.drop_duplicates("key", keep="last").reset_index(drop=True)
+
+
+def merge_decisions(frame: pd.DataFrame, text_column: str, labels: Sequence[str],
+                    decisions: pd.DataFrame, id_column: str | None = None
+                    ) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Training rows with moderator decisions applied: (frame, counts).
+
+    A decision matches training rows by message id (when both have one) or by
+    exact text. Matched rows take the decided labels; undecided labels keep
+    their values. Unmatched decisions become new rows, their undecided labels 0.
+    A decision that matches nothing and has no text cannot be used: DataError.
+    """
+    frame = frame.copy()
+    by_text: dict[str, list[int]] = {}
+    for i, text in enumerate(frame[text_column].tolist()):
+        by_text.setdefault(as_text(text).strip(), []).append(i)
+    by_id: dict[str, list[int]] = {}
+    if id_column is not None:
+        for i, value in enumerate(frame[id_column].tolist()):
+            by_id.setdefault(as_text(value).strip(), []).append(i)
+    decided = [name for name in labels if name in decisions.columns]
+    updated, added = 0, []
+    for record in decisions.to_dict("records"):
+        rows: list[int] = []
+        if record["message_id"] is not None and id_column is not None:
+            rows = by_id.get(record["message_id"], [])
+        if not rows and record["text"] is not None:
+            rows = by_text.get(record["text"].strip(), [])
+        values = {name: int(record[name]) for name in decided if not pd.isna(record[name])}
+        if rows:
+            for name, value in values.items():
+                frame.loc[rows, name] = value
+            updated += len(rows)
+        elif record["text"] is None:
+            raise DataError(f"{record['_file']}:{record['_line']}: message id "
+                            f"{record['message_id']!r} is not in the training data and the "
+                            "decision has no text to add")
+        else:
+            new = dict.fromkeys(labels, 0) | values | {text_column: record["text"]}
+            if id_column is not None:
+                new[id_column] = record["message_id"]
+            added.append(new)
+    if added:
+        frame = pd.concat([frame, pd.DataFrame(added)], ignore_index=True)
+        frame[list(labels)] = frame[list(labels)].astype("int8")
+    return frame, {"decisions": len(decisions), "updated": updated, "added": len(added)}
