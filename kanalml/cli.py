@@ -327,7 +327,8 @@ def cmd_train(args: argparse.Namespace) -> int:
                   f"(precision {m['precision']:.3f}, recall {m['recall']:.3f})", file=sys.stderr)
         if feedback:
             print(f"kanalml: merged {feedback['decisions']} decisions: {feedback['updated']} "
-                  f"rows relabelled, {feedback['added']} posts added", file=sys.stderr)
+                  f"rows relabelled, {feedback['added']} posts added; {feedback['undecided']} "
+                  "rows without a decision skipped", file=sys.stderr)
         print(f"kanalml: wrote {target}", file=sys.stderr)
     return 0
 
@@ -382,6 +383,29 @@ def _probability(value: str) -> float:
     if not 0.0 <= number <= 1.0 or math.isnan(number):
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return number
+
+
+def cmd_suggest(args: argparse.Namespace) -> int:
+    """Pick the N posts whose labels would teach the model most (uncertain, diverse, duplicates
+    collapsed), with empty label and decided_at columns for moderators to fill in and pass
+    to kanalml train --feedback."""
+    from kanalml.suggest import Suggester
+
+    model = kanalml.load_model(args.model)
+    suggester = Suggester(model, args.n)
+    reader = _reader(args)
+    with _progress(args) as advance:
+        for chunk, text_column in reader:
+            suggester.add(chunk, text_column)
+            advance(len(chunk))
+    _report_reader(reader, args.output)
+    picked = suggester.suggestions()
+    picked[["score", "uncertainty"]] = picked[["score", "uncertainty"]].round(DECIMALS)
+    _write(iter([picked]), args.output)
+    if not args.quiet:
+        print(f"kanalml: {len(picked)} posts to label, from {reader.rows_read} rows",
+              file=sys.stderr)
+    return 0
 
 
 def _names(value: str) -> list[str]:
@@ -483,6 +507,25 @@ def build_parser() -> argparse.ArgumentParser:
     comparing.add_argument("inputs", nargs="+", metavar="DATA", help="labelled posts")
     labelled(comparing)
     comparing.set_defaults(run=cmd_models_compare)
+
+    suggest = commands.add_parser("suggest", help="pick posts for moderators to label next",
+                                  description=cmd_suggest.__doc__)
+    suggest.add_argument("inputs", nargs="+", metavar="DATA", help="unlabelled posts, any "
+                         "input format of score")
+    suggest.add_argument("-n", type=_positive_int, default=50, metavar="N",
+                         help="how many posts (default 50)")
+    suggest.add_argument("-o", "--output", metavar="OUTPUT",
+                         help="output file, format by extension (default: CSV on stdout)")
+    suggest.add_argument("--model", metavar="DIR", help="model directory (default: shipped model)")
+    suggest.add_argument("--text-column", metavar="NAME", help="column holding the post text")
+    suggest.add_argument("--on-bad-lines", choices=("error", "warn", "skip"), default="warn",
+                         help="malformed rows: stop, or list them in OUTPUT.rejects.csv")
+    suggest.add_argument("--keep-authors", action="store_true",
+                         help="keep user names and ids (left out by default)")
+    suggest.add_argument("--chunk-rows", type=_positive_int, default=20_000, metavar="N",
+                         help=argparse.SUPPRESS)
+    suggest.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
+    suggest.set_defaults(run=cmd_suggest)
     return parser
 
 

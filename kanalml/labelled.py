@@ -98,8 +98,9 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
 
     A CSV with a message id column and/or a text column, a decided-at column, and
     either ``label`` (the primary label, ``labels[0]``) or columns named after
-    labels. An empty label cell means "not decided". Only the latest decision
-    per post is kept.
+    labels. An empty label cell means "not decided"; a row with no label decided
+    (a suggestion not labelled yet) is skipped and counted in
+    ``attrs["undecided"]``. Only the latest decision per post is kept.
     """
     path = Path(path)
     try:
@@ -133,13 +134,25 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
         raise DataError(f"{path}: decisions need {'; '.join(problems)} "
                         f"(columns: {', '.join(header) or 'none'})")
 
-    records = []
+    records, undecided = [], 0
     for values in rows:
         line = rows.line_num
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
             raise DataError(f"{path}:{line}: {len(values)} fields, the header has {len(header)}")
+        decided_labels = {}
+        for name, at in label_at.items():
+            cell = values[at].strip()
+            if cell:
+                value = _label_value(cell)
+                if value is None:
+                    raise DataError(f"{path}:{line}: column {header[at]!r}: {cell!r} is not a "
+                                    "0/1 label")
+                decided_labels[name] = value
+        if not decided_labels:  # e.g. a suggestion not labelled yet
+            undecided += 1
+            continue
         message_id = values[id_at].strip() if id_at is not None else ""
         text = values[text_at] if text_at is not None else ""
         if not message_id and not text.strip():
@@ -149,26 +162,17 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
         if pd.isna(decided):
             raise DataError(f"{path}:{line}: column {header[time_at]!r}: "
                             f"{values[time_at]!r} is not a date and time (ISO 8601)")
-        record: dict[str, Any] = {
+        records.append({
             "key": f"id:{message_id}" if message_id else f"text:{text.strip()}",
             "message_id": message_id or None, "text": text if text.strip() else None,
-            "decided_at": decided, "_file": str(path), "_line": line}
-        for name, at in label_at.items():
-            cell = values[at].strip()
-            if cell:
-                value = _label_value(cell)
-                if value is None:
-                    raise DataError(f"{path}:{line}: column {header[at]!r}: {cell!r} is not a "
-                                    "0/1 label")
-                record[name] = value
-        if not any(name in record for name in label_at):
-            raise DataError(f"{path}:{line}: no label decided")
-        records.append(record)
+            "decided_at": decided, "_file": str(path), "_line": line, **decided_labels})
     if not records:
         raise DataError(f"{path}: no decisions")
     decisions = pd.DataFrame(records)
     decisions = decisions.sort_values(["decided_at", "_line"], kind="stable")
-    return decisions.drop_duplicates("key", keep="last").reset_index(drop=True)
+    decisions = decisions.drop_duplicates("key", keep="last").reset_index(drop=True)
+    decisions.attrs["undecided"] = undecided
+    return decisions
 
 
 def merge_decisions(frame: pd.DataFrame, text_column: str, labels: Sequence[str],
@@ -214,4 +218,5 @@ def merge_decisions(frame: pd.DataFrame, text_column: str, labels: Sequence[str]
     if added:
         frame = pd.concat([frame, pd.DataFrame(added)], ignore_index=True)
         frame[list(labels)] = frame[list(labels)].astype("int8")
-    return frame, {"decisions": len(decisions), "updated": updated, "added": len(added)}
+    return frame, {"decisions": len(decisions), "updated": updated, "added": len(added),
+                   "undecided": int(decisions.attrs.get("undecided", 0))}

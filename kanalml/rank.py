@@ -277,6 +277,10 @@ class QueueBuilder:
         self._update_channels(channels, scores, flagged, evidence)
         self.rows += n
 
+    def groups(self, texts: Sequence[Any]) -> np.ndarray:
+        """Item number of every text: near-duplicates, here or in earlier chunks, share one."""
+        return self._assign(np.asarray(texts, dtype=object))
+
     def _assign(self, texts: np.ndarray) -> np.ndarray:
         """The group of every row, creating groups for new messages."""
         seen: dict[str, int] = {}

@@ -126,7 +126,7 @@ def test_latest_decision_wins_and_new_posts_are_added(tmp_path) -> None:
     ]), SMALL_LABELS)
     assert len(decisions) == 3
     merged, counts = merge_decisions(frame, "text", SMALL_LABELS, decisions, "message_id")
-    assert counts == {"decisions": 3, "updated": 2, "added": 1}
+    assert counts == {"decisions": 3, "updated": 2, "added": 1, "undecided": 0}
     assert merged.radikalisme[everyday] == 0
     assert merged.radikalisme[3] == 1 - frame.radikalisme[3]
     assert merged.promosi[3] == frame.promosi[3]  # undecided label kept
@@ -160,7 +160,6 @@ def test_train_with_feedback_matches_training_on_the_merged_data(data, tmp_path)
     ({"message_id": "m1", "label": 1, "decided_at": "kemarin"}, "is not a date and time"),
     ({"message_id": "m1", "label": "mungkin", "decided_at": "2026-11-01"}, "is not a 0/1 label"),
     ({"message_id": "", "label": 1, "decided_at": "2026-11-01"}, "needs a message id or a text"),
-    ({"message_id": "m1", "label": "", "decided_at": "2026-11-01"}, "no label decided"),
 ])
 def test_bad_decision_names_file_and_line(data, tmp_path, capsys, row, message) -> None:
     good = {"message_id": "m2", "label": 0, "decided_at": "2026-11-01"}
@@ -169,6 +168,16 @@ def test_bad_decision_names_file_and_line(data, tmp_path, capsys, row, message) 
     assert train_cli(str(data), "-o", str(out), "--feedback", str(feedback)) == 1
     err = capsys.readouterr().err
     assert f"{feedback}:3:" in err and message in err and not out.exists()
+
+
+def test_rows_without_a_decision_are_skipped_and_counted(tmp_path) -> None:
+    path = write_decisions(tmp_path / "d.csv", [
+        {"message_id": "m1", "label": "", "decided_at": ""},
+        {"message_id": "m2", "label": 1, "decided_at": "2026-11-01"},
+        {"message_id": "m3", "label": "", "decided_at": ""}])
+    decisions = read_decisions(path, SMALL_LABELS)
+    assert decisions["message_id"].tolist() == ["m2"]
+    assert decisions.attrs["undecided"] == 2
 
 
 def test_decision_on_an_unknown_id_without_text_is_an_error(data, tmp_path, capsys) -> None:
