@@ -385,6 +385,46 @@ def _probability(value: str) -> float:
     return number
 
 
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    """Evaluate a model on labelled posts: metrics per label (and per group), PNG plots and a
+    self-contained HTML report in REPORT_DIR."""
+    import pandas as pd
+
+    from kanalml.io import DataError
+    from kanalml.labelled import read_labelled
+    from kanalml.report import write_report
+
+    model = kanalml.load_model(args.model)
+    target = Path(args.output)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise DataError(f"{target}: exists and is not an empty directory")
+    frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
+                                               labels=args.labels)
+    known = [label for label in labels if label in model.labels_]
+    if not known:
+        raise DataError(f"{', '.join(args.inputs)}: none of the label columns "
+                        f"({', '.join(labels)}) is scored by the model "
+                        f"({', '.join(model.labels_)})")
+    groups = None
+    if args.group_column:
+        if args.group_column not in frame.columns:
+            raise DataError(f"{args.inputs[0]}: no group column {args.group_column!r} "
+                            f"(columns: {', '.join(c for c in frame.columns if c[0] != '_')})")
+        groups = frame[args.group_column].tolist()
+    name = Path(args.model).name if args.model else "default (shipped)"
+    page = write_report(model, frame[text_column].tolist(), frame[known], target,
+                        groups=groups, name=name, source=", ".join(args.inputs))
+    table = pd.read_csv(target / "metrics.csv", dtype={"group": str}, keep_default_na=False,
+                        na_values={"roc_auc": [""], "average_precision": [""]})
+    if not args.quiet:
+        shown = table[table["group"] == "(all)"].drop(columns="group")
+        with pd.option_context("display.float_format", "{:.4f}".format,
+                               "display.width", 200):
+            print(shown.to_string(index=False))
+        print(f"kanalml: report in {page}", file=sys.stderr)
+    return 0
+
+
 def cmd_suggest(args: argparse.Namespace) -> int:
     """Pick the N posts whose labels would teach the model most (uncertain, diverse, duplicates
     collapsed), with empty label and decided_at columns for moderators to fill in and pass
@@ -507,6 +547,18 @@ def build_parser() -> argparse.ArgumentParser:
     comparing.add_argument("inputs", nargs="+", metavar="DATA", help="labelled posts")
     labelled(comparing)
     comparing.set_defaults(run=cmd_models_compare)
+
+    evaluate = commands.add_parser("evaluate", help="evaluate a model; write an HTML report",
+                                   description=cmd_evaluate.__doc__)
+    evaluate.add_argument("inputs", nargs="+", metavar="DATA", help="labelled posts")
+    evaluate.add_argument("-o", "--output", required=True, metavar="REPORT_DIR",
+                          help="new directory for report.html, metrics and plots")
+    evaluate.add_argument("--model", metavar="DIR", help="model directory (default: shipped model)")
+    labelled(evaluate)
+    evaluate.add_argument("--group-column", metavar="NAME",
+                          help="also break the metrics down by this column (e.g. source)")
+    evaluate.add_argument("-q", "--quiet", action="store_true", help="no summary")
+    evaluate.set_defaults(run=cmd_evaluate)
 
     suggest = commands.add_parser("suggest", help="pick posts for moderators to label next",
                                   description=cmd_suggest.__doc__)

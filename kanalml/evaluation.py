@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from kanalml.model import Model, _label_matrix
+from kanalml.model import Model
 from kanalml.preprocess import as_text
 
 
@@ -22,44 +23,89 @@ def expected_calibration_error(y: np.ndarray, proba: np.ndarray, bins: int = 10)
     return float(error)
 
 
+def metrics(y: np.ndarray, proba: np.ndarray, threshold: float, *, k: int = 100,
+            budget: float = 0.05) -> dict[str, float]:
+    """The metrics of :func:`evaluate` for one label: 0/1 truths, probabilities, threshold.
+
+    ROC-AUC and average precision need both classes; with one they are NaN.
+    """
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
+    both = 0 < y.sum() < len(y)
+    flagged = proba >= threshold
+    tp = int((flagged & (y == 1)).sum())
+    precision = tp / max(int(flagged.sum()), 1)
+    recall = tp / max(int(y.sum()), 1)
+    order = np.argsort(-proba, kind="stable")
+    top_k = order[:min(k, len(proba))]
+    reviewed = order[:max(1, round(budget * len(proba)))]
+    return {
+        "roc_auc": float(roc_auc_score(y, proba)) if both else math.nan,
+        "average_precision": float(average_precision_score(y, proba)) if both else math.nan,
+        "precision": precision,
+        "recall": recall,
+        "f1": 2 * precision * recall / max(precision + recall, 1e-12),
+        f"precision_at_{k}": float(y[top_k].mean()) if len(y) else math.nan,
+        f"recall_at_{budget:g}_budget": float(y[reviewed].sum() / max(y.sum(), 1)),
+        "brier": float(brier_score_loss(y, proba, pos_label=1)) if len(y) else math.nan,
+        "ece": expected_calibration_error(y, proba),
+        "flagged": int(flagged.sum()),
+        "positives": int(y.sum()),
+        "rows": len(y),
+    }
+
+
 def evaluate(model: Model, texts: Iterable[Any], labels: Any, *, k: int = 100,
-             budget: float = 0.05) -> dict[str, dict[str, float]]:
+             budget: float = 0.05, groups: Sequence[Any] | None = None
+             ) -> dict[str, dict[str, Any]]:
     """Per label: ROC-AUC, average precision, precision/recall/F1 at the model's threshold,
     precision at the top ``k``, recall when reviewing the top ``budget`` share of posts,
     Brier score and expected calibration error.
 
     ``labels`` is a table of 0/1 columns named like the model's labels; labels the
-    model does not know are ignored.
+    model does not know are ignored. With ``groups`` (one value per post, e.g. its
+    source), each label's metrics also have ``by_group``: the same metrics per group
+    value (ROC-AUC and average precision are NaN in a group with one class).
     """
-    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+    import pandas as pd
 
     texts = [as_text(t) for t in texts]
-    names, Y = _label_matrix(labels, len(texts))
+    table = pd.DataFrame(labels).reset_index(drop=True)
+    if len(table) != len(texts):
+        raise ValueError(f"{len(texts)} texts but {len(table)} label rows")
+    known = [str(name) for name in table.columns if str(name) in model.labels_]
+    table.columns = [str(name) for name in table.columns]
+    if groups is not None:
+        groups = pd.Series(list(groups), dtype=object).fillna("(none)").astype(str).to_numpy()
+        if len(groups) != len(texts):
+            raise ValueError(f"{len(texts)} texts but {len(groups)} group values")
     proba = model.predict_proba(texts)
-    report: dict[str, dict[str, float]] = {}
-    for name in names:
-        if name not in model.labels_:
-            continue
+    report: dict[str, dict[str, Any]] = {}
+    for name in known:
+        y = table[name].to_numpy()
+        if not np.isin(y, (0, 1)).all():
+            raise ValueError(f"label {name!r}: values must be 0 or 1")
+        y = y.astype(np.int8)
         j = model.labels_.index(name)
-        y, p = Y[:, names.index(name)], proba[:, j]
-        flagged = p >= model.thresholds_[j]
-        tp = int((flagged & (y == 1)).sum())
-        precision = tp / max(int(flagged.sum()), 1)
-        recall = tp / max(int(y.sum()), 1)
-        order = np.argsort(-p, kind="stable")
-        top_k = order[:min(k, len(p))]
-        reviewed = order[:max(1, round(budget * len(p)))]
-        report[name] = {
-            "roc_auc": float(roc_auc_score(y, p)),
-            "average_precision": float(average_precision_score(y, p)),
-            "precision": precision,
-            "recall": recall,
-            "f1": 2 * precision * recall / max(precision + recall, 1e-12),
-            f"precision_at_{k}": float(y[top_k].mean()),
-            f"recall_at_{budget:g}_budget": float(y[reviewed].sum() / max(y.sum(), 1)),
-            "brier": float(brier_score_loss(y, p)),
-            "ece": expected_calibration_error(y, p),
-            "positives": int(y.sum()),
-            "rows": len(y),
-        }
+        threshold = float(model.thresholds_[j])
+        report[name] = metrics(y, proba[:, j], threshold, k=k, budget=budget)
+        if groups is not None:
+            report[name]["by_group"] = {
+                str(g): metrics(y[groups == g], proba[groups == g, j], threshold, k=k,
+                                budget=budget)
+                for g in sorted(set(groups))}
     return report
+
+
+def metrics_table(report: dict[str, dict[str, Any]]) -> Any:
+    """:func:`evaluate`'s result as one DataFrame row per (label, group); group "(all)" is
+    every post."""
+    import pandas as pd
+
+    rows = []
+    for label, values in report.items():
+        overall = {key: value for key, value in values.items() if key != "by_group"}
+        rows.append({"label": label, "group": "(all)", **overall})
+        for group, group_values in values.get("by_group", {}).items():
+            rows.append({"label": label, "group": group, **group_values})
+    return pd.DataFrame(rows)

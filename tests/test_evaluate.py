@@ -46,3 +46,54 @@ def test_unknown_labels_are_ignored(small_model, held_out) -> None:
     texts, labels = held_out
     extra = labels.assign(lain=[i % 2 for i in range(len(texts))])
     assert set(kanalml.evaluate(small_model, texts, extra)) == {"radikalisme", "promosi"}
+
+
+def test_metrics_match_scikit_learn(small_model, held_out) -> None:
+    from sklearn.metrics import (
+        average_precision_score,
+        brier_score_loss,
+        f1_score,
+        precision_score,
+        recall_score,
+        roc_auc_score,
+    )
+
+    texts, labels = held_out
+    report = kanalml.evaluate(small_model, texts, labels)
+    for j, name in enumerate(small_model.labels_):
+        y, p = labels[name].to_numpy(), small_model.predict_proba(texts)[:, j]
+        flagged = (p >= small_model.thresholds_[j]).astype(int)
+        m = report[name]
+        assert m["roc_auc"] == pytest.approx(roc_auc_score(y, p))
+        assert m["average_precision"] == pytest.approx(average_precision_score(y, p))
+        assert m["precision"] == pytest.approx(precision_score(y, flagged, zero_division=0))
+        assert m["recall"] == pytest.approx(recall_score(y, flagged))
+        assert m["f1"] == pytest.approx(f1_score(y, flagged))
+        assert m["brier"] == pytest.approx(brier_score_loss(y, p))
+        assert m["flagged"] == flagged.sum()
+        top = np.argsort(-p, kind="stable")[:100]
+        assert m["precision_at_100"] == pytest.approx(y[top].mean())
+
+
+def test_breakdown_by_group(small_model, held_out) -> None:
+    texts, labels = held_out
+    # group "a": every post with an even index; "b": the rest; "neg": three negatives only
+    negatives = [i for i in range(len(texts)) if labels["radikalisme"][i] == 0][:3]
+    groups = ["neg" if i in negatives else "a" if i % 2 == 0 else "b" for i in range(len(texts))]
+    report = kanalml.evaluate(small_model, texts, labels, groups=groups)
+    by_group = report["radikalisme"]["by_group"]
+    assert set(by_group) == {"a", "b", "neg"}
+    for group, metrics in by_group.items():
+        rows = [i for i, g in enumerate(groups) if g == group]
+        expected = kanalml.evaluate(small_model, [texts[i] for i in rows],
+                                    labels.iloc[rows])["radikalisme"]
+        assert metrics == pytest.approx(expected, nan_ok=True)
+    assert np.isnan(by_group["neg"]["roc_auc"]) and np.isnan(by_group["neg"]["average_precision"])
+    assert by_group["neg"]["rows"] == 3 and by_group["neg"]["positives"] == 0
+    assert sum(m["rows"] for m in by_group.values()) == len(texts)
+
+
+def test_group_length_must_match(small_model, held_out) -> None:
+    texts, labels = held_out
+    with pytest.raises(ValueError, match="group values"):
+        kanalml.evaluate(small_model, texts, labels, groups=["a"])

@@ -1,0 +1,199 @@
+"""Evaluation report: metrics, per-group breakdown and plots in one self-contained HTML page.
+
+``write_report`` writes ``metrics.csv``, ``metrics.json``, three PNG plots per
+label (precision-recall curve with the threshold's operating point, calibration
+curve, score histogram by class) and ``report.html`` with the plots embedded as
+data URIs, so the page can be mailed or attached to a ticket as one file. The
+directory is built beside the target and renamed into place: a failure leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import html
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+PLOTS = ("precision_recall", "calibration", "histogram")
+
+
+def _figure() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")  # headless: no display needed
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _plot(kind: str, label: str, y: np.ndarray, proba: np.ndarray, threshold: float,
+          path: Path) -> None:
+    from sklearn.calibration import calibration_curve
+    from sklearn.metrics import precision_recall_curve
+
+    plt = _figure()
+    fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
+    try:
+        if kind == "precision_recall":
+            precision, recall, _ = precision_recall_curve(y, proba)
+            ax.plot(recall, precision, drawstyle="steps-post")
+            flagged = proba >= threshold
+            at_p = y[flagged].mean() if flagged.any() else 0.0
+            at_r = (flagged & (y == 1)).sum() / max(y.sum(), 1)
+            ax.plot([at_r], [at_p], "o", color="C3", label=f"threshold {threshold:.3f}")
+            ax.axhline(y.mean(), color="grey", linestyle=":", label="base rate")
+            ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1.02), ylim=(0, 1.02),
+                   title=f"{label}: precision-recall")
+            ax.legend(loc="lower left")
+        elif kind == "calibration":
+            observed, predicted = calibration_curve(y, proba, n_bins=10, strategy="uniform")
+            ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect")
+            ax.plot(predicted, observed, "o-", label="model")
+            ax.set(xlabel="mean predicted probability", ylabel="observed share positive",
+                   xlim=(0, 1), ylim=(0, 1.02), title=f"{label}: calibration")
+            ax.legend(loc="upper left")
+        else:
+            bins = np.linspace(0, 1, 26)
+            ax.hist(proba[y == 0], bins=bins, alpha=0.6, label=f"negative ({(y == 0).sum()})")
+            ax.hist(proba[y == 1], bins=bins, alpha=0.6, label=f"positive ({(y == 1).sum()})")
+            ax.axvline(threshold, color="C3", linestyle="--", label="threshold")
+            ax.set(xlabel="probability", ylabel="posts", yscale="log",
+                   title=f"{label}: scores by class")
+            ax.legend(loc="upper center")
+        fig.tight_layout()
+        fig.savefig(path, format="png")
+    finally:
+        plt.close(fig)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, float):
+        return "n/a" if math.isnan(value) else f"{value:.4f}"
+    return html.escape(str(value))
+
+
+def _table(frame: Any) -> str:
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>"
+                   for row in frame.itertuples(index=False))
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _no_nan(value: Any) -> Any:
+    """JSON has no NaN: undefined metrics become null."""
+    if isinstance(value, dict):
+        return {k: _no_nan(v) for k, v in value.items()}
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def _data_uri(path: Path) -> str:
+    return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+def _html(model: Any, name: str, table: Any, plots: dict[str, list[Path]], rows: int,
+          source: str) -> str:
+    meta = model.metadata_
+    facts = {
+        "model": name,
+        "created": meta.get("created", "?"),
+        "training rows": meta.get("training_rows", "?"),
+        "labels": ", ".join(model.labels_),
+        "thresholds": ", ".join(f"{label} {t:.3f}" for label, t in
+                                zip(model.labels_, model.thresholds_)),
+        "threshold rule": meta.get("threshold_rule", "?"),
+        "evaluated on": f"{rows} posts from {source}",
+        "report written": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    }
+    fact_rows = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>"
+                        for k, v in facts.items())
+    overall = table[table["group"] == "(all)"].drop(columns="group")
+    groups = table[table["group"] != "(all)"]
+    sections = []
+    for label, paths in plots.items():
+        images = "".join(f'<img alt="{html.escape(label)} {p.stem}" src="{_data_uri(p)}">'
+                         for p in paths)
+        sections.append(f"<h3>{html.escape(label)}</h3><div class=plots>{images}</div>")
+    breakdown = (f"<h2>By group</h2>{_table(groups)}<p>ROC-AUC and average precision are n/a "
+                 "in a group with only one class.</p>") if len(groups) else ""
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>kanalml evaluation: {html.escape(name)}</title>
+<style>
+body {{ font-family: sans-serif; margin: 2em; color: #222; }}
+table {{ border-collapse: collapse; margin: 1em 0; font-size: 90%; }}
+th, td {{ border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }}
+th {{ background: #f3f3f3; }}
+.plots img {{ margin: 0 1em 1em 0; border: 1px solid #eee; }}
+</style></head><body>
+<h1>kanalml evaluation: {html.escape(name)}</h1>
+<p>Triage metrics for human review: a flag spends a moderator's time, it is never a sanction.</p>
+<table>{fact_rows}</table>
+<h2>Metrics</h2>{_table(overall)}
+<p>Precision, recall and F1 at each label's threshold; precision@k over the k highest scores;
+recall at budget: share of positives in the top share of posts; Brier and ECE: calibration
+(lower is better).</p>
+{breakdown}
+<h2>Plots</h2>{''.join(sections)}
+</body></html>
+"""
+
+
+def write_report(model: Any, texts: Sequence[Any], labels: Any,
+                 out_dir: str | os.PathLike[str], *, groups: Sequence[Any] | None = None,
+                 name: str | None = None, source: str = "the given posts", k: int = 100,
+                 budget: float = 0.05) -> Path:
+    """Evaluate ``model`` on labelled posts and write the report directory ``out_dir``.
+
+    ``out_dir`` must not exist or be empty. Returns the path of ``report.html``.
+    """
+    import pandas as pd
+
+    from kanalml.evaluation import evaluate, metrics_table
+
+    target = Path(out_dir)
+    if target.exists() and (not target.is_dir() or any(target.iterdir())):
+        raise FileExistsError(f"{target}: exists and is not an empty directory")
+    texts = list(texts)
+    table_labels = pd.DataFrame(labels).reset_index(drop=True)
+    report = evaluate(model, texts, table_labels, k=k, budget=budget, groups=groups)
+    if not report:
+        raise ValueError(f"none of the label columns ({', '.join(map(str, table_labels))}) is "
+                         f"scored by the model ({', '.join(model.labels_)})")
+    table = metrics_table(report)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        proba = model.predict_proba(texts)
+        plots: dict[str, list[Path]] = {}
+        for label in report:
+            j = model.labels_.index(label)
+            y = table_labels[label].to_numpy().astype(np.int8)
+            plots[label] = []
+            for kind in PLOTS:
+                path = tmp / f"{label}_{kind}.png"
+                _plot(kind, label, y, proba[:, j], float(model.thresholds_[j]), path)
+                plots[label].append(path)
+        table.to_csv(tmp / "metrics.csv", index=False)
+        (tmp / "metrics.json").write_text(json.dumps(_no_nan(report), indent=1) + "\n",
+                                          encoding="utf-8")
+        page = _html(model, name or model.metadata_.get("name", "model"), table, plots,
+                     len(texts), source)
+        (tmp / "report.html").write_text(page, encoding="utf-8")
+        if target.exists():
+            target.rmdir()
+        tmp.chmod(0o755)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target / "report.html"
