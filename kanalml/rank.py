@@ -235,6 +235,7 @@ class QueueBuilder:
         self._evidence: list[str] = []
         self._channels: list[str | set[str]] = []  # a str while the item has one channel
         self._channel_stats: dict[str, _Channel] = {}
+        self._dropped_score = 0.0  # scores of items pruned away (see prune)
 
     def __len__(self) -> int:
         """Number of items (distinct messages) so far."""
@@ -317,6 +318,10 @@ class QueueBuilder:
                           permutations=self._permutations, scheme="affine32")
         minhash.update_batch(_shingle_hashes(canonical[:MAX_SHINGLED_CHARS]).tolist())
         return minhash
+
+    def _stored_minhash(self, signature: np.ndarray) -> MinHash:
+        return MinHash(num_perm=NUM_PERM, seed=SEED, hashvalues=signature,
+                       permutations=self._permutations, scheme="affine32")
 
     def _nearest(self, minhash: MinHash) -> int | None:
         """The most similar existing group at or above THRESHOLD (lowest id on ties), if any."""
@@ -407,6 +412,95 @@ class QueueBuilder:
                 if flagged[i]:
                     entry.words_flagged[word.casefold()] += weight
 
+    # -- merging partial queues (distributed ranking) ---------------------------------------
+
+    def merge(self, other: QueueBuilder) -> QueueBuilder:
+        """Fold in a queue built on other rows, as if those rows had been added here after this
+        builder's: items that are duplicates of each other collapse into one. Returns self."""
+        if other.labels != self.labels or other.reach_column != self.reach_column:
+            raise ValueError("cannot merge queues built with different labels or reach column")
+        keys: dict[int, list[int]] = {}
+        for key, g in other._exact.items():
+            keys.setdefault(g, []).append(key)
+        for g in range(other._n):
+            target = next((self._exact[k] for k in keys.get(g, ()) if k in self._exact), None)
+            signature = other._signature[g]
+            if target is None and signature.any():
+                minhash = self._stored_minhash(signature)
+                target = self._nearest(minhash)
+                if target is None:
+                    target = self._new_group()
+                    self._signature[target] = signature
+                    self._lsh.insert(target, minhash, check_duplication=False)
+            elif target is None:
+                target = self._new_group()
+            for key in keys.get(g, ()):
+                self._exact.setdefault(key, target)
+            self._merge_item(target, other, g)
+        for name, entry in other._channel_stats.items():
+            mine = self._channel_stats.setdefault(name, _Channel())
+            mine.posts += entry.posts
+            mine.flagged += entry.flagged
+            mine.score_sum += entry.score_sum
+            mine.score_max = max(mine.score_max, entry.score_max)
+            mine.words_all.update(entry.words_all)
+            mine.words_flagged.update(entry.words_flagged)
+        self.rows += other.rows
+        self._dropped_score += other._dropped_score
+        return self
+
+    def _merge_item(self, g: int, other: QueueBuilder, h: int) -> None:
+        if other._score[h] > self._score[g]:
+            self._text[g], self._evidence[g] = other._text[h], other._evidence[h]
+            self._score[g] = other._score[h]
+        np.maximum(self._label[g], other._label[h], out=self._label[g])
+        self._flagged[g] |= other._flagged[h]
+        self._copies[g] += other._copies[h]
+        self._first[g] = min(self._first[g], other._first[h])
+        self._last[g] = max(self._last[g], other._last[h])
+        self._reach[g] = max(self._reach[g], other._reach[h])
+        theirs = other._channels[h]
+        for channel in theirs if isinstance(theirs, set) else [theirs]:
+            known = self._channels[g]
+            if isinstance(known, set):
+                known.add(channel)
+            elif not known:
+                self._channels[g] = channel
+            elif known != channel:
+                self._channels[g] = {known, channel}
+
+    def prune(self, keep: int) -> QueueBuilder:
+        """Keep only the first ``keep`` items in review order (a partition's candidates for a
+        budgeted queue). The dropped items' scores still count in the covered share; after
+        merging pruned partitions an item dropped in one and kept in another counts twice, so
+        the share is then a lower bound, and its copies from partitions where it was dropped
+        are not counted."""
+        order = self._review_order()
+        if len(order) <= keep:
+            return self
+        kept = np.sort(order[:keep])
+        dropped = np.setdiff1d(np.arange(self._n), kept)
+        self._dropped_score += float(self._score[dropped].sum())
+        new_id = np.full(self._n, -1, dtype=np.int64)
+        new_id[kept] = np.arange(len(kept))
+        self._exact = {k: int(new_id[g]) for k, g in self._exact.items() if new_id[g] >= 0}
+        for name in ("_signature", "_score", "_label", "_flagged", "_copies", "_first", "_last",
+                     "_reach"):
+            array = getattr(self, name)
+            compact = array.copy()
+            compact[: len(kept)] = array[kept]
+            setattr(self, name, compact)
+        self._score[len(kept):] = -np.inf
+        for name in ("_text", "_evidence", "_channels"):
+            setattr(self, name, [getattr(self, name)[i] for i in kept.tolist()])
+        self._n = len(kept)
+        self._lsh = MinHashLSH(num_perm=NUM_PERM, params=(LSH_BANDS, LSH_ROWS))
+        for g in range(self._n):
+            if self._signature[g].any():
+                self._lsh.insert(g, self._stored_minhash(self._signature[g]),
+                                 check_duplication=False)
+        return self
+
     # -- output ----------------------------------------------------------------------------
 
     def _priority(self) -> np.ndarray:
@@ -416,6 +510,15 @@ class QueueBuilder:
         decades = np.minimum(np.log10(1.0 + self._reach[: self._n]), REACH_DECADES)
         return score * (1.0 + REACH_STEP * decades)
 
+    def _review_order(self) -> np.ndarray:
+        """Items at or above min_score: priority, then score, copies, first_seen (unknown
+        last), then creation order."""
+        n = self._n
+        score = self._score[:n]
+        order = np.lexsort((np.arange(n), self._first[:n], -self._copies[:n], -score,
+                            -self._priority()))
+        return order[score[order] >= self.min_score]
+
     def queue(self, budget: int | None = None) -> tuple[pd.DataFrame, float]:
         """(queue, covered): items in review order, and the share of the expected positives
         (sum of item scores) that the kept items cover."""
@@ -423,14 +526,12 @@ class QueueBuilder:
             raise ValueError(f"budget must be at least 0, got {budget}")
         n = self._n
         score = self._score[:n]
-        # Review order: priority, then score, copies, first_seen (unknown last), then first seen.
-        order = np.lexsort((np.arange(n), self._first[:n], -self._copies[:n], -score,
-                            -self._priority()))
-        order = order[score[order] >= self.min_score]
+        order = self._review_order()
         if budget is not None:
             order = order[:budget]
-        total = float(score.sum())
-        covered = 1.0 if len(order) == n or total <= 0 else float(score[order].sum()) / total
+        total = float(score.sum()) + self._dropped_score
+        complete = len(order) == n and not self._dropped_score
+        covered = 1.0 if complete or total <= 0 else float(score[order].sum()) / total
 
         columns: dict[str, Any] = {
             "rank": np.arange(1, len(order) + 1, dtype=np.int64),

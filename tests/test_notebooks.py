@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -45,7 +44,7 @@ def test_committed_notebooks_are_clean_and_parameterized(name) -> None:
     assert "parameters" in code[0].metadata.get("tags", [])
 
 
-def test_explore(tmp_path) -> None:
+def test_explore() -> None:
     notebook = execute("01_explore.ipynb", DATA=str(DEMO_LABELLED))
     text = outputs(notebook)
     assert "188 posts from" in text and "radikalisme" in text
@@ -60,9 +59,11 @@ def test_train_evaluate_saves_a_versioned_model(tmp_path) -> None:
     assert model.labels_ == ["radikalisme"]
     assert model.metadata_["cv"]["folds"] == 3
     assert model.metadata_["params"]["C"] == 10.0  # the candidate's option
-    assert "# kanalml model `demo-v2`" in (tmp_path / "models" / "demo-v2" / "README.md").read_text()
+    card = (tmp_path / "models" / "demo-v2" / "README.md").read_text()
+    assert "# kanalml model `demo-v2`" in card
     report = tmp_path / "reports" / "demo-v2"
-    assert (report / "report.html").is_file() and (report / "radikalisme_calibration.png").is_file()
+    assert (report / "report.html").is_file()
+    assert (report / "radikalisme_calibration.png").is_file()
 
 
 def test_score_export_writes_the_queue(tmp_path) -> None:

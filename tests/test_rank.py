@@ -447,3 +447,57 @@ def test_mask_pii_is_total() -> None:
     assert mask_pii(float("nan")) == ""  # type: ignore[arg-type]
     assert mask_pii(81234567890) == "81234567890"  # type: ignore[arg-type]  # a number, not text
     assert mask_pii("x" * 100_000) == "x" * 100_000
+
+
+# -- merging partial queues (what the Dask engine does across partitions) ---------------------
+
+def _merged(parts: list[list[pd.DataFrame]], **options: object) -> QueueBuilder:
+    builders = [build(chunks, **options) for chunks in parts]
+    merged = builders[0]
+    for other in builders[1:]:
+        merged.merge(other)
+    return merged
+
+
+def test_merged_partitions_give_the_sequential_queue() -> None:
+    chunks, _ = _heavy_chunks(12, 150)
+    chunks.append(scored([BASE, *FORWARDS, EVERYDAY_A, EVERYDAY_B], reach=list(range(9))))
+    sequential = build(chunks, reach_column="views")
+    merged = _merged([chunks[:4], chunks[4:9], chunks[9:]], reach_column="views")
+    pd.testing.assert_frame_equal(merged.queue()[0], sequential.queue()[0])
+    pd.testing.assert_frame_equal(merged.channels(), sequential.channels())
+    assert merged.rows == sequential.rows
+
+
+def test_forwarded_copies_in_different_partitions_collapse() -> None:
+    parts = [[scored([text], [0.7 + 0.01 * i], channels=[f"kanal_{i}"])]
+             for i, text in enumerate([BASE, *FORWARDS])]
+    queue, _ = _merged(parts).queue()
+    assert len(queue) == 1
+    top = queue.iloc[0]
+    assert top["copies"] == 7 and top["score"] == pytest.approx(0.76)
+    assert top["channels"] == ", ".join(f"kanal_{i}" for i in range(7))
+    assert top["text"].startswith("Fw: ")  # the highest-scoring copy represents the item
+
+
+def test_pruned_partitions_keep_the_budgeted_queue() -> None:
+    chunks, _ = _heavy_chunks(9, 200)
+    sequential = build(chunks)
+    parts = [build(chunks[i:i + 3]).prune(10) for i in range(0, 9, 3)]
+    merged = parts[0].merge(parts[1]).merge(parts[2])
+    want, want_covered = sequential.queue(budget=10)
+    got, got_covered = merged.queue(budget=10)
+    # the same items with the same scores; copies seen only in partitions where an item was
+    # pruned are not counted, which can reorder items of equal score
+    np.testing.assert_array_equal(got["score"], want["score"])
+    assert set(got["text"]) == set(want["text"])
+    copies = dict(zip(want["text"], want["copies"]))
+    assert all(0 < c <= copies[t] for t, c in zip(got["text"], got["copies"]))
+    # an item pruned in one partition but kept in another counts twice in the total:
+    # after pruning, the covered share is a lower bound
+    assert 0 < got_covered <= want_covered
+
+
+def test_merge_refuses_different_labels() -> None:
+    with pytest.raises(ValueError, match="different labels"):
+        QueueBuilder(LABELS).merge(QueueBuilder(["radikalisme"]))
