@@ -167,11 +167,44 @@ def _write(frames: Iterator[Any], output: str | None) -> None:
             writer.write(frame)
 
 
+def _score_on_dask(args: argparse.Namespace) -> int:
+    """``score --engine dask``: the same output as the local engine, one file per chunk."""
+    try:
+        from kanalml.dask import score_files
+    except ImportError as exc:
+        print(f"kanalml: error: --engine dask needs the dask extra: pip install "
+              f"\"kanalml[dask]\" ({exc})", file=sys.stderr)
+        return 2
+    if not args.output or args.output == "-":
+        print("kanalml: error: --engine dask writes a directory: give -o OUT_DIR",
+              file=sys.stderr)
+        return 2
+
+    def report(reader: Any) -> None:
+        for message in reader.warnings:
+            _warn(message)
+        _report_reader(reader, args.output)
+
+    counts = score_files(args.inputs, args.output, model=args.model, fmt=args.format,
+                         scheduler=args.scheduler, workers=args.workers,
+                         text_column=args.text_column, on_bad_lines=args.on_bad_lines,
+                         keep_authors=args.keep_authors, chunk_rows=args.chunk_rows,
+                         threshold=args.threshold, min_score=args.min_score, top=args.top,
+                         report=report)
+    if not args.quiet:
+        print(f"kanalml: scored {counts['rows']} rows from {counts['files']} file(s) on Dask; "
+              f"{counts['flagged']} flagged at threshold {counts['threshold']:.3f}; wrote "
+              f"{args.output}", file=sys.stderr)
+    return 0
+
+
 def cmd_score(args: argparse.Namespace) -> int:
     """Score every row; add score, labels, flagged, rank and evidence; keep every input column."""
     import numpy as np
     import pandas as pd
 
+    if args.engine == "dask":
+        return _score_on_dask(args)
     model = kanalml.load_model(args.model)
     threshold = model.threshold if args.threshold is None else args.threshold
     reader = _reader(args)
@@ -491,6 +524,17 @@ def build_parser() -> argparse.ArgumentParser:
                   "(default: CSV on stdout)")
     score.add_argument("--top", type=_positive_int, metavar="N",
                        help="write only the N highest-scoring rows, in rank order")
+    score.add_argument("--engine", choices=("local", "dask"), default="local",
+                       help="dask: score on a Dask cluster into OUTPUT as a directory of "
+                            "files (needs kanalml[dask]; quoted globs are expanded)")
+    score.add_argument("--scheduler", metavar="ADDRESS",
+                       help="with --engine dask: a running scheduler (default: start a "
+                            "local cluster)")
+    score.add_argument("--workers", type=_positive_int, metavar="N",
+                       help="with --engine dask and no --scheduler: local worker processes "
+                            "(default: one per core)")
+    score.add_argument("--format", choices=("csv", "tsv", "jsonl", "parquet"), default="csv",
+                       help="with --engine dask: format of the output files (default csv)")
     score.set_defaults(run=cmd_score)
 
     rank = commands.add_parser("rank", help="build the moderator review queue",

@@ -229,6 +229,16 @@ class Featurizer:
         self._build_tables()
         return self
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (say, sent to a Dask worker) without its caches, which hold a lock: the
+        receiving process builds its own."""
+        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        if hasattr(self, "vocabulary_"):
+            self._build_tables()
+
     @classmethod
     def from_fitted(cls, params: dict[str, Any], words: Sequence[str], chars: Sequence[str],
                     preprocessor: Preprocessor) -> Featurizer:

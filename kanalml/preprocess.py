@@ -279,6 +279,14 @@ class Preprocessor:
     def get_params(self, deep: bool = True) -> dict[str, Any]:
         return {"cache_size": self.cache_size}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the runtime cache of unseen tokens."""
+        return {k: v for k, v in self.__dict__.items() if k != "_extra"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._extra = {}
+
     def set_params(self, **params: Any) -> Preprocessor:
         for key, value in params.items():
             setattr(self, key, value)

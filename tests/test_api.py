@@ -479,3 +479,16 @@ def test_first_use_of_default_model_from_many_threads() -> None:
     """)
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == {"models": 1, "same": [True] * 8}
+
+
+def test_a_pickled_model_scores_the_same_without_its_caches(default_model) -> None:
+    """What a Dask cluster does when a Model object is scattered to its workers."""
+    import pickle
+
+    texts = ["Bubarkan pemerintah thaghut, tegakkan khilafah!", "harga cabai naik lagi",
+             "kata baru yg blm pernah dilihat: zxqvbn"]
+    expected = default_model.predict_proba(texts)  # fills the caches
+    copy = pickle.loads(pickle.dumps(default_model))
+    assert copy.featurizer_.preprocessor_._extra == {}
+    np.testing.assert_array_equal(copy.predict_proba(texts), expected)
+    assert copy.explain(texts[0]) == default_model.explain(texts[0])
