@@ -378,13 +378,16 @@ class QueueBuilder:
         np.maximum.at(self._last, group[known], dates[known])
         np.maximum.at(self._reach, group, reach)
         for g, channel in set(zip(group.tolist(), channels.tolist())):
-            known = self._channels[g]
-            if isinstance(known, set):
-                known.add(channel)
-            elif not known:
-                self._channels[g] = channel
-            elif known != channel:
-                self._channels[g] = {known, channel}
+            self._add_channel(g, channel)
+
+    def _add_channel(self, g: int, channel: str) -> None:
+        known = self._channels[g]
+        if isinstance(known, set):
+            known.add(channel)
+        elif not known:
+            self._channels[g] = channel
+        elif known != channel:
+            self._channels[g] = {known, channel}
 
     def _update_channels(self, channels: np.ndarray, scores: np.ndarray, flagged: np.ndarray,
                          evidence: np.ndarray) -> None:
@@ -460,14 +463,8 @@ class QueueBuilder:
         self._last[g] = max(self._last[g], other._last[h])
         self._reach[g] = max(self._reach[g], other._reach[h])
         theirs = other._channels[h]
-        for channel in theirs if isinstance(theirs, set) else [theirs]:
-            known = self._channels[g]
-            if isinstance(known, set):
-                known.add(channel)
-            elif not known:
-                self._channels[g] = channel
-            elif known != channel:
-                self._channels[g] = {known, channel}
+        for channel in sorted(theirs) if isinstance(theirs, set) else [theirs]:
+            self._add_channel(g, channel)
 
     def prune(self, keep: int) -> QueueBuilder:
         """Keep only the first ``keep`` items in review order (a partition's candidates for a
