@@ -21,7 +21,7 @@ def train(texts: Any, labels: Any, **options: Any) -> Any:
     return _train(texts, labels, **options)
 
 
-def evaluate(model: Any, texts: Any, labels: Any, **options: Any) -> dict[str, dict[str, float]]:
+def evaluate(model: Any, texts: Any, labels: Any, **options: Any) -> dict[str, dict[str, Any]]:
     """Metrics of ``model`` on labelled posts; see :func:`kanalml.evaluation.evaluate`."""
     from kanalml.evaluation import evaluate as _evaluate
 

@@ -27,15 +27,16 @@ def metrics(y: np.ndarray, proba: np.ndarray, threshold: float, *, k: int = 100,
             budget: float = 0.05) -> dict[str, float]:
     """The metrics of :func:`evaluate` for one label: 0/1 truths, probabilities, threshold.
 
-    ROC-AUC and average precision need both classes; with one they are NaN.
+    Metrics a set cannot define are NaN, not 0: ROC-AUC and average precision
+    need both classes, recall and F1 a positive, precision a flagged post.
     """
     from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
     both = 0 < y.sum() < len(y)
     flagged = proba >= threshold
     tp = int((flagged & (y == 1)).sum())
-    precision = tp / max(int(flagged.sum()), 1)
-    recall = tp / max(int(y.sum()), 1)
+    precision = tp / flagged.sum() if flagged.any() else math.nan
+    recall = tp / y.sum() if y.any() else math.nan
     order = np.argsort(-proba, kind="stable")
     top_k = order[:min(k, len(proba))]
     reviewed = order[:max(1, round(budget * len(proba)))]
@@ -44,9 +45,10 @@ def metrics(y: np.ndarray, proba: np.ndarray, threshold: float, *, k: int = 100,
         "average_precision": float(average_precision_score(y, proba)) if both else math.nan,
         "precision": precision,
         "recall": recall,
-        "f1": 2 * precision * recall / max(precision + recall, 1e-12),
+        "f1": 2 * tp / (flagged.sum() + y.sum()) if y.any() else math.nan,
         f"precision_at_{k}": float(y[top_k].mean()) if len(y) else math.nan,
-        f"recall_at_{budget:g}_budget": float(y[reviewed].sum() / max(y.sum(), 1)),
+        f"recall_at_{budget:g}_budget": float(y[reviewed].sum() / y.sum()) if y.any()
+        else math.nan,
         "brier": float(brier_score_loss(y, proba, pos_label=1)) if len(y) else math.nan,
         "ece": expected_calibration_error(y, proba),
         "flagged": int(flagged.sum()),
@@ -76,7 +78,8 @@ def evaluate(model: Model, texts: Iterable[Any], labels: Any, *, k: int = 100,
     known = [str(name) for name in table.columns if str(name) in model.labels_]
     table.columns = [str(name) for name in table.columns]
     if groups is not None:
-        groups = pd.Series(list(groups), dtype=object).fillna("(none)").astype(str).to_numpy()
+        groups = pd.Series(list(groups), dtype=object).fillna("").astype(str).str.strip()
+        groups = groups.replace("", "(missing)").to_numpy()
         if len(groups) != len(texts):
             raise ValueError(f"{len(texts)} texts but {len(groups)} group values")
     proba = model.predict_proba(texts)

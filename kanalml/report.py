@@ -16,6 +16,7 @@ import html
 import json
 import math
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Sequence
@@ -27,53 +28,47 @@ import numpy as np
 PLOTS = ("precision_recall", "calibration", "histogram")
 
 
-def _figure() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")  # headless: no display needed
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _plot(kind: str, label: str, y: np.ndarray, proba: np.ndarray, threshold: float,
           path: Path) -> None:
+    from matplotlib.figure import Figure
     from sklearn.calibration import calibration_curve
     from sklearn.metrics import precision_recall_curve
 
-    plt = _figure()
-    fig, ax = plt.subplots(figsize=(5, 4), dpi=100)
-    try:
-        if kind == "precision_recall":
-            precision, recall, _ = precision_recall_curve(y, proba)
-            ax.plot(recall, precision, drawstyle="steps-post")
-            flagged = proba >= threshold
-            at_p = y[flagged].mean() if flagged.any() else 0.0
-            at_r = (flagged & (y == 1)).sum() / max(y.sum(), 1)
-            ax.plot([at_r], [at_p], "o", color="C3", label=f"threshold {threshold:.3f}")
-            ax.axhline(y.mean(), color="grey", linestyle=":", label="base rate")
-            ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1.02), ylim=(0, 1.02),
-                   title=f"{label}: precision-recall")
-            ax.legend(loc="lower left")
-        elif kind == "calibration":
-            observed, predicted = calibration_curve(y, proba, n_bins=10, strategy="uniform")
-            ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect")
-            ax.plot(predicted, observed, "o-", label="model")
-            ax.set(xlabel="mean predicted probability", ylabel="observed share positive",
-                   xlim=(0, 1), ylim=(0, 1.02), title=f"{label}: calibration")
-            ax.legend(loc="upper left")
-        else:
-            bins = np.linspace(0, 1, 26)
-            ax.hist(proba[y == 0], bins=bins, alpha=0.6, label=f"negative ({(y == 0).sum()})")
-            ax.hist(proba[y == 1], bins=bins, alpha=0.6, label=f"positive ({(y == 1).sum()})")
-            ax.axvline(threshold, color="C3", linestyle="--", label="threshold")
-            ax.set(xlabel="probability", ylabel="posts", yscale="log",
-                   title=f"{label}: scores by class")
-            ax.legend(loc="upper center")
-        fig.tight_layout()
-        fig.savefig(path, format="png")
-    finally:
-        plt.close(fig)
+    fig = Figure(figsize=(5, 4), dpi=100)  # no pyplot: a notebook's backend stays as it is
+    ax = fig.subplots()
+    if kind == "precision_recall":
+        precision, recall, _ = precision_recall_curve(y, proba)
+        ax.plot(recall, precision, drawstyle="steps-post")
+        flagged = proba >= threshold
+        at_p = y[flagged].mean() if flagged.any() else 0.0
+        at_r = (flagged & (y == 1)).sum() / max(y.sum(), 1)
+        ax.plot([at_r], [at_p], "o", color="C3", label=f"threshold {threshold:.3f}")
+        ax.axhline(y.mean(), color="grey", linestyle=":", label="base rate")
+        ax.set(xlabel="recall", ylabel="precision", xlim=(0, 1.02), ylim=(0, 1.02),
+               title=f"{label}: precision-recall")
+        ax.legend(loc="lower left")
+    elif kind == "calibration":
+        observed, predicted = calibration_curve(y, proba, n_bins=10, strategy="uniform")
+        ax.plot([0, 1], [0, 1], color="grey", linestyle=":", label="perfect")
+        ax.plot(predicted, observed, "o-", label="model")
+        ax.set(xlabel="mean predicted probability", ylabel="observed share positive",
+               xlim=(0, 1), ylim=(0, 1.02), title=f"{label}: calibration")
+        ax.legend(loc="upper left")
+    else:
+        bins = np.linspace(0, 1, 26)
+        ax.hist(proba[y == 0], bins=bins, alpha=0.6, label=f"negative ({(y == 0).sum()})")
+        ax.hist(proba[y == 1], bins=bins, alpha=0.6, label=f"positive ({(y == 1).sum()})")
+        ax.axvline(threshold, color="C3", linestyle="--", label="threshold")
+        ax.set(xlabel="probability", ylabel="posts", yscale="log",
+               title=f"{label}: scores by class")
+        ax.legend(loc="upper center")
+    fig.tight_layout()
+    fig.savefig(path, format="png")
+
+
+def _file_name(label: str) -> str:
+    """A label as a safe file-name part."""
+    return re.sub(r"[^\w.-]+", "_", label).strip("._") or "label"
 
 
 def _cell(value: Any) -> str:
@@ -180,7 +175,7 @@ def write_report(model: Any, texts: Sequence[Any], labels: Any,
             y = table_labels[label].to_numpy().astype(np.int8)
             plots[label] = []
             for kind in PLOTS:
-                path = tmp / f"{label}_{kind}.png"
+                path = tmp / f"{_file_name(label)}_{kind}.png"
                 _plot(kind, label, y, proba[:, j], float(model.thresholds_[j]), path)
                 plots[label].append(path)
         table.to_csv(tmp / "metrics.csv", index=False)

@@ -107,3 +107,32 @@ def test_evaluate_cli_bad_input(small_model_dir, held_out, tmp_path, capsys, cha
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert not out.exists()
+
+
+def test_report_leaves_pyplot_alone(small_model_dir, held_out, tmp_path) -> None:
+    """A report written from a notebook must not switch the notebook's plotting backend."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "held_out.csv"
+    held_out.to_csv(data, index=False)
+    code = (
+        "import sys, pandas as pd, kanalml\n"
+        "from kanalml.report import write_report\n"
+        f"frame = pd.read_csv({str(data)!r})\n"
+        f"model = kanalml.load_model({str(small_model_dir)!r})\n"
+        f"write_report(model, frame['text'], frame[{SMALL_LABELS!r}], {str(tmp_path / 'r')!r})\n"
+        "print('matplotlib.pyplot' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "False"
+
+
+def test_undefined_metrics_are_nan_not_zero(small_model, held_out) -> None:
+    negatives = held_out[held_out["radikalisme"] == 0]
+    metrics = kanalml.evaluate(small_model, negatives["text"], negatives[SMALL_LABELS])
+    m = metrics["radikalisme"]
+    assert m["positives"] == 0
+    for key in ("roc_auc", "average_precision", "recall", "f1", "recall_at_0.05_budget"):
+        assert m[key] != m[key], key  # NaN
+    assert m["brier"] >= 0 and m["flagged"] >= 0
