@@ -121,6 +121,118 @@ class _UnitCache(dict[str, tuple[int, ...]]):
         return cols
 
 
+class _CharTable:
+    """Char n-gram -> vocabulary column in numpy, to work out many new units at once.
+
+    Each character of the vocabulary gets a small id (0 = any other character) and
+    an n-gram the integer ``n * B**hi + sum(id * B**k)`` (B = ids + 1), so a batch
+    of units is matched with one ``np.searchsorted`` per n instead of one dict
+    look-up per n-gram.
+    """
+
+    CHUNK = 1 << 20  # characters of unit text per numpy pass: bounds the temporaries
+
+    def __init__(self, vocabulary: dict[str, int], ngrams: tuple[int, int]) -> None:
+        self.lo, self.hi = ngrams
+        grams = list(vocabulary)
+        codes = _codes("".join(grams))
+        self.alphabet = np.unique(codes)
+        self.base = len(self.alphabet) + 1
+        if self.base ** (self.hi + 1) * (self.hi + 1) >= 2**63:
+            raise ValueError("char vocabulary alphabet too large for int64 n-gram keys")
+        lengths = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
+        starts = np.cumsum(lengths) - lengths
+        ids = self._ids(codes)
+        keys = np.zeros(len(grams), dtype=np.int64)
+        for k in range(int(lengths.max(initial=0))):
+            has = lengths > k
+            keys[has] = keys[has] * self.base + ids[starts[has] + k]
+        keys += lengths * self.base ** self.hi
+        order = np.argsort(keys)
+        self.keys = keys[order]
+        self.cols = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(grams))[order]
+
+    def _ids(self, codes: np.ndarray) -> np.ndarray:
+        if not len(self.alphabet):
+            return np.zeros(len(codes), dtype=np.int64)
+        pos = np.searchsorted(self.alphabet, codes)
+        pos[pos == len(self.alphabet)] = 0
+        return np.where(self.alphabet[pos] == codes, pos + 1, 0).astype(np.int64)
+
+    def rows(self, units: list[str], weights: np.ndarray) -> np.ndarray:
+        """(count, partial score per output) of each unit: its in-vocabulary n-grams."""
+        out = np.zeros((len(units), weights.shape[1] + 1))
+        start = 0
+        while start < len(units):
+            end, size = start, 0
+            while end < len(units) and (size < self.CHUNK or end == start):
+                size += len(units[end]) + 2
+                end += 1
+            out[start:end] = self._rows(units[start:end], weights)
+            start = end
+        return out
+
+    def _rows(self, units: list[str], weights: np.ndarray) -> np.ndarray:
+        texts, cuts = self._texts(units)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        offsets = np.cumsum(lengths) - lengths
+        ids = self._ids(_codes("".join(texts)))
+        owner, keys = [], []
+        key = ids.copy()
+        for n in range(2, self.hi + 1):
+            key = key[:-1] * self.base + ids[n - 1:]
+            if n < self.lo:
+                continue
+            # Valid starts: any for a word; for a pair, those holding a letter of each side.
+            first = np.where(cuts < 0, 0, np.maximum(cuts - n + 2, 0))
+            last = np.where(cuts < 0, lengths - n, np.minimum(cuts - 1, lengths - n))
+            unit, pos = _spans(first + offsets, np.maximum(last - first + 1, 0))
+            owner.append(unit)
+            keys.append(key[pos] + n * self.base ** self.hi)
+        return self._sum(np.concatenate(owner), np.concatenate(keys), len(units), weights)
+
+    def _texts(self, units: list[str]) -> tuple[list[str], np.ndarray]:
+        """Text to cut n-grams from and, for a pair, where its space is (-1 for a word)."""
+        reach = self.hi - 2  # a crossing n-gram holds at most this much of either word
+        texts, cuts = [], []
+        for unit in units:
+            left, _, right = unit.partition(_PAIR)
+            if right:
+                left = left[-reach:]
+                texts.append(f"{left} {right[:reach]}")
+                cuts.append(len(left))
+            else:
+                texts.append(f" {left} ")
+                cuts.append(-1)
+        return texts, np.array(cuts, dtype=np.int64)
+
+    def _sum(self, owner: np.ndarray, keys: np.ndarray, n_units: int,
+             weights: np.ndarray) -> np.ndarray:
+        pos = np.searchsorted(self.keys, keys)
+        pos[pos == len(self.keys)] = 0
+        hit = self.keys[pos] == keys
+        # Stable order (n, then position) within each unit, as in _word_ngrams.
+        order = np.argsort(owner, kind="stable")
+        owner, cols, hit = owner[order], self.cols[pos[order]], hit[order]
+        owner, cols = owner[hit], cols[hit]
+        out = np.zeros((n_units, weights.shape[1] + 1))
+        out[:, 0] = np.bincount(owner, minlength=n_units)
+        for k in range(weights.shape[1]):
+            out[:, k + 1] = np.bincount(owner, weights=weights[cols, k], minlength=n_units)
+        return out
+
+
+def _codes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+
+
+def _spans(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(span index, position) of every position in the spans [start, start + length)."""
+    span = np.repeat(np.arange(len(starts)), lengths)
+    first = np.cumsum(lengths) - lengths
+    return span, starts[span] + np.arange(len(span)) - first[span]
+
+
 class _ScoreCache(dict[str, int]):
     """Char unit -> row of ``table``: (count, partial score per output) for one weight matrix.
 
@@ -129,9 +241,9 @@ class _ScoreCache(dict[str, int]):
     place, so a caller holding this object sees consistent indices and rows.
     """
 
-    def __init__(self, units: _UnitCache, weights: np.ndarray, size: int) -> None:
+    def __init__(self, chars: _CharTable, weights: np.ndarray, size: int) -> None:
         super().__init__()
-        self.units = units
+        self.chars = chars
         self.weights = weights
         self.size = size
         self.table = np.zeros((1024, weights.shape[1] + 1))
@@ -142,15 +254,7 @@ class _ScoreCache(dict[str, int]):
         new = [u for u in dict.fromkeys(units) if u not in self]
         if not new:
             return
-        cols = [self.units.get(u) or self.units.columns(u) for u in new]
-        counts = np.fromiter(map(len, cols), dtype=np.int64, count=len(new))
-        rows = np.zeros((len(new), self.weights.shape[1] + 1))
-        rows[:, 0] = counts
-        filled = counts > 0
-        if filled.any():
-            flat = np.fromiter(chain.from_iterable(cols), dtype=np.int64, count=int(counts.sum()))
-            starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[filled]
-            rows[filled, 1:] = np.add.reduceat(self.weights[flat], starts, axis=0)
+        rows = self.chars.rows(new, self.weights)
         with self._lock:
             fresh = [i for i, u in enumerate(new) if u not in self]  # others may have added some
             start = len(self)
@@ -267,7 +371,15 @@ class Featurizer:
         self._tokens = _TokenCache(self.preprocessor_, stem_id, self.cache_size)
         self._units = _UnitCache(self.char_vocabulary_, self.char_ngrams or (0, -1),
                                  self.cache_size)
+        self._chars: _CharTable | None = None  # built on first need: keeps model load fast
+        self._chars_lock = threading.Lock()
         self._scores: _ScoreCache | None = None
+
+    def _char_table(self) -> _CharTable:
+        with self._chars_lock:
+            if self._chars is None:
+                self._chars = _CharTable(self.char_vocabulary_, self.char_ngrams or (0, -1))
+            return self._chars
 
     # -- shared pass over the texts ------------------------------------------------
     def _analyze(self, texts: Iterable[Any]) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
@@ -344,7 +456,8 @@ class Featurizer:
         if self.char_ngrams:
             scores = self._scores
             if scores is None or scores.weights is not weights or len(scores) >= self.cache_size:
-                scores = self._scores = _ScoreCache(self._units, weights, self.cache_size)
+                scores = self._scores = _ScoreCache(self._char_table(), weights,
+                                                    self.cache_size)
             found = list(map(scores.get, chain.from_iterable(units)))
             if None in found:  # first sight of some units: work them all out in one pass
                 scores.fill(chain.from_iterable(units))
