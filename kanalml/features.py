@@ -25,6 +25,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import chain, pairwise
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -61,23 +62,63 @@ def _units(forms: list[str]) -> list[str]:
     return list(dict.fromkeys(chain(forms, (a + _PAIR + b for a, b in pairwise(forms)))))
 
 
-class _TokenCache(dict[str, tuple[tuple[int, ...], str]]):
-    """Surface token -> (stem ids, normalized word form); filled on first sight, bounded."""
+class _TokenCache(dict[str, tuple[tuple[int, ...], int]]):
+    """Surface token -> (stem ids, form id); filled on first sight.
+
+    Form ids (-1: no form) index ``forms``, the distinct normalized word forms seen.
+    A full cache is replaced by the featurizer between calls, never emptied, so the
+    ids a call gets all belong to one cache and its ``forms``.
+    """
 
     def __init__(self, preprocessor: Preprocessor, stem_id: dict[str, int], size: int) -> None:
         super().__init__()
         self.preprocessor = preprocessor
         self.stem_id = stem_id
         self.size = size
+        self.forms: list[str] = []
+        self._form_id: dict[str, int] = {}
+        self._lock = threading.Lock()
 
-    def __missing__(self, token: str) -> tuple[tuple[int, ...], str]:
+    def __missing__(self, token: str) -> tuple[tuple[int, ...], int]:
         stems, form = self.preprocessor.analyze_token(token)
         get = self.stem_id.get
-        entry = (tuple(get(stem, 0) for stem in stems), form)
-        if len(self) >= self.size:
-            self.clear()
+        entry = (tuple(get(stem, 0) for stem in stems), self._intern(form) if form else -1)
         self[token] = entry
         return entry
+
+    def _intern(self, form: str) -> int:
+        with self._lock:
+            fid = self._form_id.get(form)
+            if fid is None:
+                fid = len(self.forms)
+                self.forms.append(form)  # before the id is published
+                self._form_id[form] = fid
+            return fid
+
+    def unit(self, key: int) -> str:
+        """The unit string of a unit key (see :func:`_unit_keys`)."""
+        left, right = divmod(key, _PAIR_BASE)
+        return self.forms[right] if not left else self.forms[left - 1] + _PAIR + self.forms[right]
+
+
+_PAIR_BASE = 1 << 32  # unit key: form id for a word, (left + 1) * _PAIR_BASE + right for a pair
+
+
+def _unit_keys(doc: np.ndarray, form: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(doc, unit key) of the distinct units of each doc, in doc order then as :func:`_units`.
+
+    ``doc`` and ``form``: the doc and form id of every token that has a form, in order.
+    """
+    adjacent = doc[:-1] == doc[1:]
+    docs = np.concatenate((doc, doc[:-1][adjacent]))
+    keys = np.concatenate((form, (form[:-1][adjacent] + 1) * _PAIR_BASE + form[1:][adjacent]))
+    order = np.argsort(docs, kind="stable")  # per doc: its words, then its pairs
+    docs, keys = docs[order], keys[order]
+    by_key = np.lexsort((keys, docs))  # stable: the first of equal units comes first
+    repeat = (docs[by_key[1:]] == docs[by_key[:-1]]) & (keys[by_key[1:]] == keys[by_key[:-1]])
+    keep = np.ones(len(keys), dtype=bool)
+    keep[by_key[1:][repeat]] = False
+    return docs[keep], keys[keep]
 
 
 class _UnitCache(dict[str, tuple[int, ...]]):
@@ -121,36 +162,142 @@ class _UnitCache(dict[str, tuple[int, ...]]):
         return cols
 
 
-class _ScoreCache(dict[str, int]):
-    """Char unit -> row of ``table``: (count, partial score per output) for one weight matrix.
+class _CharTable:
+    """Char n-gram -> vocabulary column in numpy, to work out many new units at once.
+
+    Each character of the vocabulary gets a small id (0 = any other character) and
+    an n-gram the integer ``n * B**hi + sum(id * B**k)`` (B = ids + 1), so a batch
+    of units is matched with one ``np.searchsorted`` per n instead of one dict
+    look-up per n-gram.
+    """
+
+    CHUNK = 1 << 20  # characters of unit text per numpy pass: bounds the temporaries
+
+    def __init__(self, vocabulary: dict[str, int], ngrams: tuple[int, int]) -> None:
+        self.lo, self.hi = ngrams
+        grams = list(vocabulary)
+        codes = _codes("".join(grams))
+        self.alphabet = np.unique(codes)
+        self.base = len(self.alphabet) + 1
+        if self.base ** (self.hi + 1) * (self.hi + 1) >= 2**63:
+            raise ValueError("char vocabulary alphabet too large for int64 n-gram keys")
+        lengths = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
+        starts = np.cumsum(lengths) - lengths
+        ids = self._ids(codes)
+        keys = np.zeros(len(grams), dtype=np.int64)
+        for k in range(int(lengths.max(initial=0))):
+            has = lengths > k
+            keys[has] = keys[has] * self.base + ids[starts[has] + k]
+        keys += lengths * self.base ** self.hi
+        order = np.argsort(keys)
+        self.keys = keys[order]
+        self.cols = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(grams))[order]
+
+    def _ids(self, codes: np.ndarray) -> np.ndarray:
+        if not len(self.alphabet):
+            return np.zeros(len(codes), dtype=np.int64)
+        pos = np.searchsorted(self.alphabet, codes)
+        pos[pos == len(self.alphabet)] = 0
+        return np.where(self.alphabet[pos] == codes, pos + 1, 0).astype(np.int64)
+
+    def rows(self, units: list[str], weights: np.ndarray) -> np.ndarray:
+        """(count, partial score per output) of each unit: its in-vocabulary n-grams."""
+        out = np.zeros((len(units), weights.shape[1] + 1))
+        start = 0
+        while start < len(units):
+            end, size = start, 0
+            while end < len(units) and (size < self.CHUNK or end == start):
+                size += len(units[end]) + 2
+                end += 1
+            out[start:end] = self._rows(units[start:end], weights)
+            start = end
+        return out
+
+    def _rows(self, units: list[str], weights: np.ndarray) -> np.ndarray:
+        texts, cuts = self._texts(units)
+        lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        offsets = np.cumsum(lengths) - lengths
+        ids = self._ids(_codes("".join(texts)))
+        owner, keys = [], []
+        key = ids.copy()
+        for n in range(2, self.hi + 1):
+            key = key[:-1] * self.base + ids[n - 1:]
+            if n < self.lo:
+                continue
+            # Valid starts: any for a word; for a pair, those holding a letter of each side.
+            first = np.where(cuts < 0, 0, np.maximum(cuts - n + 2, 0))
+            last = np.where(cuts < 0, lengths - n, np.minimum(cuts - 1, lengths - n))
+            unit, pos = _spans(first + offsets, np.maximum(last - first + 1, 0))
+            owner.append(unit)
+            keys.append(key[pos] + n * self.base ** self.hi)
+        return self._sum(np.concatenate(owner), np.concatenate(keys), len(units), weights)
+
+    def _texts(self, units: list[str]) -> tuple[list[str], np.ndarray]:
+        """Text to cut n-grams from and, for a pair, where its space is (-1 for a word)."""
+        reach = self.hi - 2  # a crossing n-gram holds at most this much of either word
+        texts, cuts = [], []
+        for unit in units:
+            left, _, right = unit.partition(_PAIR)
+            if right:
+                left = left[-reach:]
+                texts.append(f"{left} {right[:reach]}")
+                cuts.append(len(left))
+            else:
+                texts.append(f" {left} ")
+                cuts.append(-1)
+        return texts, np.array(cuts, dtype=np.int64)
+
+    def _sum(self, owner: np.ndarray, keys: np.ndarray, n_units: int,
+             weights: np.ndarray) -> np.ndarray:
+        pos = np.searchsorted(self.keys, keys)
+        pos[pos == len(self.keys)] = 0
+        hit = self.keys[pos] == keys
+        # Stable order (n, then position) within each unit, as in _word_ngrams.
+        order = np.argsort(owner, kind="stable")
+        owner, cols, hit = owner[order], self.cols[pos[order]], hit[order]
+        owner, cols = owner[hit], cols[hit]
+        out = np.zeros((n_units, weights.shape[1] + 1))
+        out[:, 0] = np.bincount(owner, minlength=n_units)
+        for k in range(weights.shape[1]):
+            out[:, k + 1] = np.bincount(owner, weights=weights[cols, k], minlength=n_units)
+        return out
+
+
+def _codes(text: str) -> np.ndarray:
+    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
+
+
+def _spans(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(span index, position) of every position in the spans [start, start + length)."""
+    span = np.repeat(np.arange(len(starts)), lengths)
+    first = np.cumsum(lengths) - lengths
+    return span, starts[span] + np.arange(len(span)) - first[span]
+
+
+class _ScoreCache(dict[int, int]):
+    """Unit key -> row of ``table``: (count, partial score per output) for one weight matrix.
 
     Rows are only appended (under a lock), so an index handed out stays valid in
     every later ``table``; a full cache is replaced by a new one, never emptied in
     place, so a caller holding this object sees consistent indices and rows.
     """
 
-    def __init__(self, units: _UnitCache, weights: np.ndarray, size: int) -> None:
+    def __init__(self, chars: _CharTable, tokens: _TokenCache, weights: np.ndarray,
+                 size: int) -> None:
         super().__init__()
-        self.units = units
+        self.chars = chars
+        self.tokens = tokens  # unit keys are made of its form ids
         self.weights = weights
         self.size = size
         self.table = np.zeros((1024, weights.shape[1] + 1))
         self._lock = threading.Lock()
 
-    def fill(self, units: Iterable[str]) -> None:
+    def fill(self, units: Iterable[int]) -> None:
         """Work out every unit not yet cached in one numpy pass (first sight of new text)."""
         new = [u for u in dict.fromkeys(units) if u not in self]
         if not new:
             return
-        cols = [self.units.get(u) or self.units.columns(u) for u in new]
-        counts = np.fromiter(map(len, cols), dtype=np.int64, count=len(new))
-        rows = np.zeros((len(new), self.weights.shape[1] + 1))
-        rows[:, 0] = counts
-        filled = counts > 0
-        if filled.any():
-            flat = np.fromiter(chain.from_iterable(cols), dtype=np.int64, count=int(counts.sum()))
-            starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[filled]
-            rows[filled, 1:] = np.add.reduceat(self.weights[flat], starts, axis=0)
+        rows = self.chars.rows(list(map(self.tokens.unit, new)), self.weights)
         with self._lock:
             fresh = [i for i, u in enumerate(new) if u not in self]  # others may have added some
             start = len(self)
@@ -162,7 +309,7 @@ class _ScoreCache(dict[str, int]):
             self.table[start:end] = rows[fresh]
             self.update(zip((new[i] for i in fresh), range(start, end)))
 
-    def __missing__(self, unit: str) -> int:
+    def __missing__(self, unit: int) -> int:
         self.fill([unit])
         return dict.__getitem__(self, unit)
 
@@ -277,25 +424,42 @@ class Featurizer:
         self._tokens = _TokenCache(self.preprocessor_, stem_id, self.cache_size)
         self._units = _UnitCache(self.char_vocabulary_, self.char_ngrams or (0, -1),
                                  self.cache_size)
+        self._chars: _CharTable | None = None  # built on first need: keeps model load fast
+        self._chars_lock = threading.Lock()
         self._scores: _ScoreCache | None = None
 
+    def _char_table(self) -> _CharTable:
+        with self._chars_lock:
+            if self._chars is None:
+                self._chars = _CharTable(self.char_vocabulary_, self.char_ngrams or (0, -1))
+            return self._chars
+
     # -- shared pass over the texts ------------------------------------------------
-    def _analyze(self, texts: Iterable[Any]) -> tuple[np.ndarray, np.ndarray, list[list[str]]]:
-        """Word (row, column) pairs, each once per row, and each text's char units."""
-        lookup = self._tokens.__getitem__
-        ids: list[int] = []
-        ends: list[int] = []
-        units: list[list[str]] = []
-        chars = bool(self.char_ngrams)
-        for text in texts:
-            entries = list(map(lookup, tokenize(text)))
-            ids.extend(chain.from_iterable(e[0] for e in entries))
-            ends.append(len(ids))
-            if chars:
-                units.append(_units([e[1] for e in entries if e[1]]))
-        sid = np.array(ids, dtype=np.int64)
-        lengths = np.diff(np.asarray(ends, dtype=np.int64), prepend=0)
-        row = np.repeat(np.arange(len(ends), dtype=np.int64), lengths)
+    def _token_cache(self) -> _TokenCache:
+        tokens = self._tokens
+        if len(tokens) >= self.cache_size:
+            tokens = self._tokens = _TokenCache(self.preprocessor_, tokens.stem_id,
+                                                self.cache_size)
+        return tokens
+
+    def _analyze(self, texts: Sequence[Any], tokens: _TokenCache
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Word (row, column) pairs, each once per row, and (row, unit key) of the char units."""
+        per_text = list(map(tokenize, texts))
+        entries = list(map(tokens.__getitem__, chain.from_iterable(per_text)))
+        n_tokens = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
+        token_row = np.repeat(np.arange(len(per_text), dtype=np.int64), n_tokens)
+        stems = list(map(itemgetter(0), entries))
+        n_stems = np.fromiter(map(len, stems), dtype=np.int64, count=len(stems))
+        sid = np.fromiter(chain.from_iterable(stems), dtype=np.int64, count=int(n_stems.sum()))
+        row, col = self._word_features(np.repeat(token_row, n_stems), sid)
+        form = np.fromiter(map(itemgetter(1), entries), dtype=np.int64, count=len(entries))
+        has = form >= 0
+        unit_row, unit_key = _unit_keys(token_row[has], form[has])
+        return row, col, unit_row, unit_key
+
+    def _word_features(self, row: np.ndarray, sid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(row, column) of the stem unigrams and bigrams in the vocabulary, each once per row."""
         col = self._unigram[sid]
         found = col >= 0
         rows, cols = [row[found]], [col[found]]
@@ -310,8 +474,7 @@ class Featurizer:
             cols.append(self._bigram_cols[pos[hit]])
         n_cols = max(len(self.vocabulary_), 1)
         keys = np.unique(np.concatenate(rows) * n_cols + np.concatenate(cols))
-        row, col = np.divmod(keys, n_cols)
-        return row, col, units
+        return np.divmod(keys, n_cols)
 
     def _word_values(self, row: np.ndarray, n_rows: int) -> np.ndarray:
         present = np.bincount(row, minlength=n_rows)
@@ -322,13 +485,14 @@ class Featurizer:
         """Texts -> feature matrix (scipy CSR), one row per text."""
         texts = texts if isinstance(texts, Sequence) else list(texts)
         n_rows = len(texts)
-        row, col, units = self._analyze(texts)
+        tokens = self._token_cache()
+        row, col, unit_row, unit_key = self._analyze(texts, tokens)
         parts = [sp.csr_matrix((self._word_values(row, n_rows), (row, col)),
                                shape=(n_rows, self.n_features_))]
         if self.char_ngrams:
             lookup = self._units.__getitem__
-            cols = [list(chain.from_iterable(map(lookup, u))) for u in units]
-            crow = np.repeat(np.arange(n_rows), [len(c) for c in cols])
+            cols = list(map(lookup, map(tokens.unit, unit_key.tolist())))
+            crow = np.repeat(unit_row, [len(c) for c in cols])
             ccol = np.fromiter(chain.from_iterable(cols), dtype=np.int64, count=len(crow))
             counts = np.bincount(crow, minlength=n_rows).astype(np.float64)
             values = 1.0 / np.sqrt(counts[crow]) if len(crow) else np.zeros(0)
@@ -345,7 +509,8 @@ class Featurizer:
         """
         texts = texts if isinstance(texts, Sequence) else list(texts)
         n_rows = len(texts)
-        row, col, units = self._analyze(texts)
+        tokens = self._token_cache()
+        row, col, doc, units = self._analyze(texts, tokens)
         # bincount sums each row in input order: a text scores the same in any batch.
         word = weights[col] * self._word_values(row, n_rows)[:, None]
         out = np.zeros((n_rows, weights.shape[1]))
@@ -353,15 +518,17 @@ class Featurizer:
             out[:, k] = np.bincount(row, weights=word[:, k], minlength=n_rows)
         if self.char_ngrams:
             scores = self._scores
-            if scores is None or scores.weights is not weights or len(scores) >= self.cache_size:
-                scores = self._scores = _ScoreCache(self._units, weights, self.cache_size)
-            found = list(map(scores.get, chain.from_iterable(units)))
+            if (scores is None or scores.weights is not weights or scores.tokens is not tokens
+                    or len(scores) >= self.cache_size):
+                scores = self._scores = _ScoreCache(self._char_table(), tokens, weights,
+                                                    self.cache_size)
+            keys = units.tolist()
+            found = list(map(scores.get, keys))
             if None in found:  # first sight of some units: work them all out in one pass
-                scores.fill(chain.from_iterable(units))
-                found = list(map(scores.__getitem__, chain.from_iterable(units)))
+                scores.fill(keys)
+                found = list(map(scores.__getitem__, keys))
             index = np.array(found, dtype=np.int64)
             per_unit = scores.table[index]  # read after the look-ups: holds every index
-            doc = np.repeat(np.arange(n_rows), [len(u) for u in units])
             count = np.bincount(doc, weights=per_unit[:, 0], minlength=n_rows)
             scale = 1.0 / np.sqrt(np.where(count > 0, count, 1.0))
             for k in range(weights.shape[1]):

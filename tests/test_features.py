@@ -185,3 +185,48 @@ def test_on_netifier(netifier_train) -> None:
     assert max_abs_diff(X[:, :n_words], word_reference(feat, held_out)) < 1e-12
     np.testing.assert_allclose(feat.decision(held_out, weights), X @ weights, rtol=0, atol=1e-10)
     assert max_abs_diff(X[:100, n_words:], char_reference(feat, held_out[:100])) < 1e-12
+
+
+def test_threads_with_caches_replaced_mid_flight_match_serial() -> None:
+    # Tiny caches: token and unit caches fill up and are replaced while other threads
+    # still hold form ids and unit rows of the old ones.
+    import threading
+
+    serial_feat = Featurizer(min_df=1).fit(TEXTS)
+    shared = Featurizer(min_df=1, cache_size=5).fit(TEXTS)
+    weights = np.random.default_rng(5).normal(size=(serial_feat.n_features_, 2))
+    texts = TEXTS + NEW_TEXTS + [f"{a} {b}" for a in TEXTS[:6] for b in NEW_TEXTS[:3]]
+    expected = serial_feat.decision(texts, weights)
+    barrier = threading.Barrier(8)
+    failures: list[BaseException] = []
+
+    def work(k: int) -> None:
+        try:
+            barrier.wait()
+            for step in range(6):
+                window = texts[(k + step) % 5::2]
+                got = shared.decision(window, weights)
+                np.testing.assert_array_equal(got, expected[(k + step) % 5::2])
+        except BaseException as exc:  # re-raised in the main thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures, failures[0]
+
+
+def test_numpy_ngram_matching_equals_dict_lookups(fitted) -> None:
+    from kanalml.features import _PAIR, _UnitCache
+
+    units = _UnitCache(fitted.char_vocabulary_, fitted.char_ngrams, 1000)
+    names = ["khilafah", "th4ghut", "a", "jalan sudirman", "anak-anak", "💣",
+             "khilafah" + _PAIR + "solusi", "x" + _PAIR + "y", "bubarkan" + _PAIR + "thaghut"]
+    weights = np.random.default_rng(6).normal(size=(fitted.n_features_, 2))
+    rows = fitted._char_table().rows(names, weights)
+    for name, row in zip(names, rows):
+        cols = list(units[name])
+        assert row[0] == len(cols)
+        np.testing.assert_allclose(row[1:], weights[cols].sum(axis=0), rtol=0, atol=1e-12)
