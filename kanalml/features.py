@@ -290,7 +290,18 @@ class _ScoreCache(dict[int, int]):
         self.weights = weights
         self.size = size
         self.table = np.zeros((1024, weights.shape[1] + 1))
+        # (sorted unit keys, their rows): replaced whole under the lock, read without it
+        self.index = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
         self._lock = threading.Lock()
+
+    def rows(self, keys: np.ndarray) -> np.ndarray:
+        """The table row of each unit key, -1 for units not cached yet (vectorized)."""
+        known, rows = self.index
+        if not len(known):
+            return np.full(len(keys), -1, dtype=np.int64)
+        pos = np.searchsorted(known, keys)
+        pos[pos == len(known)] = 0
+        return np.where(known[pos] == keys, rows[pos], -1)
 
     def fill(self, units: Iterable[int]) -> None:
         """Work out every unit not yet cached in one numpy pass (first sight of new text)."""
@@ -308,6 +319,12 @@ class _ScoreCache(dict[int, int]):
                 self.table = grown
             self.table[start:end] = rows[fresh]
             self.update(zip((new[i] for i in fresh), range(start, end)))
+            added = np.array([new[i] for i in fresh], dtype=np.int64)
+            order = np.argsort(added)
+            known, positions = self.index
+            at = np.searchsorted(known, added[order])
+            self.index = (np.insert(known, at, added[order]),
+                          np.insert(positions, at, np.arange(start, end)[order]))
 
     def __missing__(self, unit: int) -> int:
         self.fill([unit])
@@ -522,12 +539,10 @@ class Featurizer:
                     or len(scores) >= self.cache_size):
                 scores = self._scores = _ScoreCache(self._char_table(), tokens, weights,
                                                     self.cache_size)
-            keys = units.tolist()
-            found = list(map(scores.get, keys))
-            if None in found:  # first sight of some units: work them all out in one pass
-                scores.fill(keys)
-                found = list(map(scores.__getitem__, keys))
-            index = np.array(found, dtype=np.int64)
+            index = scores.rows(units)
+            if (index < 0).any():  # first sight of some units: work them all out in one pass
+                scores.fill(units[index < 0].tolist())
+                index = scores.rows(units)
             per_unit = scores.table[index]  # read after the look-ups: holds every index
             count = np.bincount(doc, weights=per_unit[:, 0], minlength=n_rows)
             scale = 1.0 / np.sqrt(np.where(count > 0, count, 1.0))
