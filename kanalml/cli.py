@@ -447,8 +447,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     name = Path(args.model).name if args.model else "default (shipped)"
     page = write_report(model, frame[text_column].tolist(), frame[known], target,
                         groups=groups, name=name, source=", ".join(args.inputs))
-    table = pd.read_csv(target / "metrics.csv", dtype={"group": str}, keep_default_na=False,
-                        na_values={"roc_auc": [""], "average_precision": [""]})
+    # only empty cells are missing: a group may be called "NA"
+    table = pd.read_csv(target / "metrics.csv", dtype={"label": str, "group": str},
+                        keep_default_na=False, na_values=[""])
     if not args.quiet:
         shown = table[table["group"] == "(all)"].drop(columns="group")
         with pd.option_context("display.float_format", "{:.4f}".format,
