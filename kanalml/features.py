@@ -318,13 +318,15 @@ class _ScoreCache(dict[int, int]):
                 grown[:start] = self.table[:start]
                 self.table = grown
             self.table[start:end] = rows[fresh]
-            self.update(zip((new[i] for i in fresh), range(start, end)))
             added = np.array([new[i] for i in fresh], dtype=np.int64)
             order = np.argsort(added)
             known, positions = self.index
             at = np.searchsorted(known, added[order])
             self.index = (np.insert(known, at, added[order]),
                           np.insert(positions, at, np.arange(start, end)[order]))
+            # Last: a unit another thread finds in the dict (and so does not fill) must
+            # already be in the index it reads next.
+            self.update(zip((new[i] for i in fresh), range(start, end)))
 
     def __missing__(self, unit: int) -> int:
         self.fill([unit])
