@@ -39,7 +39,8 @@ class ModelError(Exception):
     """A model artifact is missing, corrupt, tampered with or from an incompatible version."""
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's bytes, read in blocks."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         for block in iter(lambda: f.read(1 << 20), b""):
@@ -88,7 +89,7 @@ def save(model: Any, directory: str | os.PathLike[str], card: str | None = None)
         (tmp / CARD).write_text(card, encoding="utf-8")
     files = sorted(p.name for p in tmp.iterdir())
     _write_json(tmp / MANIFEST, {"format": FORMAT, "format_version": FORMAT_VERSION,
-                                 "files": {name: _sha256(tmp / name) for name in files}})
+                                 "files": {name: file_sha256(tmp / name) for name in files}})
     if target.exists():
         target.rmdir()
     tmp.chmod(0o755)
@@ -145,7 +146,7 @@ def load(directory: str | os.PathLike[str]) -> Any:
             raise ModelError(f"{path}: is a symbolic link; model files must be regular files")
         if not path.is_file():
             raise ModelError(f"{path}: listed in the manifest but missing")
-        if _sha256(path) != expected:
+        if file_sha256(path) != expected:
             raise ModelError(f"{path}: SHA-256 does not match the manifest "
                              "(the file is corrupt, truncated or was modified)")
     for path in root.iterdir():

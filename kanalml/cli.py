@@ -312,15 +312,10 @@ def cmd_train(args: argparse.Namespace) -> int:
     manifest, metadata and model card, into a new directory."""
     import shlex
 
+    from kanalml.artifact import file_sha256
     from kanalml.card import model_card
     from kanalml.io import DataError
-    from kanalml.labelled import (
-        ID_COLUMNS,
-        file_sha256,
-        merge_decisions,
-        read_decisions,
-        read_labelled,
-    )
+    from kanalml.labelled import ID_COLUMNS, merge_decisions, read_decisions, read_labelled
 
     target = Path(args.output)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):

@@ -101,13 +101,11 @@ def score_dataframe(ddf: Any, text_column: str, model: Any = None) -> Any:
 
 def _partition_queue(part: pd.DataFrame, text_column: str, ref: Any, options: dict[str, Any],
                      budget: int | None) -> Any:
-    from kanalml.cli import EVIDENCE_FLOOR
+    from kanalml.cli import _score_chunk
     from kanalml.rank import QueueBuilder
 
     model = _resolve(ref)
-    scored = _score_partition(part, text_column, model)
-    scored["evidence"] = [model.explain(t) if p >= EVIDENCE_FLOOR else []
-                          for t, p in zip(scored[text_column].tolist(), scored["score"])]
+    scored = _score_chunk(model, part, text_column, model.threshold, as_pairs=True)
     builder = QueueBuilder(model.labels_, reach_column=options["reach_column"],
                            min_score=options["min_score"])
     builder.add(scored, text_column=text_column, channel_column=options["channel_column"],
@@ -242,8 +240,9 @@ def score_files(patterns: Sequence[str], out_dir: str | os.PathLike[str], *,
 
     ExportReader(paths)  # missing or unreadable files fail here, before a cluster starts
     model_path = _model_path(model)
-    threshold = kanalml.load_model(model_path).threshold if threshold is None else threshold
-    labels = kanalml.load_model(model_path).labels_
+    loaded = kanalml.load_model(model_path)
+    threshold = loaded.threshold if threshold is None else threshold
+    labels = loaded.labels_
     reader_options = {"text_column": text_column, "chunk_rows": chunk_rows,
                       "on_bad_lines": on_bad_lines, "keep_authors": keep_authors}
     target.parent.mkdir(parents=True, exist_ok=True)

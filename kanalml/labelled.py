@@ -9,7 +9,6 @@ anything else is a :class:`~kanalml.io.DataError` naming the file, line and colu
 from __future__ import annotations
 
 import csv
-import hashlib
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -82,14 +81,6 @@ def read_labelled(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
         frame[name] = parsed.astype("int8")
     frame[column] = [as_text(t) for t in frame[column].tolist()]
     return frame, column, list(labels)
-
-
-def file_sha256(path: str | os.PathLike[str]) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.DataFrame:

@@ -32,7 +32,7 @@ def uncertainty(proba: np.ndarray, threshold: float) -> np.ndarray:
 def select(gain: np.ndarray, features: Any, n: int, weight: float = LAMBDA) -> list[int]:
     """Greedy maximal marginal relevance: ``n`` row indices, in the order picked.
 
-    ``features`` rows are compared by cosine similarity (they are L2-normalized here).
+    ``features`` (a scipy sparse matrix) rows are compared by cosine similarity.
     """
     from sklearn.preprocessing import normalize
 
@@ -45,8 +45,7 @@ def select(gain: np.ndarray, features: Any, n: int, weight: float = LAMBDA) -> l
         best = int(np.argmax(value))
         picked.append(best)
         available[best] = False
-        similarity = np.asarray((unit @ unit[best].T).todense()).ravel() \
-            if hasattr(unit, "todense") else unit @ unit[best]
+        similarity = (unit @ unit[best].T).toarray().ravel()
         nearest = np.maximum(nearest, similarity)
     return picked
 
