@@ -31,7 +31,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from kanalml.preprocess import Preprocessor, tokenize
+from kanalml.morphology import StemScreen
+from kanalml.preprocess import LEXICON, Preprocessor, tokenize
 
 _PAIR = "\x00"  # joins the two words of a pair unit; never inside a word
 
@@ -67,7 +68,9 @@ class _TokenCache(dict[str, tuple[tuple[int, ...], int]]):
 
     Form ids (-1: no form) index ``forms``, the distinct normalized word forms seen.
     A full cache is replaced by the featurizer between calls, never emptied, so the
-    ids a call gets all belong to one cache and its ``forms``.
+    ids a call gets all belong to one cache and its ``forms``. New words are
+    stemmed only if they might stem to a known stem or a stopword (a stopword's
+    removal joins its neighbours into a bigram): any other stem gets id 0 anyway.
     """
 
     def __init__(self, preprocessor: Preprocessor, stem_id: dict[str, int], size: int) -> None:
@@ -78,13 +81,21 @@ class _TokenCache(dict[str, tuple[tuple[int, ...], int]]):
         self.forms: list[str] = []
         self._form_id: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._screen: StemScreen | None = None
 
     def __missing__(self, token: str) -> tuple[tuple[int, ...], int]:
-        stems, form = self.preprocessor.analyze_token(token)
+        screen = self._screen or self._build_screen()
+        stems, form = self.preprocessor.analyze_token(token, screen)
         get = self.stem_id.get
         entry = (tuple(get(stem, 0) for stem in stems), self._intern(form) if form else -1)
         self[token] = entry
         return entry
+
+    def _build_screen(self) -> StemScreen:
+        with self._lock:
+            if self._screen is None:
+                self._screen = StemScreen(chain(self.stem_id, LEXICON.stopwords), LEXICON.roots)
+            return self._screen
 
     def _intern(self, form: str) -> int:
         with self._lock:
@@ -457,8 +468,9 @@ class Featurizer:
     def _token_cache(self) -> _TokenCache:
         tokens = self._tokens
         if len(tokens) >= self.cache_size:
-            tokens = self._tokens = _TokenCache(self.preprocessor_, tokens.stem_id,
-                                                self.cache_size)
+            fresh = _TokenCache(self.preprocessor_, tokens.stem_id, self.cache_size)
+            fresh._screen = tokens._screen
+            tokens = self._tokens = fresh
         return tokens
 
     def _analyze(self, texts: Sequence[Any], tokens: _TokenCache

@@ -292,10 +292,18 @@ class Preprocessor:
             setattr(self, key, value)
         return self
 
-    def analyze_token(self, token: str) -> tuple[tuple[str, ...], str]:
-        """(stems, word form) of one surface token from :func:`tokenize`; cached, thread-safe."""
+    def analyze_token(self, token: str, screen: Callable[[str], bool] | None = None
+                      ) -> tuple[tuple[str, ...], str]:
+        """(stems, word form) of one surface token from :func:`tokenize`; cached, thread-safe.
+
+        With ``screen`` (see :class:`kanalml.morphology.StemScreen`), an unseen word the
+        screen rules out is not stemmed and stands for itself: exact for a caller that
+        only asks which of the screen's targets the stems are. Such results are not cached.
+        """
         found = getattr(self, "stem_table_", {}).get(token) or self._extra.get(token)
         if found is None:
+            if screen is not None:
+                return self._compute(token, screen)
             found = self._compute(token)
             if len(self._extra) >= self.cache_size:
                 self._extra = {}
@@ -311,7 +319,8 @@ class Preprocessor:
         return (word in LEXICON.known or word in getattr(self, "stem_table_", ())
                 or _stem(word) in LEXICON.roots)
 
-    def _compute(self, token: str) -> tuple[tuple[str, ...], str]:
+    def _compute(self, token: str, screen: Callable[[str], bool] | None = None
+                 ) -> tuple[tuple[str, ...], str]:
         if token in PLACEHOLDERS:
             return (token,), token
         words = _words(token, self._is_known)
@@ -322,7 +331,8 @@ class Preprocessor:
             elif word in NEGATIONS:
                 stems.append(word)
             elif word not in LEXICON.stopwords:
-                stem = _stem(word) if _STEMMABLE.match(word) else word
+                stemmable = _STEMMABLE.match(word) and (screen is None or screen(word))
+                stem = _stem(word) if stemmable else word
                 stems += [s for s in stem.split() if s not in LEXICON.stopwords]
         return tuple(stems), " ".join(words)
 
