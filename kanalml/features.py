@@ -116,20 +116,28 @@ _PAIR_BASE = 1 << 32  # unit key: form id for a word, (left + 1) * _PAIR_BASE + 
 
 
 def _unit_keys(doc: np.ndarray, form: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(doc, unit key) of the distinct units of each doc, in doc order then as :func:`_units`.
+    """(doc, unit key) of every word and adjacent word pair: all words, then all pairs.
 
-    ``doc`` and ``form``: the doc and form id of every token that has a form, in order.
+    ``doc`` and ``form``: the doc and form id of every token that has a form, in
+    order. Each doc's units come in :func:`_units` order (its words, then its
+    pairs), repeats included: see :func:`_first_seen`.
     """
     adjacent = doc[:-1] == doc[1:]
     docs = np.concatenate((doc, doc[:-1][adjacent]))
     keys = np.concatenate((form, (form[:-1][adjacent] + 1) * _PAIR_BASE + form[1:][adjacent]))
-    order = np.argsort(docs, kind="stable")  # per doc: its words, then its pairs
-    docs, keys = docs[order], keys[order]
-    by_key = np.lexsort((keys, docs))  # stable: the first of equal units comes first
-    repeat = (docs[by_key[1:]] == docs[by_key[:-1]]) & (keys[by_key[1:]] == keys[by_key[:-1]])
-    keep = np.ones(len(keys), dtype=bool)
-    keep[by_key[1:][repeat]] = False
-    return docs[keep], keys[keep]
+    return docs, keys
+
+
+def _first_seen(doc: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Mask of the first occurrence of each (doc, id); ``ids`` are small non-negative ints."""
+    if not len(ids):
+        return np.ones(0, dtype=bool)
+    combined = doc * (int(ids.max()) + 1) + ids
+    order = np.argsort(combined, kind="stable")  # the first of equal pairs comes first
+    ranked = combined[order]
+    keep = np.ones(len(ids), dtype=bool)
+    keep[order[1:][ranked[1:] == ranked[:-1]]] = False
+    return keep
 
 
 class _UnitCache(dict[str, tuple[int, ...]]):
@@ -475,7 +483,8 @@ class Featurizer:
 
     def _analyze(self, texts: Sequence[Any], tokens: _TokenCache
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Word (row, column) pairs, each once per row, and (row, unit key) of the char units."""
+        """Word (row, column) pairs, each once per row, and (row, unit key) of the char units,
+        repeats included."""
         per_text = list(map(tokenize, texts))
         entries = list(map(tokens.__getitem__, chain.from_iterable(per_text)))
         n_tokens = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
@@ -504,7 +513,8 @@ class Featurizer:
             rows.append(row[:-1][pair][hit])
             cols.append(self._bigram_cols[pos[hit]])
         n_cols = max(len(self.vocabulary_), 1)
-        keys = np.unique(np.concatenate(rows) * n_cols + np.concatenate(cols))
+        keys = np.sort(np.concatenate(rows) * n_cols + np.concatenate(cols))
+        keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
         return np.divmod(keys, n_cols)
 
     def _word_values(self, row: np.ndarray, n_rows: int) -> np.ndarray:
@@ -518,6 +528,8 @@ class Featurizer:
         n_rows = len(texts)
         tokens = self._token_cache()
         row, col, unit_row, unit_key = self._analyze(texts, tokens)
+        distinct = _first_seen(unit_row, np.unique(unit_key, return_inverse=True)[1])
+        unit_row, unit_key = unit_row[distinct], unit_key[distinct]
         parts = [sp.csr_matrix((self._word_values(row, n_rows), (row, col)),
                                shape=(n_rows, self.n_features_))]
         if self.char_ngrams:
@@ -557,6 +569,8 @@ class Featurizer:
             if (index < 0).any():  # first sight of some units: work them all out in one pass
                 scores.fill(units[index < 0].tolist())
                 index = scores.rows(units)
+            distinct = _first_seen(doc, index)  # a unit counts once per text
+            doc, index = doc[distinct], index[distinct]
             per_unit = scores.table[index]  # read after the look-ups: holds every index
             count = np.bincount(doc, weights=per_unit[:, 0], minlength=n_rows)
             scale = 1.0 / np.sqrt(np.where(count > 0, count, 1.0))
