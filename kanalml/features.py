@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
+from kanalml.lookup import IntMap
 from kanalml.morphology import StemScreen
 from kanalml.preprocess import LEXICON, Preprocessor, tokenize
 
@@ -186,8 +187,8 @@ class _CharTable:
 
     Each character of the vocabulary gets a small id (0 = any other character) and
     an n-gram the integer ``n * B**hi + sum(id * B**k)`` (B = ids + 1), so a batch
-    of units is matched with one ``np.searchsorted`` per n instead of one dict
-    look-up per n-gram.
+    of units is matched with numpy (an :class:`~kanalml.lookup.IntMap`) instead of
+    one dict look-up per n-gram.
     """
 
     CHUNK = 1 << 20  # characters of unit text per numpy pass: bounds the temporaries
@@ -198,6 +199,9 @@ class _CharTable:
         codes = _codes("".join(grams))
         self.alphabet = np.unique(codes)
         self.base = len(self.alphabet) + 1
+        # Code point -> id; the last entry (0) stands for any code point above the alphabet.
+        self._id_of = np.zeros(int(self.alphabet.max(initial=0)) + 2, dtype=np.int64)
+        self._id_of[self.alphabet] = np.arange(1, self.base)
         if self.base ** (self.hi + 1) * (self.hi + 1) >= 2**63:
             raise ValueError("char vocabulary alphabet too large for int64 n-gram keys")
         lengths = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
@@ -208,16 +212,11 @@ class _CharTable:
             has = lengths > k
             keys[has] = keys[has] * self.base + ids[starts[has] + k]
         keys += lengths * self.base ** self.hi
-        order = np.argsort(keys)
-        self.keys = keys[order]
-        self.cols = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(grams))[order]
+        self.columns = IntMap(keys, np.fromiter(vocabulary.values(), dtype=np.int64,
+                                                count=len(grams)))
 
     def _ids(self, codes: np.ndarray) -> np.ndarray:
-        if not len(self.alphabet):
-            return np.zeros(len(codes), dtype=np.int64)
-        pos = np.searchsorted(self.alphabet, codes)
-        pos[pos == len(self.alphabet)] = 0
-        return np.where(self.alphabet[pos] == codes, pos + 1, 0).astype(np.int64)
+        return self._id_of[np.minimum(codes, len(self._id_of) - 1)]
 
     def rows(self, units: list[str], weights: np.ndarray) -> np.ndarray:
         """(count, partial score per output) of each unit: its in-vocabulary n-grams."""
@@ -268,12 +267,10 @@ class _CharTable:
 
     def _sum(self, owner: np.ndarray, keys: np.ndarray, n_units: int,
              weights: np.ndarray) -> np.ndarray:
-        pos = np.searchsorted(self.keys, keys)
-        pos[pos == len(self.keys)] = 0
-        hit = self.keys[pos] == keys
-        # Stable order (n, then position) within each unit, as in _word_ngrams.
-        order = np.argsort(owner, kind="stable")
-        owner, cols, hit = owner[order], self.cols[pos[order]], hit[order]
+        cols = self.columns.get(keys)
+        hit = cols >= 0
+        # Each unit's n-grams are in _word_ngrams order (n, then position), the order
+        # bincount adds them in.
         owner, cols = owner[hit], cols[hit]
         out = np.zeros((n_units, weights.shape[1] + 1))
         out[:, 0] = np.bincount(owner, minlength=n_units)
