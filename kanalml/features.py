@@ -74,7 +74,8 @@ class _TokenCache(dict[str, tuple[tuple[int, ...], int]]):
     removal joins its neighbours into a bigram): any other stem gets id 0 anyway.
     """
 
-    def __init__(self, preprocessor: Preprocessor, stem_id: dict[str, int], size: int) -> None:
+    def __init__(self, preprocessor: Preprocessor, stem_id: dict[str, int], size: int,
+                 screen: StemScreen | None = None) -> None:
         super().__init__()
         self.preprocessor = preprocessor
         self.stem_id = stem_id
@@ -82,7 +83,7 @@ class _TokenCache(dict[str, tuple[tuple[int, ...], int]]):
         self.forms: list[str] = []
         self._form_id: dict[str, int] = {}
         self._lock = threading.Lock()
-        self._screen: StemScreen | None = None
+        self._screen = screen  # built on first need: it needs the lexicon
 
     def __missing__(self, token: str) -> tuple[tuple[int, ...], int]:
         screen = self._screen or self._build_screen()
@@ -473,9 +474,8 @@ class Featurizer:
     def _token_cache(self) -> _TokenCache:
         tokens = self._tokens
         if len(tokens) >= self.cache_size:
-            fresh = _TokenCache(self.preprocessor_, tokens.stem_id, self.cache_size)
-            fresh._screen = tokens._screen
-            tokens = self._tokens = fresh
+            tokens = self._tokens = _TokenCache(self.preprocessor_, tokens.stem_id,
+                                                self.cache_size, tokens._screen)
         return tokens
 
     def _analyze(self, texts: Sequence[Any], tokens: _TokenCache

@@ -67,11 +67,9 @@ class StemScreen:
         left, _, right = word.partition("-")
         if "-" in right or _PLURAL_SUFFIX.search(word):
             return True
-        return self._singular(left)
+        return left in self.targets or self._singular(left)
 
     def _singular(self, word: str) -> bool:
-        if word in self.targets:
-            return True
         if len(word) <= 3:  # Sastrawi leaves words this short as they are
             return False
         bases = {word}
