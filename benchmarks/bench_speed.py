@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 TWEETS = SHARED / "ibrohim2019" / "re_dataset.csv"
 NETIFIER = SHARED / "netifier" / "train.csv"
-MODEL_DIR = ROOT / "models" / "netifier-v1"
+MODEL_DIR = ROOT / "models" / "ekstremisme-v2"
 T = TypeVar("T")
 
 WARM_RUNS = 5

@@ -56,18 +56,25 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
     Series - whose index is kept). Returns, for one text (a str, or bytes,
     None or a number taken as one text), a dict; otherwise a DataFrame with one
     row per input; None, NaN and other non-text values score as empty text.
-    Keys/columns: ``score`` (probability of the primary label, ``radikalisme``
-    for the default model), one probability per label, ``flagged`` (``score >=
-    threshold``) and, with ``explain=True``, ``evidence``: the words as written
-    that raised the score most, with their log-odds weights.
+    Keys/columns: ``score`` (probability of the primary label: for the default
+    model ``ekstremisme``, extremist content as defined in
+    docs/annotation-guide.md), one probability per label, ``category`` (for a
+    model with categories: the guide's category the post most resembles -
+    hasutan, glorifikasi, rekrutmen, takfir, pendanaan or ancaman - given on
+    every row and meaningful where the score is high), ``flagged`` (``score >=
+    threshold``) and, with ``explain=True``, ``evidence``: the content words as
+    written that raised the score most, with their log-odds weights.
     """
     m = model if model is not None and not isinstance(model, (str, os.PathLike)) \
         else load_model(model)
     if isinstance(texts, (str, bytes, bytearray)) or not isinstance(texts, Iterable):
         text = as_text(texts)
-        proba = m.predict_proba([text])[0]
+        prediction = m.predict([text])
+        proba = prediction.proba[0]
         out: dict[str, Any] = {"score": float(proba[0])}
         out.update((label, float(p)) for label, p in zip(m.labels_, proba))
+        if prediction.category is not None:
+            out["category"] = str(prediction.category[0])
         out["flagged"] = bool(proba[0] >= m.threshold)
         if explain:
             out["evidence"] = m.explain(text)
@@ -79,9 +86,12 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
     index = texts.index if isinstance(texts, pd.Series) else None
     values = texts.tolist() if isinstance(texts, (pd.Series, np.ndarray)) else list(texts)
     values = [as_text(v) for v in values]
-    proba = m.predict_proba(values)
+    prediction = m.predict(values)
+    proba = prediction.proba
     frame = pd.DataFrame(proba, columns=m.labels_, index=index)
     frame.insert(0, "score", proba[:, 0])
+    if prediction.category is not None:
+        frame["category"] = prediction.category
     frame["flagged"] = proba[:, 0] >= m.threshold
     if explain:
         frame["evidence"] = [m.explain(t) for t in values]

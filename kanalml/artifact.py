@@ -31,8 +31,11 @@ METADATA = "metadata.json"
 MANIFEST = "manifest.json"
 CHAR_VOCABULARY = "char_vocabulary.json"
 CARD = "README.md"
+TRAINING_KEYS = "training_keys.json"  # token hashes of the training posts (model.text_key)
 _ARRAY_NAMES = ("coef", "intercept", "calibration", "thresholds")
+_CATEGORY_ARRAYS = ("category_coef", "category_intercept")
 _REQUIRED = (ARRAYS, VOCABULARY, CHAR_VOCABULARY, STEMS, METADATA)
+_OPTIONAL = (CARD, TRAINING_KEYS)
 
 
 class ModelError(Exception):
@@ -69,16 +72,23 @@ def save(model: Any, directory: str | os.PathLike[str], card: str | None = None)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     feat = model.featurizer_
+    categories = {"category_coef": model.category_coef_,
+                  "category_intercept": model.category_intercept_} if model.categories_ else {}
     np.savez_compressed(tmp / ARRAYS, coef=model.coef_, intercept=model.intercept_,
-                        calibration=model.calibration_, thresholds=model.thresholds_)
+                        calibration=model.calibration_, thresholds=model.thresholds_,
+                        **categories)
     _write_json(tmp / VOCABULARY, sorted(feat.vocabulary_, key=feat.vocabulary_.__getitem__))
     _write_json(tmp / CHAR_VOCABULARY,
                 sorted(feat.char_vocabulary_, key=feat.char_vocabulary_.__getitem__))
     _write_json(tmp / STEMS, {t: [form, *stems] for t, (stems, form)
                               in feat.preprocessor_.stem_table_.items()})
+    metadata = {k: v for k, v in model.metadata_.items() if k != "training_keys"}
+    if "training_keys" in model.metadata_:
+        _write_json(tmp / TRAINING_KEYS, model.metadata_["training_keys"])
     metadata = {
-        **model.metadata_,
+        **metadata,
         "labels": model.labels_,
+        "categories": model.categories_,
         "featurizer": feat.get_params(),
         "kanalml_version": kanalml.__version__,
         "sklearn_version": sklearn.__version__,
@@ -137,7 +147,7 @@ def load(directory: str | os.PathLike[str]) -> Any:
     for name, expected in files.items():
         if not isinstance(name, str) or Path(name).name != name or name in (".", ".."):
             raise ModelError(f"{manifest_path}: names a file outside the model directory: {name!r}")
-        if name not in (*_REQUIRED, CARD):
+        if name not in (*_REQUIRED, *_OPTIONAL):
             # Even a correctly hashed extra file is refused: a model is these files and no others.
             raise ModelError(f"{manifest_path}: lists {name!r}, which is not part of a kanalml "
                              "model (foreign or tampered model)")
@@ -157,9 +167,13 @@ def load(directory: str | os.PathLike[str]) -> Any:
     words = _strings(_read_json(root / VOCABULARY), root / VOCABULARY)
     chars = _strings(_read_json(root / CHAR_VOCABULARY), root / CHAR_VOCABULARY)
     stems = _read_json(root / STEMS)
+    if TRAINING_KEYS in files:
+        metadata["training_keys"] = _strings(_read_json(root / TRAINING_KEYS), root / TRAINING_KEYS)
+    categories = _strings(metadata.get("categories", []), root / METADATA)
+    names = _ARRAY_NAMES + (_CATEGORY_ARRAYS if categories else ())
     try:
         with np.load(root / ARRAYS, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in _ARRAY_NAMES}
+            arrays = {name: npz[name] for name in names}
     except (OSError, ValueError, KeyError, EOFError, AttributeError, TypeError,
             zipfile.BadZipFile) as exc:
         raise ModelError(f"{root / ARRAYS}: unreadable weights ({type(exc).__name__}: {exc})") \
@@ -168,8 +182,11 @@ def load(directory: str | os.PathLike[str]) -> Any:
         labels = [str(label) for label in metadata["labels"]]
         n_features, n_labels = len(words) + len(chars), len(labels)
         shapes = {"coef": (n_features, n_labels), "intercept": (n_labels,),
-                  "calibration": (n_labels, 2), "thresholds": (n_labels,)}
-        for name, shape in shapes.items():
+                  "calibration": (n_labels, 2), "thresholds": (n_labels,),
+                  "category_coef": (n_features, len(categories)),
+                  "category_intercept": (len(categories),)}
+        for name in names:
+            shape = shapes[name]
             if arrays[name].shape != shape or arrays[name].dtype.kind != "f":
                 raise ModelError(f"{root / ARRAYS}: array {name!r} has shape "
                                  f"{arrays[name].shape}, expected {shape}")
@@ -185,4 +202,5 @@ def load(directory: str | os.PathLike[str]) -> Any:
         raise ModelError(f"{root}: inconsistent model files ({type(exc).__name__}: {exc})") \
             from None
     return Model(labels, featurizer, arrays["coef"], arrays["intercept"], arrays["calibration"],
-                 arrays["thresholds"], metadata)
+                 arrays["thresholds"], metadata, categories, arrays.get("category_coef"),
+                 arrays.get("category_intercept"))

@@ -33,13 +33,20 @@ def model_card(model: Any, name: str, *, built_by: str, data: str,
     params = meta["params"]
     rules = meta.get("threshold_rules") or dict.fromkeys(model.labels_, meta["threshold_rule"])
     rows = "\n".join(
-        f"| `{label}` | {m['positives']} | {m['average_precision']:.3f} "
+        f"| `{label}` | {m.get('rows', meta['training_rows'])} | {m['positives']} | "
+        f"{m['average_precision']:.3f} "
         f"({min(m['average_precision_folds']):.3f}-{max(m['average_precision_folds']):.3f}) | "
         f"{m['average_precision_pooled']:.3f} | {m['roc_auc']:.3f} | "
         f"{meta['thresholds'][label]:.3f} | {m['precision']:.3f} | {m['recall']:.3f} |"
         for label, m in ((label, meta["cv"]["metrics"][label]) for label in model.labels_)
     )
     rule_lines = "\n".join(f"- `{label}`: {rule}" for label, rule in rules.items())
+    categories = "" if not getattr(model, "categories_", None) else (
+        f"\n\nCategories (`category` in every output): a multinomial logistic regression "
+        f"(C={params.get('category_C')}, balanced classes) over the same features, fitted on the "
+        f"positives of `{model.primary}`: {', '.join(f'`{c}`' for c in model.categories_)} "
+        f"(docs/annotation-guide.md). Out-of-fold accuracy on those positives: "
+        f"{meta['cv']['metrics'][model.primary].get('category_accuracy', 'n/a')}.")
     feedback = meta.get("feedback")
     feedback_text = "" if not feedback else (
         f"\nModerator decisions merged from `{feedback['file']}` (SHA-256 `{feedback['sha256']}`): "
@@ -64,24 +71,27 @@ takedown or report on its own; a person reviews every item.
 {feedback_text}
 ## Model
 Indonesian normalization (Unicode folding, look-alikes, placeholders, leetspeak, elongation,
-slang via indoNLP, stopwords with negations and pronouns kept, Sastrawi stems) -> two feature
+slang via indoNLP, the extremism lexicon's spelling variants mapped to one form (`thoghut`,
+`toghut` -> `thaghut`; kanalml/lexicon.py), stopwords with negations and pronouns kept,
+Sastrawi stems) -> two feature
 blocks: presence of stem 1-{params['ngram_max']}-grams (L2-normalized, weight \
 {params['word_weight']}) and character \
 {params['char_ngrams'][0]}-{params['char_ngrams'][1]}-grams of the normalized words and adjacent \
 word pairs (min_df {params['min_df']}) -> per label, naive-Bayes log-count-ratio scaling \
 (alpha {params['nb_alpha']}) and a logistic regression (C={params['C']}, balanced classes) -> \
 Platt calibration on out-of-fold scores -> a threshold per label:
-{rule_lines}
+{rule_lines}{categories}
 
 ## Cross-validated metrics
-{meta['cv']['folds']}-fold stratified on `{model.primary}`, seed {meta['cv']['random_state']}.
+{meta['cv']['folds']}-fold, stratified, seed {meta['cv']['random_state']}; "rows" are the rows
+that know the label.
 Every fitted step (stem table, vocabularies, NB ratios, classifier) was fitted inside each
 fold. Average precision is the mean over folds (range in brackets); "pooled" ranks all
 out-of-fold scores together. Precision and recall are at the threshold, on out-of-fold
 calibrated probabilities.
 
-| label | positives | AP (folds) | pooled AP | ROC-AUC | threshold | precision | recall |
-|---|---|---|---|---|---|---|---|
+| label | rows | positives | AP (folds) | pooled AP | ROC-AUC | threshold | precision | recall |
+|---|---|---|---|---|---|---|---|---|
 {rows}
 
 ## Known limitations

@@ -12,6 +12,7 @@ import math
 import os
 import sys
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -625,6 +626,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``kanalml`` console script and ``python -m kanalml``."""
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
+    # Library warnings (e.g. evaluating a model on its own training posts) as one line each.
+    warnings.showwarning = lambda message, *_args, **_kw: _warn(str(message))
     from kanalml.artifact import ModelError
     from kanalml.io import DataError
 

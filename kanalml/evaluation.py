@@ -3,13 +3,29 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
 
-from kanalml.model import Model
+from kanalml.model import Model, text_key
 from kanalml.preprocess import as_text
+
+
+def training_overlap(model: Model, texts: Iterable[Any]) -> int:
+    """How many of ``texts`` the model was trained on (same tokens: case, spacing and
+    punctuation aside). A model scores its own training posts far better than new ones, so
+    metrics over them say little about the posts moderators will see."""
+    keys = set(model.metadata_.get("training_keys", ()))
+    return sum(text_key(t) in keys for t in texts) if keys else 0
+
+
+def overlap_warning(overlap: int, rows: int) -> str:
+    """The one sentence every evaluation output shows when it scores training posts."""
+    return (f"WARNING: {overlap:,} of {rows:,} evaluated posts ({overlap / max(rows, 1):.0%}) "
+            "are in the model's own training data; these metrics overstate how well it does on "
+            "new posts. Evaluate on posts it was not trained on.")
 
 
 def expected_calibration_error(y: np.ndarray, proba: np.ndarray, bins: int = 10) -> float:
@@ -65,9 +81,11 @@ def evaluate(model: Model, texts: Iterable[Any], labels: Any, *, k: int = 100,
     Brier score and expected calibration error.
 
     ``labels`` is a table of 0/1 columns named like the model's labels; labels the
-    model does not know are ignored. With ``groups`` (one value per post, e.g. its
-    source), each label's metrics also have ``by_group``: the same metrics per group
-    value (ROC-AUC and average precision are NaN in a group with one class).
+    model does not know are ignored. Posts the model was trained on raise a
+    ``UserWarning`` that says how many (see :func:`training_overlap`). With
+    ``groups`` (one value per post, e.g. its source), each label's metrics also
+    have ``by_group``: the same metrics per group value (ROC-AUC and average
+    precision are NaN in a group with one class).
     """
     import pandas as pd
 
@@ -75,8 +93,11 @@ def evaluate(model: Model, texts: Iterable[Any], labels: Any, *, k: int = 100,
     table = pd.DataFrame(labels).reset_index(drop=True)
     if len(table) != len(texts):
         raise ValueError(f"{len(texts)} texts but {len(table)} label rows")
-    known = [str(name) for name in table.columns if str(name) in model.labels_]
     table.columns = [str(name) for name in table.columns]
+    known = [name for name in model.labels_ if name in table.columns]  # primary label first
+    overlap = training_overlap(model, texts)
+    if overlap:
+        warnings.warn(overlap_warning(overlap, len(texts)), stacklevel=2)
     if groups is not None:
         groups = pd.Series(list(groups), dtype=object).fillna("").astype(str).str.strip()
         groups = groups.replace("", "(missing)").to_numpy()

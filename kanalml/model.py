@@ -1,11 +1,17 @@
-"""The classifier: one linear model per label over shared features, Platt-calibrated.
+"""The classifier: one linear model per label over shared features, Platt-calibrated,
+and a category model over the primary label's categories.
 
-Scoring is one linear map for all labels at once followed by a sigmoid per
-label. Training fits scikit-learn ``LogisticRegression`` models on features
+Scoring is one linear map for all labels (and categories) at once followed by a
+sigmoid per label. Training fits scikit-learn ``LogisticRegression`` models on features
 scaled by their naive-Bayes log-count ratio (NB-LR), then folds the scaling into
 the weights. Calibration and thresholds come from out-of-fold decision values
 of a stratified K-fold in which every fitted step (stem table, vocabularies, NB
 ratios, classifier) is fitted on the training part of each fold only.
+
+Labels may be unknown for some rows (empty or NaN): rows from a corpus that was
+labelled for extremist content only say nothing about Netifier's other labels.
+Each label's classifier, calibration, threshold and metrics use the rows that
+know it; the features are fitted on all rows.
 """
 
 from __future__ import annotations
@@ -13,18 +19,28 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import os
+import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from kanalml.features import Featurizer
-from kanalml.preprocess import as_text
+from kanalml.preprocess import PLACEHOLDERS, as_text, tokenize
 
-PRIMARY_LABEL = "radikalisme"
+PRIMARY_LABELS = ("ekstremisme", "radikalisme")
+"""The first of these that a label table has is its primary label (else its first column)."""
 THRESHOLD_BETA = 0.5
+
+
+class Prediction(NamedTuple):
+    """Calibrated probabilities (n_texts x n_labels) and, for a model with categories, the
+    most likely category of each text (else None)."""
+
+    proba: np.ndarray
+    category: np.ndarray | None
 
 
 class Model:
@@ -33,12 +49,17 @@ class Model:
     Fitted attributes: ``labels_``, ``featurizer_``, ``coef_`` (features x labels),
     ``intercept_``, ``calibration_`` (labels x 2: slope and offset of the sigmoid on
     the decision value), ``thresholds_`` and ``metadata_``. ``labels_[0]`` is the
-    primary label, whose probability is the ``score``.
+    primary label, whose probability is the ``score``. A model trained with
+    categories also has ``categories_``, ``category_coef_`` (features x categories)
+    and ``category_intercept_``: a multinomial model of which category an extremist
+    post belongs to (see docs/annotation-guide.md).
     """
 
     def __init__(self, labels: Sequence[str], featurizer: Featurizer, coef: np.ndarray,
                  intercept: np.ndarray, calibration: np.ndarray, thresholds: np.ndarray,
-                 metadata: dict[str, Any]) -> None:
+                 metadata: dict[str, Any], categories: Sequence[str] = (),
+                 category_coef: np.ndarray | None = None,
+                 category_intercept: np.ndarray | None = None) -> None:
         self.labels_ = list(labels)
         self.featurizer_ = featurizer
         self.coef_ = np.ascontiguousarray(coef, dtype=np.float64)
@@ -46,6 +67,19 @@ class Model:
         self.calibration_ = np.asarray(calibration, dtype=np.float64)
         self.thresholds_ = np.asarray(thresholds, dtype=np.float64)
         self.metadata_ = metadata
+        self.categories_ = list(categories)
+        n_cat = len(self.categories_)
+        self.category_coef_ = np.zeros((self.coef_.shape[0], n_cat)) if category_coef is None \
+            else np.asarray(category_coef, dtype=np.float64)
+        self.category_intercept_ = np.zeros(n_cat) if category_intercept is None \
+            else np.asarray(category_intercept, dtype=np.float64)
+        # Labels and categories in one product: the features are the cost, not the columns.
+        self._weights = np.ascontiguousarray(np.hstack((self.coef_, self.category_coef_)))
+
+    def __repr__(self) -> str:
+        cats = f", categories={self.categories_}" if self.categories_ else ""
+        return (f"Model(labels={self.labels_}{cats}, threshold={self.threshold:.4g}, "
+                f"features={self.coef_.shape[0]})")
 
     @property
     def primary(self) -> str:
@@ -70,16 +104,41 @@ class Model:
         """Calibrated probabilities, shape (n_texts, n_labels)."""
         return _sigmoid(self.decision_function(texts), self.calibration_)
 
+    def predict(self, texts: Sequence[Any]) -> Prediction:
+        """Probabilities and most likely categories, from one pass over the features."""
+        if not self.categories_:
+            return Prediction(self.predict_proba(texts), None)
+        decision = self.featurizer_.decision(texts, self._weights)
+        n = len(self.labels_)
+        proba = _sigmoid(decision[:, :n] + self.intercept_, self.calibration_)
+        best = np.argmax(decision[:, n:] + self.category_intercept_, axis=1)
+        return Prediction(proba, np.asarray(self.categories_, dtype=object)[best])
+
     def explain(self, text: Any, top: int = 5) -> list[tuple[str, float]]:
-        """Words of ``text``, as written, that pushed the primary score up most.
+        """Content words of ``text``, as written, that pushed the primary score up most.
 
         Each feature's share of the linear score goes to the surface tokens that
         produced it (see :meth:`Featurizer.attribute`). Weights are in log-odds
-        units before calibration.
+        units before calibration. Only content words are named: a stopword
+        (``di``, ``ada``), a number or a placeholder carries part of a character
+        n-gram's weight but tells a moderator nothing; a token that fuses words
+        (``pki..ganyang``) is named as its words.
         """
         share = self.featurizer_.attribute(text, self.coef_[:, 0])
-        ranked = sorted(((w, round(v, 4)) for w, v in share.items()), key=lambda kv: -kv[1])
+        words: dict[str, float] = {}
+        analyze = self.featurizer_.preprocessor_.analyze_token
+        for token, value in share.items():
+            stems, form = analyze(token)
+            if not stems or token in PLACEHOLDERS or not any(c.isalpha() for c in token):
+                continue
+            parts = [w for w in form.split() if analyze(w)[0]] if _FUSED.search(token) else []
+            for word in parts if len(parts) > 1 else [token]:
+                words[word] = words.get(word, 0.0) + value / max(len(parts), 1)
+        ranked = sorted(((w, round(v, 4)) for w, v in words.items()), key=lambda kv: -kv[1])
         return [(word, value) for word, value in ranked[:top] if value > 0]
+
+
+_FUSED = re.compile(r"[.\-_*|]{2,}|\w[.,][^\W\d]{2,}")  # words run together by punctuation
 
 
 def _sigmoid(decision: np.ndarray, calibration: np.ndarray) -> np.ndarray:
@@ -126,12 +185,14 @@ def _precision_threshold(proba: np.ndarray, y: np.ndarray, target: float) -> tup
 
 def _thresholds(proba: np.ndarray, Y: np.ndarray, names: list[str], beta: float,
                 target_precision: float | None) -> tuple[np.ndarray, dict[str, str]]:
+    """Per label, on the rows that know it."""
+    known = [Y[:, k] >= 0 for k in range(len(names))]
     if target_precision is None:
         rule = f"best F{beta:g} on out-of-fold calibrated probabilities"
-        return (np.array([_best_threshold(proba[:, k], Y[:, k], beta) for k in range(len(names))]),
-                dict.fromkeys(names, rule))
-    chosen = [_precision_threshold(proba[:, k], Y[:, k], target_precision)
-              for k in range(len(names))]
+        return (np.array([_best_threshold(proba[m, k], Y[m, k], beta)
+                          for k, m in enumerate(known)]), dict.fromkeys(names, rule))
+    chosen = [_precision_threshold(proba[m, k], Y[m, k], target_precision)
+              for k, m in enumerate(known)]
     return np.array([t for t, _ in chosen]), {n: r for n, (_, r) in zip(names, chosen)}
 
 
@@ -145,26 +206,48 @@ def _nb_ratio(X: Any, y: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def _fit_linear(X: Any, Y: np.ndarray, C: float, alpha: float) -> tuple[np.ndarray, np.ndarray]:
-    """One NB-scaled logistic regression per label; the scaling is folded into the weights."""
+    """One NB-scaled logistic regression per label, on the rows that know the label; the
+    scaling is folded into the weights."""
     from sklearn.linear_model import LogisticRegression
 
     coef = np.zeros((X.shape[1], Y.shape[1]))
     intercept = np.zeros(Y.shape[1])
     for k in range(Y.shape[1]):
-        ratio = _nb_ratio(X, Y[:, k], alpha)
+        rows = np.flatnonzero(Y[:, k] >= 0)
+        Xk = X if len(rows) == X.shape[0] else X[rows]
+        ratio = _nb_ratio(Xk, Y[rows, k], alpha)
         clf = LogisticRegression(C=C, class_weight="balanced", solver="liblinear", max_iter=1000)
-        clf.fit(X.multiply(ratio).tocsr(), Y[:, k])
+        clf.fit(Xk.multiply(ratio).tocsr(), Y[rows, k])
         coef[:, k], intercept[k] = clf.coef_[0] * ratio, clf.intercept_[0]
     return coef, intercept
 
 
+def _fit_categories(X: Any, cat: np.ndarray, n_cat: int, C: float
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Multinomial logistic regression over the categories of the rows that have one (cat >= 0).
+
+    Plain features, no NB scaling: the ratios are defined for two classes.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    rows = np.flatnonzero(cat >= 0)
+    clf = LogisticRegression(C=C, class_weight="balanced", max_iter=3000)
+    clf.fit(X[rows], cat[rows])
+    coef = np.zeros((X.shape[1], n_cat))
+    intercept = np.full(n_cat, -1e6)  # a category with no training row is never chosen
+    coef[:, clf.classes_] = clf.coef_.T
+    intercept[clf.classes_] = clf.intercept_
+    return coef, intercept
+
+
 DEFAULTS: dict[str, Any] = {"C": 30.0, "nb_alpha": 0.5, "ngram_max": 2, "char_ngrams": (3, 6),
-                            "min_df": 2, "word_weight": 0.5}
+                            "min_df": 2, "word_weight": 0.5, "category_C": 10.0}
 _FEATURIZER_PARAMS = ("ngram_max", "char_ngrams", "min_df", "word_weight")
 
 
 def _label_matrix(labels: Any, n_texts: int) -> tuple[list[str], np.ndarray]:
-    """Validate a 0/1 label table; the primary label goes first."""
+    """Validate a label table of 0, 1 and unknown (NaN/None -> -1); the primary label goes
+    first (see ``PRIMARY_LABELS``)."""
     import pandas as pd
 
     table = pd.DataFrame(labels).reset_index(drop=True)
@@ -172,16 +255,38 @@ def _label_matrix(labels: Any, n_texts: int) -> tuple[list[str], np.ndarray]:
         raise ValueError(f"{n_texts} texts but {len(table)} label rows")
     names = [str(n) for n in table.columns]
     table.columns = names
-    if PRIMARY_LABEL in names:
-        names.remove(PRIMARY_LABEL)
-        names.insert(0, PRIMARY_LABEL)
-    Y = table[names].to_numpy()
-    if not np.isin(Y, (0, 1)).all():
-        raise ValueError("labels must be 0 or 1")
+    primary = next((p for p in PRIMARY_LABELS if p in names), None)
+    if primary is not None:
+        names.remove(primary)
+        names.insert(0, primary)
+    values = table[names].apply(pd.to_numeric, errors="coerce")
+    if not (values.isna() | values.isin((0, 1))).all().all() or \
+            (values.isna() & table[names].notna()).any().any():
+        raise ValueError("labels must be 0, 1 or empty (unknown)")
+    Y = values.fillna(-1).to_numpy().astype(np.int8)
     for k, name in enumerate(names):
-        if Y[:, k].min() == Y[:, k].max():
+        known = Y[:, k][Y[:, k] >= 0]
+        if not len(known) or known.min() == known.max():
             raise ValueError(f"label {name!r} has only one class")
-    return names, Y.astype(np.int8)
+    return names, Y
+
+
+def _category_codes(categories: Sequence[Any] | None, Y: np.ndarray
+                    ) -> tuple[list[str], np.ndarray | None]:
+    """Category names (sorted) and a code per row: -1 where the row is no known positive of the
+    primary label or has no category."""
+    if categories is None:
+        return [], None
+    values = [None if c is None or c != c or c == "" else str(c) for c in categories]
+    if len(values) != len(Y):
+        raise ValueError(f"{len(Y)} texts but {len(values)} categories")
+    names = sorted({c for c, y in zip(values, Y[:, 0]) if c is not None and y == 1})
+    if len(names) < 2:
+        raise ValueError("categories need at least two values among the primary label's positives")
+    index = {c: i for i, c in enumerate(names)}
+    codes = np.array([index[c] if c is not None and y == 1 else -1
+                      for c, y in zip(values, Y[:, 0])])
+    return names, codes
 
 
 def _options(options: dict[str, Any]) -> dict[str, Any]:
@@ -191,64 +296,141 @@ def _options(options: dict[str, Any]) -> dict[str, Any]:
     return {**DEFAULTS, **options}
 
 
-def _fit(texts: list[str], Y: np.ndarray, opts: dict[str, Any]
-         ) -> tuple[Featurizer, np.ndarray, np.ndarray]:
+class _Fitted(NamedTuple):
+    featurizer: Featurizer
+    coef: np.ndarray
+    intercept: np.ndarray
+    category_coef: np.ndarray | None
+    category_intercept: np.ndarray | None
+
+
+def _fit(texts: list[str], Y: np.ndarray, opts: dict[str, Any], cat: np.ndarray | None = None,
+         n_cat: int = 0) -> _Fitted:
     feat = Featurizer(**{k: opts[k] for k in _FEATURIZER_PARAMS}).fit(texts)
-    coef, intercept = _fit_linear(feat.transform(texts), Y, opts["C"], opts["nb_alpha"])
-    return feat, coef, intercept
+    X = feat.transform(texts)
+    coef, intercept = _fit_linear(X, Y, opts["C"], opts["nb_alpha"])
+    if cat is None:
+        return _Fitted(feat, coef, intercept, None, None)
+    return _Fitted(feat, coef, intercept, *_fit_categories(X, cat, n_cat, opts["category_C"]))
 
 
-def cross_val_decision(texts: Iterable[Any], labels: Any, *, folds: int = 5,
-                       random_state: int = 0,
+class CrossValidation(NamedTuple):
+    """Out-of-fold results: label names, the label matrix (-1 unknown), decisions per view,
+    the fold number of each row and, with categories, the out-of-fold category codes."""
+
+    names: list[str]
+    Y: np.ndarray
+    decisions: dict[str, np.ndarray]
+    fold_of: np.ndarray
+    category: np.ndarray | None
+
+
+def _fold_numbers(folds: int | Sequence[int], Y: np.ndarray, random_state: int) -> np.ndarray:
+    from sklearn.model_selection import StratifiedKFold
+
+    if not isinstance(folds, int):
+        fold_of = np.asarray(folds, dtype=np.int64)
+        if fold_of.shape != (len(Y),) or fold_of.min() < 1:
+            raise ValueError("folds: one fold number (1, 2, ...) per text")
+        return fold_of
+    fold_of = np.zeros(len(Y), dtype=np.int64)
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
+    for fold, (_, te) in enumerate(splitter.split(np.zeros(len(Y)), Y[:, 0]), start=1):
+        fold_of[te] = fold
+    return fold_of
+
+
+def cross_val_decision(texts: Iterable[Any], labels: Any, *, folds: int | Sequence[int] = 5,
+                       random_state: int = 0, categories: Sequence[Any] | None = None,
                        views: dict[str, Callable[[str], str]] | None = None,
                        progress: Callable[[str], None] | None = None, **options: Any
-                       ) -> tuple[list[str], np.ndarray, dict[str, np.ndarray], np.ndarray]:
-    """Out-of-fold decision values of a stratified K-fold (on the primary label).
+                       ) -> CrossValidation:
+    """Out-of-fold decision values of a K-fold stratified on the primary label (its unknown
+    rows are a stratum of their own), or of the fold numbers given as ``folds``.
 
     Every fitted step is fitted on each fold's training part only. ``views``
     maps a name to a function applied to each test post before scoring (for
     example an obfuscation), giving out-of-fold decisions on altered test posts;
-    the view ``"clean"`` is always included. Returns (label names, label
-    matrix, {view: decisions}, fold number of each row).
+    the view ``"clean"`` is always included.
     """
-    from sklearn.model_selection import StratifiedKFold
-
     texts = [as_text(t) for t in texts]
     names, Y = _label_matrix(labels, len(texts))
+    cat_names, cat = _category_codes(categories, Y)
     opts = _options(options)
     views = {"clean": lambda text: text, **(views or {})}
     oof = {name: np.zeros(Y.shape) for name in views}
-    fold_of = np.zeros(len(texts), dtype=np.int64)
-    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=random_state)
-    for fold, (tr, te) in enumerate(splitter.split(texts, Y[:, 0]), start=1):
+    oof_cat = None if cat is None else np.full(len(texts), -1)
+    fold_of = _fold_numbers(folds, Y, random_state)
+    n_folds = int(fold_of.max())
+    for fold in range(1, n_folds + 1):
+        tr, te = np.flatnonzero(fold_of != fold), np.flatnonzero(fold_of == fold)
         if progress:
-            progress(f"fold {fold}/{folds}")
-        feat, coef, intercept = _fit([texts[i] for i in tr], Y[tr], opts)
+            progress(f"fold {fold}/{n_folds}")
+        fitted = _fit([texts[i] for i in tr], Y[tr], opts,
+                      None if cat is None else cat[tr], len(cat_names))
+        weights = fitted.coef if cat is None else np.hstack((fitted.coef, fitted.category_coef))
         for name, view in views.items():
-            oof[name][te] = feat.decision([view(texts[i]) for i in te], coef) + intercept
-        fold_of[te] = fold
-    return names, Y, oof, fold_of
+            decision = fitted.featurizer.decision([view(texts[i]) for i in te], weights)
+            oof[name][te] = decision[:, :len(names)] + fitted.intercept
+            if name == "clean" and oof_cat is not None:
+                oof_cat[te] = np.argmax(decision[:, len(names):] + fitted.category_intercept,
+                                        axis=1)
+    return CrossValidation(names, Y, oof, fold_of, oof_cat)
 
 
-def train(texts: Iterable[Any], labels: Any, *, folds: int = 5, random_state: int = 0,
+def text_key(text: Any) -> str:
+    """A 64-bit hex key of a post's tokens: the same post with other case, spacing or
+    punctuation has the same key. Models keep the keys of their training posts so that an
+    evaluation can tell when it is scoring them again."""
+    joined = " ".join(tokenize(text))
+    return hashlib.sha256(joined.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+
+
+def _label_metrics(oof: np.ndarray, proba: np.ndarray, y: np.ndarray, fold_of: np.ndarray,
+                   threshold: float) -> dict[str, Any]:
+    from sklearn.metrics import average_precision_score, roc_auc_score
+
+    known = y >= 0
+    fold_ap = [average_precision_score(y[known & (fold_of == f)], oof[known & (fold_of == f)])
+               for f in np.unique(fold_of[known])
+               if len(np.unique(y[known & (fold_of == f)])) == 2]
+    y, oof, proba = y[known], oof[known], proba[known]
+    flagged = proba >= threshold
+    tp = int((flagged & (y == 1)).sum())
+    return {
+        "average_precision": round(float(np.mean(fold_ap)), 4),
+        "average_precision_folds": [round(float(ap), 4) for ap in fold_ap],
+        "average_precision_pooled": round(float(average_precision_score(y, oof)), 4),
+        "roc_auc": round(float(roc_auc_score(y, oof)), 4),
+        "precision": round(tp / max(int(flagged.sum()), 1), 4),
+        "recall": round(tp / max(int(y.sum()), 1), 4),
+        "positives": int(y.sum()),
+        "rows": len(y),
+    }
+
+
+def train(texts: Iterable[Any], labels: Any, *, folds: int | Sequence[int] = 5,
+          random_state: int = 0, categories: Sequence[Any] | None = None,
           target_precision: float | None = None, beta: float = THRESHOLD_BETA,
           progress: Callable[[str], None] | None = None, **options: Any) -> Model:
-    """Fit a model on ``texts`` and a 0/1 ``labels`` table (one column per label).
+    """Fit a model on ``texts`` and a label table (one column per label: 0, 1, or empty
+    where a row does not know the label).
 
     ``labels`` is a pandas DataFrame (or a mapping of name -> sequence); its
-    first column is the primary label unless it has a ``radikalisme`` column.
-    Cross-validation (``folds`` stratified folds on the primary label) gives the
-    reported metrics, the calibration and the per-label thresholds: best
-    F-``beta`` on out-of-fold probabilities (0.5 by default; 1 for best F1) or,
-    with ``target_precision``, the lowest threshold whose out-of-fold precision
+    primary label is ``ekstremisme`` or else ``radikalisme`` if it has one,
+    else its first column. ``categories``: per row, the category of a positive
+    of the primary label (docs/annotation-guide.md), used to fit the category
+    model; empty for other rows. Cross-validation (``folds`` stratified folds
+    on the primary label, or a fold number per row) gives the reported metrics,
+    the calibration and the per-label thresholds: best F-``beta`` on
+    out-of-fold probabilities (0.5 by default; 1 for best F1) or, with
+    ``target_precision``, the lowest threshold whose out-of-fold precision
     reaches it. The final model is then fitted on all rows.
     Options (defaults in ``DEFAULTS``): ``C`` (inverse regularization),
-    ``nb_alpha`` (smoothing of the NB feature scaling) and the
+    ``nb_alpha`` (smoothing of the NB feature scaling), ``category_C`` and the
     :class:`~kanalml.features.Featurizer` parameters ``ngram_max``,
     ``char_ngrams``, ``min_df`` and ``word_weight``.
     """
-    from sklearn.metrics import average_precision_score, roc_auc_score
-
     if target_precision is not None and not 0.0 < target_precision <= 1.0:
         raise ValueError(f"target_precision must be in (0, 1], got {target_precision}")
     if not beta > 0:
@@ -256,46 +438,44 @@ def train(texts: Iterable[Any], labels: Any, *, folds: int = 5, random_state: in
     texts = [as_text(t) for t in texts]
     opts = _options(options)
     started = time.perf_counter()
-    names, Y, oof_views, fold_of = cross_val_decision(
-        texts, labels, folds=folds, random_state=random_state, progress=progress, **opts)
-    oof = oof_views["clean"]
-    calibration = np.array([_fit_platt(oof[:, k], Y[:, k]) for k in range(len(names))])
+    cv = cross_val_decision(texts, labels, folds=folds, random_state=random_state,
+                            categories=categories, progress=progress, **opts)
+    names, Y, oof = cv.names, cv.Y, cv.decisions["clean"]
+    calibration = np.array([_fit_platt(oof[Y[:, k] >= 0, k], Y[Y[:, k] >= 0, k])
+                            for k in range(len(names))])
     proba = _sigmoid(oof, calibration)
     thresholds, rules = _thresholds(proba, Y, names, beta, target_precision)
-    metrics = {}
-    for k, name in enumerate(names):
-        fold_ap = [average_precision_score(Y[fold_of == f, k], oof[fold_of == f, k])
-                   for f in range(1, folds + 1)]
-        flagged = proba[:, k] >= thresholds[k]
-        tp = int((flagged & (Y[:, k] == 1)).sum())
-        metrics[name] = {
-            "average_precision": round(float(np.mean(fold_ap)), 4),
-            "average_precision_folds": [round(float(ap), 4) for ap in fold_ap],
-            "average_precision_pooled": round(float(average_precision_score(Y[:, k], oof[:, k])),
-                                              4),
-            "roc_auc": round(float(roc_auc_score(Y[:, k], oof[:, k])), 4),
-            "precision": round(tp / max(int(flagged.sum()), 1), 4),
-            "recall": round(tp / max(int(Y[:, k].sum()), 1), 4),
-            "positives": int(Y[:, k].sum()),
-        }
+    metrics = {name: _label_metrics(oof[:, k], proba[:, k], Y[:, k], cv.fold_of, thresholds[k])
+               for k, name in enumerate(names)}
+    cat_names, cat = _category_codes(categories, Y)
+    if cat is not None and cv.category is not None:
+        has = cat >= 0
+        metrics[names[0]]["category_accuracy"] = round(float((cv.category[has] == cat[has])
+                                                             .mean()), 4)
 
     if progress:
         progress("final fit on all rows")
-    feat, coef, intercept = _fit(texts, Y, opts)
+    fitted = _fit(texts, Y, opts, cat, len(cat_names))
     digest = hashlib.sha256()
     for text, row in zip(texts, Y):
-        digest.update(text.encode("utf-8", "surrogatepass") + b"\x00" + bytes(row.tolist()) + b"\n")
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\x00"
+                      + bytes((row + 1).tolist()) + b"\n")
     metadata = {
         "labels": names,
         "primary_label": names[0],
+        "categories": cat_names,
         "thresholds": {n: round(float(t), 6) for n, t in zip(names, thresholds)},
         "training_rows": len(texts),
         "training_sha256": digest.hexdigest(),
-        "cv": {"folds": folds, "random_state": random_state, "metrics": metrics},
+        "cv": {"folds": int(cv.fold_of.max()), "random_state": random_state,
+               "metrics": metrics},
         "params": {**opts, "class_weight": "balanced", "solver": "liblinear"},
         "threshold_rule": rules[names[0]],
         "threshold_rules": rules,
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "train_seconds": round(time.perf_counter() - started, 1),
+        "training_keys": sorted({text_key(t) for t in texts}),
     }
-    return Model(names, feat, coef, intercept, calibration, thresholds, metadata)
+    return Model(names, fitted.featurizer, fitted.coef, fitted.intercept, calibration,
+                 thresholds, metadata, cat_names, fitted.category_coef,
+                 fitted.category_intercept)

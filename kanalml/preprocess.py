@@ -24,6 +24,8 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from kanalml import lexicon
+
 PLACEHOLDERS = ("_url_", "_email_", "_mention_", "_phone_")
 
 # Negations carry meaning ("tidak setuju jihad"); the 'tidak' family shares one form.
@@ -53,6 +55,8 @@ _FOLD = str.maketrans({**{c: " " for c in "\t\n\r\x0b\x0c\x85\u2028\u2029"},
                        **{k.upper(): v.upper() for k, v in _LOOKALIKES.items() if k.upper() != k}})
 
 _ESCAPED_WS = re.compile(r"\\[nrt]")
+# Tweets scraped as bytes keep emoji as literal escapes ("\\xf0\\x9f\\x98\\x82"): noise, not words.
+_ESCAPED_BYTES = re.compile(r"\\x[0-9a-f]{2}", re.I)
 # Kaskus/BBCode tags go, their content stays: a quoted post is re-broadcast by quoting it
 # (and keeping it measured +0.002 CV AP). Only known tag names, so "[kafir]" is not hidden.
 _MARKUP = re.compile(
@@ -127,7 +131,7 @@ def normalize(text: Any) -> str:
     """
     text = as_text(text)
     if "\\" in text:
-        text = _ESCAPED_WS.sub(" ", text)
+        text = _ESCAPED_BYTES.sub(" ", _ESCAPED_WS.sub(" ", text))
     if "&" in text:
         text = html.unescape(text)
     if "[" in text or "<" in text:
@@ -257,6 +261,9 @@ def _words(token: str, is_known: Callable[[str], bool]) -> list[str]:
             parts = [p for p in _SEPARATORS.split(token) if p and not (len(p) == 1 and p.isalpha())]
             if parts != [token]:
                 return [w for part in parts for w in _words(part, is_known)]
+    term = lexicon.canonical(token)  # domain spellings first: thoghut -> thaghut
+    if term:
+        return [term]
     expansion = LEXICON.slang.get(token)
     return expansion.split() if expansion else [token]
 
@@ -317,7 +324,7 @@ class Preprocessor:
     def _is_known(self, word: str) -> bool:
         """In a dictionary, slang or stopword list, seen in training, or stems to a root word."""
         return (word in LEXICON.known or word in getattr(self, "stem_table_", ())
-                or _stem(word) in LEXICON.roots)
+                or lexicon.lookup(word) is not None or _stem(word) in LEXICON.roots)
 
     def _compute(self, token: str, screen: Callable[[str], bool] | None = None
                  ) -> tuple[tuple[str, ...], str]:
@@ -328,8 +335,8 @@ class Preprocessor:
         for word in words:
             if word in _TIDAK:
                 stems.append("tidak")
-            elif word in NEGATIONS:
-                stems.append(word)
+            elif word in NEGATIONS or word in lexicon.FORMS:
+                stems.append(word)  # domain terms are their own stems: perangi is not perang
             elif word not in LEXICON.stopwords:
                 stemmable = _STEMMABLE.match(word) and (screen is None or screen(word))
                 stem = _stem(word) if stemmable else word

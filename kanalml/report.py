@@ -19,11 +19,14 @@ import os
 import re
 import shutil
 import tempfile
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from kanalml.preprocess import as_text
 
 PLOTS = ("precision_recall", "calibration", "histogram")
 
@@ -95,8 +98,33 @@ def _data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+def _examples(model: Any, texts: Sequence[str], y: np.ndarray, proba: np.ndarray,
+              n: int = 10) -> str:
+    """The primary label's n highest-scoring negatives and n lowest-scoring positives, with
+    the words that drove each score: where a moderator would disagree with the model."""
+    def rows(order: np.ndarray) -> str:
+        cells = []
+        for i in order:
+            evidence = ", ".join(f"{w} ({v:.2f})" for w, v in model.explain(texts[i]))
+            text = texts[i] if len(texts[i]) <= 400 else texts[i][:397] + "..."
+            cells.append(f"<tr><td>{proba[i]:.3f}</td><td class=text>{html.escape(text)}</td>"
+                         f"<td class=text>{html.escape(evidence)}</td></tr>")
+        return ("<table><thead><tr><th>score</th><th>post</th><th>evidence</th></tr></thead>"
+                f"<tbody>{''.join(cells)}</tbody></table>")
+
+    negatives = np.flatnonzero(y == 0)
+    positives = np.flatnonzero(y == 1)
+    top_negatives = negatives[np.argsort(-proba[negatives], kind="stable")[:n]]
+    low_positives = positives[np.argsort(proba[positives], kind="stable")[:n]]
+    label = html.escape(model.primary)
+    return (f"<h2>{label}: the {len(top_negatives)} highest-scoring negatives</h2>"
+            f"{rows(top_negatives)}"
+            f"<h2>{label}: the {len(low_positives)} lowest-scoring positives</h2>"
+            f"{rows(low_positives)}")
+
+
 def _html(model: Any, name: str, table: Any, plots: dict[str, list[Path]], rows: int,
-          source: str) -> str:
+          source: str, warning: str = "", examples: str = "") -> str:
     meta = model.metadata_
     facts = {
         "model": name,
@@ -129,8 +157,11 @@ table {{ border-collapse: collapse; margin: 1em 0; font-size: 90%; }}
 th, td {{ border: 1px solid #ccc; padding: 0.25em 0.6em; text-align: right; }}
 th {{ background: #f3f3f3; }}
 .plots img {{ margin: 0 1em 1em 0; border: 1px solid #eee; }}
+td.text {{ text-align: left; max-width: 40em; white-space: pre-wrap; }}
+.warning {{ background: #fde8e8; border: 2px solid #c0392b; padding: 0.8em; font-weight: bold; }}
 </style></head><body>
 <h1>kanalml evaluation: {html.escape(name)}</h1>
+{f'<p class=warning>{html.escape(warning)}</p>' if warning else ''}
 <p>Triage metrics for human review: a flag spends a moderator's time, it is never a sanction.</p>
 <table>{fact_rows}</table>
 <h2>Metrics</h2>{_table(overall)}
@@ -138,6 +169,7 @@ th {{ background: #f3f3f3; }}
 recall at budget: share of positives in the top share of posts; Brier and ECE: calibration
 (lower is better).</p>
 {breakdown}
+{examples}
 <h2>Plots</h2>{''.join(sections)}
 </body></html>
 """
@@ -153,14 +185,21 @@ def write_report(model: Any, texts: Sequence[Any], labels: Any,
     """
     import pandas as pd
 
-    from kanalml.evaluation import evaluate, metrics_table
+    from kanalml.evaluation import evaluate, metrics_table, overlap_warning, training_overlap
 
     target = Path(out_dir)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise FileExistsError(f"{target}: exists and is not an empty directory")
-    texts = list(texts)
+    texts = [as_text(t) for t in texts]
     table_labels = pd.DataFrame(labels).reset_index(drop=True)
-    report = evaluate(model, texts, table_labels, k=k, budget=budget, groups=groups)
+    table_labels.columns = [str(c) for c in table_labels.columns]
+    with warnings.catch_warnings():  # said once, on the page, below
+        warnings.simplefilter("ignore", UserWarning)
+        report = evaluate(model, texts, table_labels, k=k, budget=budget, groups=groups)
+    overlap = training_overlap(model, texts)
+    warning = overlap_warning(overlap, len(texts)) if overlap else ""
+    if warning:
+        warnings.warn(warning, stacklevel=2)
     if not report:
         raise ValueError(f"none of the label columns ({', '.join(map(str, table_labels))}) is "
                          f"scored by the model ({', '.join(model.labels_)})")
@@ -181,8 +220,12 @@ def write_report(model: Any, texts: Sequence[Any], labels: Any,
         table.to_csv(tmp / "metrics.csv", index=False)
         (tmp / "metrics.json").write_text(json.dumps(_no_nan(report), indent=1) + "\n",
                                           encoding="utf-8")
+        examples = ""
+        if model.primary in report:
+            examples = _examples(model, texts, table_labels[model.primary].to_numpy(),
+                                 proba[:, 0])
         page = _html(model, name or model.metadata_.get("name", "model"), table, plots,
-                     len(texts), source)
+                     len(texts), source, warning, examples)
         (tmp / "report.html").write_text(page, encoding="utf-8")
         if target.exists():
             target.rmdir()
