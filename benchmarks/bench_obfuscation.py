@@ -1,8 +1,9 @@
-"""Obfuscation suite: average precision (radikalisme) lost when test posts are disguised.
+"""Obfuscation suite: average precision (ekstremisme) lost when test posts are disguised.
 
-    python benchmarks/bench_obfuscation.py [--folds 5]
+    python benchmarks/bench_obfuscation.py
 
-5-fold stratified cross-validation on netifier/train.csv with
+5-fold cross-validation on the default model's training set (scripts/training_data.py: the
+written corpus's training passes and Netifier, in their folds) with
 ``kanalml.model.cross_val_decision``: every fitted step is fitted on each fold's
 training part, and each view below is applied to the fold's test posts only.
 Views are deterministic (seeded per view and text) and act on words outside
@@ -15,7 +16,7 @@ markup, URLs and mentions:
 - look-alike: Cyrillic а е о р с х (Greek ο for o in some words) in ~30% of words;
 - all: all of the above, each word at most one of them.
 
-Prints, for radikalisme, the mean over folds of average precision per view, its drop vs
+Prints, for ekstremisme, the mean over folds of average precision per view, its drop vs
 clean (target: drop <= 0.01 for every view), the per-fold drops and pooled AP; then
 mean AP of the other labels, how often the default model's preprocessing maps an
 obfuscated post back to the clean post's tokens, and example obfuscated posts.
@@ -35,8 +36,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 NETIFIER = SHARED / "netifier" / "train.csv"
-MODEL_DIR = ROOT / "models" / "netifier-v1"
-LABELS = ["radikalisme", "sara", "pornografi", "pencemaran_nama_baik"]
+sys.path.insert(0, str(ROOT / "scripts"))
+MODEL_DIR = ROOT / "models" / "ekstremisme-v2"
+PRIMARY = "ekstremisme"
 TARGET_DROP = 0.01
 
 # Spans that are not words a poster would disguise: BBCode/HTML tags, entities,
@@ -138,46 +140,50 @@ def visible(text: str) -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--folds", type=int, default=5)
-    args = parser.parse_args()
+    parser.parse_args()
     if not NETIFIER.is_file():
         print(f"shared data not found ({NETIFIER}); nothing to measure")
         return 0
 
     import numpy as np
-    import pandas as pd
+    import training_data
     from sklearn.metrics import average_precision_score
 
     from kanalml.model import cross_val_decision
 
-    frame = pd.read_csv(NETIFIER)
-    texts = frame["original_text"].fillna("").astype(str).tolist()
+    data = training_data.load()
+    texts = data.texts
     views = {name: make_view(name) for name in [*TRANSFORMS, "all"]}
-    print(f"netifier/train.csv: {len(texts):,} posts, {int(frame['radikalisme'].sum()):,} "
-          f"radikalisme positives; {args.folds}-fold CV, views applied to the test posts")
+    print(f"the default model's training set: {len(texts):,} posts, "
+          f"{int(data.labels[PRIMARY].sum()):,} {PRIMARY} positives; its 5 folds, views applied "
+          "to the test posts")
     started = time.perf_counter()
-    names, Y, oof, fold_of = cross_val_decision(
-        texts, frame[LABELS], folds=args.folds, views=views,
+    cv = cross_val_decision(
+        texts, data.labels, folds=data.folds, categories=data.categories, views=views,
         progress=lambda msg: print(f"  {msg} ({time.perf_counter() - started:.0f} s)",
                                    flush=True))
+    names, Y, oof, fold_of = cv.names, cv.Y, cv.decisions, cv.fold_of
     print(f"cross-validation done in {time.perf_counter() - started:.0f} s")
 
     def fold_aps(view: str, k: int) -> np.ndarray:
-        return np.array([average_precision_score(Y[fold_of == f, k], oof[view][fold_of == f, k])
-                         for f in range(1, args.folds + 1)])
+        known = Y[:, k] >= 0
+        return np.array([average_precision_score(Y[known & (fold_of == f), k],
+                                                 oof[view][known & (fold_of == f), k])
+                         for f in range(1, int(fold_of.max()) + 1)])
 
-    k = names.index("radikalisme")
+    k = names.index(PRIMARY)
     clean = fold_aps("clean", k)
     pos = Y[:, k] == 1
+    known = Y[:, k] >= 0
     print()
-    print("radikalisme, average precision (mean over folds):")
+    print(f"{PRIMARY}, average precision (mean over folds):")
     print(f"{'view':12} {'words changed':>13} {'mean AP':>8} {'drop':>8} "
           f"{'fold drops (min..max)':>22} {'pooled AP':>9} "
           f"{'mean Δdecision, positives':>26}  target drop <= {TARGET_DROP}")
     for view in ["clean", *views]:
         aps = fold_aps(view, k)
         drops = clean - aps
-        pooled = average_precision_score(Y[:, k], oof[view][:, k])
+        pooled = average_precision_score(Y[known, k], oof[view][known, k])
         share = "" if view == "clean" else f"{changed_share(texts, view):.1%}"
         delta = float(np.mean(oof[view][pos, k] - oof["clean"][pos, k]))
         verdict = "" if view == "clean" else ("MET" if drops.mean() <= TARGET_DROP else "NOT MET")
@@ -187,7 +193,7 @@ def main() -> int:
 
     print()
     print("other labels, mean AP over folds (drop vs clean):")
-    others = [n for n in names if n != "radikalisme"]
+    others = [n for n in names if n != PRIMARY]
     print(f"{'view':12} " + " ".join(f"{n:>28}" for n in others))
     for view in ["clean", *views]:
         cells = []
@@ -217,10 +223,10 @@ def main() -> int:
         print(f"  {view:12} {same / len(sample):6.1%}")
 
     print()
-    print("examples (radikalisme positives that every view changes; <zw> = U+200B,\n"
+    print(f"examples ({PRIMARY} positives that every view changes; <zw> = U+200B,\n"
           "{x} = Cyrillic/Greek look-alike of x):")
     shown = 0
-    for text in frame.loc[frame["radikalisme"] == 1, "original_text"]:
+    for text in (t for t, y in zip(texts, Y[:, k]) if y == 1):
         if not (60 <= len(text) <= 160) or "[" in text \
                 or not all(obfuscate(view, text)[2] for view in views):
             continue

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from kanalml.model import Model
 
-DEFAULT_MODEL = "netifier-v1"
+DEFAULT_MODEL = "ekstremisme-v2"
 _PACKAGE = Path(__file__).resolve().parent
 _lock = threading.Lock()
 _default: Model | None = None

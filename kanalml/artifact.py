@@ -164,6 +164,8 @@ def load(directory: str | os.PathLike[str]) -> Any:
             raise ModelError(f"{path}: file not listed in the manifest (foreign or tampered model)")
 
     metadata = _read_json(root / METADATA)
+    if not isinstance(metadata, dict):
+        raise ModelError(f"{root / METADATA}: expected a JSON object")
     words = _strings(_read_json(root / VOCABULARY), root / VOCABULARY)
     chars = _strings(_read_json(root / CHAR_VOCABULARY), root / CHAR_VOCABULARY)
     stems = _read_json(root / STEMS)

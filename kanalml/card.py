@@ -21,11 +21,12 @@ LIMITATIONS = """\
 
 
 def model_card(model: Any, name: str, *, built_by: str, data: str,
-               limitations: str = LIMITATIONS) -> str:
+               limitations: str = LIMITATIONS, evaluation: str = "") -> str:
     """Markdown card for ``model``: intended use, data, method, CV metrics, limitations.
 
     ``built_by`` is the command that built it; ``data`` describes the training
-    data and its license. Everything else comes from the model's metadata.
+    data and its license; ``evaluation`` (Markdown) adds results on held-out data.
+    Everything else comes from the model's metadata.
     """
     import kanalml
 
@@ -93,7 +94,7 @@ calibrated probabilities.
 | label | rows | positives | AP (folds) | pooled AP | ROC-AUC | threshold | precision | recall |
 |---|---|---|---|---|---|---|---|---|
 {rows}
-
+{evaluation}
 ## Known limitations
 {limitations}
 """

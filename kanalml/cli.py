@@ -42,13 +42,16 @@ def _evidence_text(pairs: list[tuple[str, float]]) -> str:
 
 def _score_chunk(model: Any, chunk: Any, text_column: str, threshold: float,
                  as_pairs: bool = False) -> Any:
-    """The chunk with score, one column per label, flagged and evidence added."""
+    """The chunk with score, one column per label, category (if the model has them), flagged
+    and evidence added."""
     texts = chunk[text_column].tolist()
-    proba = model.predict_proba(texts)
+    proba, category = model.predict(texts)
     out = chunk.copy()
     out["score"] = proba[:, 0]
     for k, label in enumerate(model.labels_):
         out[label] = proba[:, k]
+    if category is not None:
+        out["category"] = category
     out["flagged"] = proba[:, 0] >= threshold
     evidence = [model.explain(t) if p >= EVIDENCE_FLOOR else [] for t, p in zip(texts, proba[:, 0])]
     out["evidence"] = evidence if as_pairs else [_evidence_text(e) for e in evidence]

@@ -79,7 +79,8 @@ def _model_ref(model: Any) -> tuple[Any, Any]:
 
 
 def _score_columns(model: Any) -> dict[str, Any]:
-    return {"score": "f8", **dict.fromkeys(model.labels_, "f8"), "flagged": "bool"}
+    category = {"category": "object"} if model.categories_ else {}
+    return {"score": "f8", **dict.fromkeys(model.labels_, "f8"), **category, "flagged": "bool"}
 
 
 def _score_partition(part: pd.DataFrame, text_column: str, ref: Any) -> pd.DataFrame:

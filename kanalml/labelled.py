@@ -173,7 +173,8 @@ def merge_decisions(frame: pd.DataFrame, text_column: str, labels: Sequence[str]
 
     A decision matches training rows by message id (when both have one) or by
     exact text. Matched rows take the decided labels; undecided labels keep
-    their values. Unmatched decisions become new rows, their undecided labels 0.
+    their values. Unmatched decisions become new rows whose undecided labels are
+    unknown (NaN): training leaves such a row out of those labels only.
     A decision that matches nothing and has no text cannot be used: DataError.
     """
     frame = frame.copy()
@@ -202,12 +203,12 @@ def merge_decisions(frame: pd.DataFrame, text_column: str, labels: Sequence[str]
                             f"{record['message_id']!r} is not in the training data and the "
                             "decision has no text to add")
         else:
-            new = dict.fromkeys(labels, 0) | values | {text_column: record["text"]}
+            new = dict.fromkeys(labels, None) | values | {text_column: record["text"]}
             if id_column is not None:
                 new[id_column] = record["message_id"]
             added.append(new)
     if added:
         frame = pd.concat([frame, pd.DataFrame(added)], ignore_index=True)
-        frame[list(labels)] = frame[list(labels)].astype("int8")
+        frame[list(labels)] = frame[list(labels)].astype("float64")  # NaN: not decided
     return frame, {"decisions": len(decisions), "updated": updated, "added": len(added),
                    "undecided": int(decisions.attrs.get("undecided", 0))}

@@ -99,7 +99,7 @@ TERMS: tuple[Term, ...] = (
     _t("ikhwan", "ikhwah ikhwaan", "pendanaan", "arabic", ambiguous=True),
     # threats
     _t("pembalasan", "", "ancaman", "kbbi", ambiguous=True),
-    _t("densus", "densus88", "ancaman", "uu5_2018", ambiguous=True),
+    _t("densus", "", "ancaman", "uu5_2018", ambiguous=True),
 )
 
 _BY_VARIANT: dict[str, Term] = {}

@@ -235,8 +235,12 @@ def _fit_categories(X: Any, cat: np.ndarray, n_cat: int, C: float
     clf.fit(X[rows], cat[rows])
     coef = np.zeros((X.shape[1], n_cat))
     intercept = np.full(n_cat, -1e6)  # a category with no training row is never chosen
-    coef[:, clf.classes_] = clf.coef_.T
-    intercept[clf.classes_] = clf.intercept_
+    if len(clf.classes_) == 2:  # one row of weights, for the second class against the first
+        coef[:, clf.classes_[1]] = clf.coef_[0]
+        intercept[clf.classes_] = (0.0, clf.intercept_[0])
+    else:
+        coef[:, clf.classes_] = clf.coef_.T
+        intercept[clf.classes_] = clf.intercept_
     return coef, intercept
 
 
@@ -260,7 +264,8 @@ def _label_matrix(labels: Any, n_texts: int) -> tuple[list[str], np.ndarray]:
         names.remove(primary)
         names.insert(0, primary)
     values = table[names].apply(pd.to_numeric, errors="coerce")
-    if not (values.isna() | values.isin((0, 1))).all().all() or \
+    text = table[names].map(lambda v: isinstance(v, (str, bytes)))  # "1" is no label: say 1
+    if text.any().any() or not (values.isna() | values.isin((0, 1))).all().all() or \
             (values.isna() & table[names].notna()).any().any():
         raise ValueError("labels must be 0, 1 or empty (unknown)")
     Y = values.fillna(-1).to_numpy().astype(np.int8)

@@ -69,7 +69,7 @@ _EVIDENCE_TEXT = re.compile(r"\s*(.+?)\s*\(\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*\)\s
                             re.IGNORECASE)
 _US_MAX = np.iinfo(np.int64).max
 _US_MIN = np.iinfo(np.int64).min
-_RESERVED = {"rank", "score", "flagged", "text", "evidence", "copies", "first_seen",
+_RESERVED = {"rank", "score", "category", "flagged", "text", "evidence", "copies", "first_seen",
              "last_seen", "channels"}
 
 
@@ -233,6 +233,8 @@ class QueueBuilder:
         self._reach = np.zeros(cap)
         self._text: list[str] = []
         self._evidence: list[str] = []
+        self._category: list[str] = []  # of the highest-scoring copy, like text and evidence
+        self._has_category = False  # chunks scored by a model with categories
         self._channels: list[str | set[str]] = []  # a str while the item has one channel
         self._channel_stats: dict[str, _Channel] = {}
         self._dropped_score = 0.0  # scores of items pruned away (see prune)
@@ -262,6 +264,9 @@ class QueueBuilder:
                    if "flagged" in chunk.columns else np.zeros(n, dtype=bool))
         evidence = (chunk["evidence"].to_numpy(dtype=object) if "evidence" in chunk.columns
                     else np.full(n, None, dtype=object))
+        self._has_category |= "category" in chunk.columns
+        category = (chunk["category"].fillna("").astype(str).to_numpy(dtype=object)
+                    if "category" in chunk.columns else np.full(n, "", dtype=object))
         texts = chunk[text_column].to_numpy(dtype=object)
         channels = (np.array([_channel_name(c) for c in chunk[channel_column].tolist()],
                              dtype=object)
@@ -274,7 +279,8 @@ class QueueBuilder:
                                           posinf=0.0, neginf=0.0), 0.0, None)
 
         group = self._assign(texts)
-        self._update_groups(group, scores, probs, flagged, evidence, texts, channels, dates, reach)
+        self._update_groups(group, scores, probs, flagged, evidence, category, texts, channels,
+                            dates, reach)
         self._update_channels(channels, scores, flagged, evidence)
         self.rows += n
 
@@ -338,6 +344,7 @@ class QueueBuilder:
             self._grow()
         self._text.append("")
         self._evidence.append("")
+        self._category.append("")
         self._channels.append("")
         self._n += 1
         return self._n - 1
@@ -359,8 +366,9 @@ class QueueBuilder:
         self._reach = extend(self._reach, 0.0)
 
     def _update_groups(self, group: np.ndarray, scores: np.ndarray, probs: np.ndarray,
-                       flagged: np.ndarray, evidence: np.ndarray, texts: np.ndarray,
-                       channels: np.ndarray, dates: np.ndarray, reach: np.ndarray) -> None:
+                       flagged: np.ndarray, evidence: np.ndarray, category: np.ndarray,
+                       texts: np.ndarray, channels: np.ndarray, dates: np.ndarray,
+                       reach: np.ndarray) -> None:
         # Representative: the highest-scoring copy; on ties the one seen first.
         order = np.lexsort((np.arange(len(group)), -scores, group))
         ids, first = np.unique(group[order], return_index=True)
@@ -369,6 +377,7 @@ class QueueBuilder:
         for g, row in zip(ids[better].tolist(), best[better].tolist()):
             self._text[g] = _excerpt(texts[row])
             self._evidence[g] = _render_evidence(_evidence_pairs(evidence[row]))
+            self._category[g] = category[row]
         np.maximum.at(self._score, group, scores)
         np.maximum.at(self._label, group, probs)
         np.logical_or.at(self._flagged, group, flagged)
@@ -422,6 +431,7 @@ class QueueBuilder:
         builder's: items that are duplicates of each other collapse into one. Returns self."""
         if other.labels != self.labels or other.reach_column != self.reach_column:
             raise ValueError("cannot merge queues built with different labels or reach column")
+        self._has_category |= other._has_category
         keys: dict[int, list[int]] = {}
         for key, g in other._exact.items():
             keys.setdefault(g, []).append(key)
@@ -455,6 +465,7 @@ class QueueBuilder:
     def _merge_item(self, g: int, other: QueueBuilder, h: int) -> None:
         if other._score[h] > self._score[g]:
             self._text[g], self._evidence[g] = other._text[h], other._evidence[h]
+            self._category[g] = other._category[h]
             self._score[g] = other._score[h]
         np.maximum(self._label[g], other._label[h], out=self._label[g])
         self._flagged[g] |= other._flagged[h]
@@ -488,7 +499,7 @@ class QueueBuilder:
             compact[: len(kept)] = array[kept]
             setattr(self, name, compact)
         self._score[len(kept):] = -np.inf
-        for name in ("_text", "_evidence", "_channels"):
+        for name in ("_text", "_evidence", "_category", "_channels"):
             setattr(self, name, [getattr(self, name)[i] for i in kept.tolist()])
         self._n = len(kept)
         self._lsh = MinHashLSH(num_perm=NUM_PERM, params=(LSH_BANDS, LSH_ROWS))
@@ -536,6 +547,8 @@ class QueueBuilder:
         }
         for j, label in enumerate(self.labels):
             columns[label] = self._label[order, j]
+        if self._has_category:
+            columns["category"] = pd.Series([self._category[i] for i in order], dtype=object)
         columns["flagged"] = self._flagged[order]
         columns["text"] = pd.Series([self._text[i] for i in order], dtype=object)
         columns["evidence"] = pd.Series([self._evidence[i] for i in order], dtype=object)

@@ -5,7 +5,8 @@
 It joins the demo export (its categories come from data/DATA_CARD.md), the hard
 negatives, and the posts below, written by hand for this project. Radical posts
 are generic slogans only: no operational content, no real groups, people,
-targets or contact details. Label: ``radikalisme`` (1 for the radical category).
+targets or contact details. Label: ``ekstremisme`` (1 for the radical category: generic
+slogans, extremist content under docs/annotation-guide.md).
 """
 
 from __future__ import annotations
@@ -83,10 +84,10 @@ def main() -> int:
         pd.DataFrame({"id": [f"extra_e{i:02d}" for i in range(1, len(EXTRA_EVERYDAY) + 1)],
                       "source": "handwritten", "kind": "everyday", "text": EXTRA_EVERYDAY}),
     ], ignore_index=True)
-    frame["radikalisme"] = (frame["kind"] == "radical").astype(int)
+    frame["ekstremisme"] = (frame["kind"] == "radical").astype(int)
     frame.to_csv(DATA / "demo_labelled.csv", index=False)
     print(f"wrote {DATA / 'demo_labelled.csv'}: {len(frame)} rows, "
-          f"{frame['radikalisme'].sum()} radikalisme")
+          f"{frame['ekstremisme'].sum()} ekstremisme")
     return 0
 
 

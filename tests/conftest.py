@@ -20,7 +20,7 @@ SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 NETIFIER_TRAIN = SHARED_DATA / "netifier" / "train.csv"
 HARD_NEGATIVES = REPO_ROOT / "data" / "hard_negatives.csv"
 DEMO_EXPORT = REPO_ROOT / "data" / "demo_export.csv"
-DEFAULT_LABELS = ["radikalisme", "sara", "pornografi", "pencemaran_nama_baik"]
+DEFAULT_LABELS = ["ekstremisme", "radikalisme", "sara", "pornografi", "pencemaran_nama_baik"]
 SMALL_LABELS = ["radikalisme", "promosi"]
 
 # Generic slogans only: no targets, no instructions.

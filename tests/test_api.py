@@ -65,7 +65,7 @@ def test_default_model_is_cached(default_model) -> None:
     assert kanalml.load_model() is default_model
     assert kanalml.load_model(None) is default_model
     assert default_model.labels_ == DEFAULT_LABELS
-    assert default_model.primary == "radikalisme"
+    assert default_model.primary == "ekstremisme"
     assert 0.0 < default_model.threshold < 1.0
 
 
@@ -89,9 +89,9 @@ def test_model_error_is_exported() -> None:
 
 def test_single_text_dict(default_model) -> None:
     out = kanalml.score(SLOGAN)
-    assert list(out) == ["score", *DEFAULT_LABELS, "flagged"]
+    assert list(out) == ["score", *DEFAULT_LABELS, "category", "flagged"]
     assert isinstance(out["flagged"], bool)
-    assert out["score"] == out["radikalisme"]
+    assert out["score"] == out["ekstremisme"]
     for label in ["score", *DEFAULT_LABELS]:
         assert isinstance(out[label], float)
         assert 0.0 <= out[label] <= 1.0
@@ -110,7 +110,7 @@ def test_single_text_matches_batch(default_model) -> None:
 def test_explain_evidence_contract() -> None:
     text = "BUBARKAN pemerintah thaghut!!! tegakkan KHILAFAH, dasar K4F1R"
     out = kanalml.score(text, explain=True)
-    assert list(out) == ["score", *DEFAULT_LABELS, "flagged", "evidence"]
+    assert list(out) == ["score", *DEFAULT_LABELS, "category", "flagged", "evidence"]
     evidence = out["evidence"]
     assert isinstance(evidence, list) and evidence
     surface = set(tokenize(text))
@@ -157,8 +157,10 @@ def test_explain_on_text_without_signal(small_model) -> None:
 # --- many texts -> DataFrame --------------------------------------------------------------
 
 def _check_frame(frame: pd.DataFrame, model, n: int, explain: bool = False) -> None:
-    columns = ["score", *model.labels_, "flagged"] + (["evidence"] if explain else [])
+    category = ["category"] if model.categories_ else []
+    columns = ["score", *model.labels_, *category, "flagged"] + (["evidence"] if explain else [])
     assert list(frame.columns) == columns
+    assert frame[category].isin(model.categories_).all().all()
     assert len(frame) == n
     probs = frame[["score", *model.labels_]].to_numpy()
     assert np.isfinite(probs).all()
@@ -235,7 +237,8 @@ def test_empty_input_gives_empty_frame(empty, explain, default_model) -> None:
 
 def test_empty_generator() -> None:
     frame = kanalml.score(iter(()))
-    assert list(frame.columns) == ["score", *DEFAULT_LABELS, "flagged"] and frame.empty
+    assert list(frame.columns) == ["score", *DEFAULT_LABELS, "category", "flagged"]
+    assert frame.empty
 
 
 # --- model= -------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ from kanalml.api import default_model_path
 ModelError = kanalml.ModelError
 PROBE = [*POSITIVE_LIKE, *NEGATIVE_LIKE, "kata baru yang belum pernah dilihat model",
          "dasar k4f1r!!! bubarkaaan th4ghut 💣", "", None, "\ud800", "#BubarkanPKI"]
-FILES = ["char_vocabulary.json", "manifest.json", "metadata.json", "stems.json", "vocabulary.json",
-         "weights.npz"]
+FILES = ["char_vocabulary.json", "manifest.json", "metadata.json", "stems.json",
+         "training_keys.json", "vocabulary.json", "weights.npz"]
 
 
 def sha256(path: Path) -> str:
@@ -97,6 +97,17 @@ def test_save_returns_the_directory_and_writes_only_plain_files(small_model_dir)
         assert all(npz[name].dtype == np.float64 for name in npz.files)
     # no temporary directories left next to it
     assert [p.name for p in small_model_dir.parent.iterdir()] == ["small"]
+
+
+def test_a_loaded_model_still_knows_its_training_posts(small_model, small_model_dir,
+                                                       corpus) -> None:
+    from kanalml.evaluation import training_overlap
+
+    texts, _ = corpus
+    loaded = kanalml.load_model(small_model_dir)
+    assert loaded.metadata_["training_keys"] == small_model.metadata_["training_keys"]
+    assert training_overlap(loaded, texts) == len(texts)
+    assert "training_keys" not in json.loads((small_model_dir / "metadata.json").read_text())
 
 
 def test_manifest_lists_every_file_with_its_sha256(small_model_dir) -> None:

@@ -12,14 +12,15 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import kanalml
 from kanalml import __version__
 from kanalml.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-LABELS = ["radikalisme", "sara", "pornografi", "pencemaran_nama_baik"]
-ADDED = ["score", *LABELS, "flagged", "evidence", "rank"]
-QUEUE = ["rank", "score", *LABELS, "flagged", "text", "evidence", "copies", "first_seen",
-         "last_seen", "channels"]
+LABELS = ["ekstremisme", "radikalisme", "sara", "pornografi", "pencemaran_nama_baik"]
+ADDED = ["score", *LABELS, "category", "flagged", "evidence", "rank"]
+QUEUE = ["rank", "score", *LABELS, "category", "flagged", "text", "evidence", "copies",
+         "first_seen", "last_seen", "channels"]
 
 POSTS = [
     ("berita_kota", 1, "2026-11-02T08:00:00", "Jalan Sudirman macet parah pagi ini, hindari ya"),
@@ -72,7 +73,9 @@ def test_score_csv_keeps_every_column_and_adds_scores(tmp_path) -> None:
     top = scored.sort_values("rank").iloc[0]
     assert top["score"] == scored["score"].max() and top["channel"] == "seruan"
     assert scored["score"].between(0, 1).all()
-    assert (scored["flagged"] == (scored["score"] >= 0.0)).any()
+    threshold = kanalml.load_model().threshold  # flagged means exactly this, on every row
+    assert (scored["flagged"] == (scored["score"] >= threshold)).all()
+    assert scored["category"].isin(kanalml.load_model().categories_).all()
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl", ".parquet", ".csv.gz", ".jsonl.gz"])

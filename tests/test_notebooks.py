@@ -47,7 +47,7 @@ def test_committed_notebooks_are_clean_and_parameterized(name) -> None:
 def test_explore() -> None:
     notebook = execute("01_explore.ipynb", DATA=str(DEMO_LABELLED))
     text = outputs(notebook)
-    assert "188 posts from" in text and "radikalisme" in text
+    assert "188 posts from" in text and "ekstremisme" in text
     assert "image/png" in text  # the length histogram
     assert "thaghut" in text  # a top term of the radical label in the demo set
 
@@ -56,14 +56,16 @@ def test_train_evaluate_saves_a_versioned_model(tmp_path) -> None:
     execute("02_train_evaluate.ipynb", DATA=str(DEMO_LABELLED), FOLDS=3, NAME="demo-v2",
             OUTPUT_DIR=str(tmp_path))
     model = kanalml.load_model(tmp_path / "models" / "demo-v2")
-    assert model.labels_ == ["radikalisme"]
+    assert model.labels_ == ["ekstremisme"]
     assert model.metadata_["cv"]["folds"] == 3
     assert model.metadata_["params"]["C"] == 10.0  # the candidate's option
     card = (tmp_path / "models" / "demo-v2" / "README.md").read_text()
     assert "# kanalml model `demo-v2`" in card
     report = tmp_path / "reports" / "demo-v2"
-    assert (report / "report.html").is_file()
-    assert (report / "radikalisme_calibration.png").is_file()
+    assert (report / "ekstremisme_calibration.png").is_file()
+    page = (report / "report.html").read_text()
+    # The report scores posts held out before training: no training-data warning on it.
+    assert "held out before training" in page and "training data" not in page
 
 
 def test_score_export_writes_the_queue(tmp_path) -> None:

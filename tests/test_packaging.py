@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import zipfile
@@ -25,10 +26,26 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_carries_the_default_model(wheel) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        manifest = json.loads(archive.read("kanalml/models/netifier-v1/manifest.json"))
+        manifest = json.loads(archive.read("kanalml/models/ekstremisme-v2/manifest.json"))
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
         scripts = archive.read(entry_points).decode()
     for name in manifest["files"]:
-        assert f"kanalml/models/netifier-v1/{name}" in names
+        assert f"kanalml/models/ekstremisme-v2/{name}" in names
     assert "kanalml = kanalml.cli:main" in scripts
     assert not any(n.startswith(("tests/", "data/", "benchmarks/")) for n in names)
+
+
+def test_the_wheel_alone_scores_with_its_own_model(wheel, tmp_path) -> None:
+    """Unpacked away from the checkout, the wheel's kanalml finds the model it carries."""
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        assert not any("netifier-v1" in n for n in archive.namelist())  # kept for benchmarks
+        archive.extractall(site)
+    code = ("import kanalml, kanalml.api as a; "
+            "print(a.default_model_path()); "
+            "print(kanalml.score('thaghut wajib diperangi, bangkitlah ikhwan')['category'])")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(site)}, check=True)
+    path, category = done.stdout.split()
+    assert path.startswith(str(site))
+    assert category in {"hasutan", "glorifikasi", "rekrutmen", "takfir", "pendanaan", "ancaman"}

@@ -131,7 +131,8 @@ def test_latest_decision_wins_and_new_posts_are_added(tmp_path) -> None:
     assert merged.radikalisme[3] == 1 - frame.radikalisme[3]
     assert merged.promosi[3] == frame.promosi[3]  # undecided label kept
     added = merged.iloc[-1]
-    assert (added.message_id, added.radikalisme, added.promosi) == ("new1", 1, 0)
+    assert (added.message_id, added.radikalisme) == ("new1", 1)
+    assert np.isnan(added.promosi)  # a label nobody decided is unknown, not 0
     assert len(merged) == len(frame) + 1
 
 

@@ -181,13 +181,21 @@ def test_mismatched_lengths(corpus) -> None:
         kanalml.train(texts, labels.iloc[:-1])
 
 
-@pytest.mark.parametrize("bad", [2, -1, 0.5, math.nan, "1"], ids=repr)
+@pytest.mark.parametrize("bad", [2, -1, 0.5, "1", "ya"], ids=repr)
 def test_labels_must_be_0_or_1(bad, corpus) -> None:
     texts, labels = corpus
     broken = labels.astype(object)
     broken.loc[5, "promosi"] = bad
-    with pytest.raises(ValueError, match="0 or 1"):
+    with pytest.raises(ValueError, match="0, 1 or empty"):
         kanalml.train(texts, broken)
+
+
+def test_an_empty_label_is_unknown_not_an_error(corpus) -> None:
+    texts, labels = corpus
+    partial = labels.astype(object)
+    partial.loc[5, "promosi"] = math.nan
+    model = kanalml.train(texts, partial, folds=3, random_state=0)
+    assert model.metadata_["cv"]["metrics"]["promosi"]["rows"] == len(texts) - 1
 
 
 def test_boolean_and_float_labels_are_accepted(small_model, corpus) -> None:
