@@ -260,6 +260,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_rank(args: argparse.Namespace) -> int:
     """Build the moderator queue: one item per distinct message, highest priority first."""
     from kanalml.io import AtomicWriter, DataError
+    from kanalml.labelled import ID_COLUMNS
     from kanalml.rank import QueueBuilder
 
     model = kanalml.load_model(args.model)
@@ -275,7 +276,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
                                 f"(columns: {', '.join(columns)})")
             builder.add(scored, text_column=text_column,
                         channel_column=_find(columns, CHANNEL_COLUMNS),
-                        date_column=_find(columns, DATE_COLUMNS))
+                        date_column=_find(columns, DATE_COLUMNS),
+                        id_column=_find(columns, ID_COLUMNS))
             advance(len(scored))
     _report_reader(reader, args.output)
     queue, covered = builder.queue(budget=args.budget)
