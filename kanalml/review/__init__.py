@@ -241,12 +241,18 @@ def _asset(name: str) -> str:
     return (STATIC / name).read_text(encoding="utf-8")
 
 
-def page_data(items: list[dict[str, Any]], *, name: str, reviewer: str = "",
+def page_data(items: list[dict[str, Any]] | str, *, name: str, reviewer: str = "",
               decisions: dict[str, dict[str, int]] | None = None) -> str:
-    """The page's data as JSON that is safe inside a ``<script type="application/json">``."""
-    document = {"name": name, "reviewer": reviewer, "items": items,
-                "decisions": decisions or {}}
-    text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    """The page's data as JSON that is safe inside a ``<script type="application/json">``;
+    ``items`` may be given already as :func:`safe_json`."""
+    listed = items if isinstance(items, str) else safe_json(items)
+    return (f'{{"name":{safe_json(name)},"reviewer":{safe_json(reviewer)},'
+            f'"items":{listed},"decisions":{safe_json(decisions or {})}}}')
+
+
+def safe_json(value: Any) -> str:
+    """JSON with no character that could end a script element or an HTML comment."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
     # no "</script>" or "<!--" can end the data block; U+2028/9 are safe in JSON but not all JS
     return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))

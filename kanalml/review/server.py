@@ -23,7 +23,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from kanalml.review import STATIC, DecisionLog, page_data, served_page
+from kanalml.review import STATIC, DecisionLog, page_data, safe_json, served_page
 
 # Scripts and styles from this server only: no inline script, nothing from elsewhere.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -98,9 +98,10 @@ def create_app(items: list[dict[str, Any]], log: DecisionLog, *, name: str, revi
             return PlainTextResponse("not found", status_code=404)
         return Response(assets[file], media_type=ASSETS[file])
 
+    listed = safe_json(items)  # once; the decisions, which change, per request
+
     async def queue(request: Request) -> Response:
-        # built per request: it carries every reviewer's decisions as they are now
-        body = page_data(items, name=name, reviewer=reviewer, decisions=log.state)
+        body = page_data(listed, name=name, reviewer=reviewer, decisions=log.state)
         return Response(body, media_type="application/json")
 
     def decision(key: Any, label: int | None) -> Response:
