@@ -239,3 +239,48 @@ def test_rank_writes_a_read_only_html_page(tmp_path) -> None:
     page = out.read_text(encoding="utf-8")
     assert page.startswith("<!doctype html>") and "<img src=x" not in page
     assert 'data-mode="static"' in page and "a/1" in page
+
+
+# -- the full loop: rank -> review -> train --feedback -> models compare ------------------------
+
+def test_rank_review_train_feedback_compare_end_to_end(tmp_path, capsys) -> None:
+    pytest.importorskip("starlette")
+    from conftest import NEGATIVE_LIKE, POSITIVE_LIKE, make_corpus
+
+    texts, labels = make_corpus()
+    labelled = tmp_path / "labelled.csv"
+    pd.DataFrame({"text": texts, **labels}).to_csv(labelled, index=False)
+    assert main(["train", str(labelled), "-o", str(tmp_path / "v1"), "--folds", "3",
+                 "--quiet"]) == 0
+    export = tmp_path / "export.csv"
+    posts = [*POSITIVE_LIKE, *NEGATIVE_LIKE]
+    pd.DataFrame({"channel": "kanal", "message_id": range(1, len(posts) + 1),
+                  "text": posts}).to_csv(export, index=False)
+    queue = tmp_path / "queue.csv"
+    assert main(["rank", str(export), "--model", str(tmp_path / "v1"), "-o", str(queue),
+                 "--quiet"]) == 0
+
+    decisions = tmp_path / "decisions.csv"
+    process, url = start_server(queue, decisions)
+    try:
+        token = csrf_of(request(url)[2])
+        items = json.loads(request(url + "api/queue")[2])["items"]
+        for item in items:  # the moderator's verdict: the radical wordings are extremist
+            label = int(item["text"] in POSITIVE_LIKE)
+            status, _, _ = request(url + "api/decide", {"key": item["key"], "label": label},
+                                   {"X-CSRF-Token": token})
+            assert status == 200
+    finally:
+        stop(process)
+
+    assert main(["train", str(labelled), "-o", str(tmp_path / "v2"), "--folds", "3", "--quiet",
+                 "--feedback", str(decisions), "--labels", "radikalisme,promosi"]) == 0
+    meta = json.loads((tmp_path / "v2" / "metadata.json").read_text())
+    assert meta["feedback"]["decisions"] == len(posts) and meta["feedback"]["added"] == len(posts)
+    held_out = tmp_path / "held_out.csv"
+    pd.DataFrame({"text": posts, "radikalisme": [1] * 6 + [0] * 6,
+                  "promosi": [0] * 12}).to_csv(held_out, index=False)
+    capsys.readouterr()
+    assert main(["models", "compare", str(tmp_path / "v1"), str(tmp_path / "v2"),
+                 str(held_out), "--labels", "radikalisme"]) == 0
+    assert "v2 - v1" in capsys.readouterr().out
