@@ -260,6 +260,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 def cmd_rank(args: argparse.Namespace) -> int:
     """Build the moderator queue: one item per distinct message, highest priority first."""
     from kanalml.io import AtomicWriter, DataError
+    from kanalml.labelled import ID_COLUMNS
     from kanalml.rank import QueueBuilder
 
     model = kanalml.load_model(args.model)
@@ -275,19 +276,81 @@ def cmd_rank(args: argparse.Namespace) -> int:
                                 f"(columns: {', '.join(columns)})")
             builder.add(scored, text_column=text_column,
                         channel_column=_find(columns, CHANNEL_COLUMNS),
-                        date_column=_find(columns, DATE_COLUMNS))
+                        date_column=_find(columns, DATE_COLUMNS),
+                        id_column=_find(columns, ID_COLUMNS))
             advance(len(scored))
     _report_reader(reader, args.output)
     queue, covered = builder.queue(budget=args.budget)
     probabilities = ["score", *model.labels_]
     queue[probabilities] = queue[probabilities].round(DECIMALS)
-    _write(iter([queue]), args.output)
+    if args.output and args.output.lower().endswith((".html", ".htm")):
+        from kanalml.review import frame_items, write_static_page
+
+        write_static_page(frame_items(queue, "text"), args.output, name=Path(args.output).name)
+    else:
+        _write(iter([queue]), args.output)
     if args.channels:
         with AtomicWriter(args.channels) as writer:
             writer.write(builder.channels())
     if args.budget is not None and not args.quiet:
         print(f"kanalml: the first {len(queue)} items cover {covered:.1%} of the expected "
               "positives (sum of scores)", file=sys.stderr)
+    return 0
+
+
+def cmd_review(args: argparse.Namespace) -> int:
+    """Review a queue (kanalml rank output, or kanalml suggest output) in the browser: every
+    decision is written to the decisions file, the one kanalml train --feedback reads, before
+    the page shows it as saved."""
+    import getpass
+    import secrets
+    import webbrowser
+
+    try:
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as exc:
+        print(f"kanalml: error: kanalml review needs the review extra: pip install "
+              f"\"kanalml[review]\" ({exc})", file=sys.stderr)
+        return 2
+    from kanalml.io import DataError
+    from kanalml.review import DecisionLog, load_items, server
+
+    if not server.is_loopback(args.host) and args.token is None:
+        print(f"kanalml: error: --host {args.host} lets other machines reach the page: add "
+              "--token (one is generated and printed) or --token VALUE", file=sys.stderr)
+        return 2
+    token = None if args.token is None else (args.token or secrets.token_urlsafe(24))
+    reviewer = args.reviewer if args.reviewer is not None else getpass.getuser()
+    if not reviewer.strip() or len(reviewer) > 64 or not reviewer.isprintable():
+        print(f"kanalml: error: --reviewer {reviewer!r}: give a name of 1 to 64 printable "
+              "characters", file=sys.stderr)
+        return 2
+    items = load_items(args.queue)
+    target = Path(args.decisions) if args.decisions else server.default_decisions(args.queue)
+    log = DecisionLog(target)
+    try:
+        sock = server.bind(args.host, args.port)
+    except OSError as exc:
+        raise DataError(f"cannot listen on {args.host}:{args.port}: "
+                        f"{exc.strerror or exc} (choose another --port)") from None
+    port = sock.getsockname()[1]
+    app = server.create_app(items, log, name=Path(args.queue).name, reviewer=reviewer,
+                            token=token, hosts=server.allowed_hosts(args.host, port))
+    shown = f"[{args.host}]" if ":" in args.host else args.host
+    url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
+    earlier = sum(1 for by in log.state.values() if reviewer in by)
+    print(f"kanalml: reviewing {args.queue} ({len(items)} items, {earlier} decided earlier by "
+          f"{reviewer}); decisions go to {target}", file=sys.stderr)
+    if token:
+        print(f"kanalml: access token: {token}", file=sys.stderr)
+    print(f"kanalml: open {url}  (Ctrl+C to stop)", file=sys.stderr, flush=True)
+    if not args.no_browser:
+        webbrowser.open(url)
+    try:
+        server.serve(app, sock)
+    finally:
+        log.close()
     return 0
 
 
@@ -539,7 +602,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     rank = commands.add_parser("rank", help="build the moderator review queue",
                                description=cmd_rank.__doc__)
-    common(rank, "queue file (default: CSV on stdout)")
+    common(rank, "queue file (default: CSV on stdout); .html: one self-contained read-only "
+                 "page")
     rank.add_argument("--channels", metavar="FILE", help="also write a per-channel summary")
     rank.add_argument("--budget", type=_positive_int, metavar="N",
                       help="keep the first N items and report the share of expected "
@@ -547,6 +611,26 @@ def build_parser() -> argparse.ArgumentParser:
     rank.add_argument("--reach-column", metavar="NAME",
                       help="weigh priority by reach (views or forwards); see README")
     rank.set_defaults(run=cmd_rank)
+
+    review = commands.add_parser("review", help="review a queue in the browser",
+                                 description=cmd_review.__doc__)
+    review.add_argument("queue", metavar="QUEUE", help="a queue from kanalml rank, or kanalml "
+                        "suggest output")
+    review.add_argument("--decisions", metavar="FILE",
+                        help="decisions CSV, appended to (default: QUEUE.decisions.csv beside "
+                             "the queue)")
+    review.add_argument("--reviewer", metavar="NAME",
+                        help="name recorded with each decision (default: your user name)")
+    review.add_argument("--host", default="127.0.0.1",
+                        help="address to listen on (default 127.0.0.1: this machine only; "
+                             "any other needs --token)")
+    review.add_argument("--port", type=int, default=8765, metavar="N",
+                        help="port (default 8765; 0: any free port)")
+    review.add_argument("--token", nargs="?", const="", metavar="VALUE",
+                        help="require this access token (none given: generate one); printed "
+                             "at start in the URL to open")
+    review.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    review.set_defaults(run=cmd_review)
 
     def labelled(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--text-column", metavar="NAME", help="column holding the post text")

@@ -24,6 +24,7 @@ _FALSE = frozenset({"0", "0.0", "false", "no", "n", "tidak"})
 _PROVENANCE = ("_file", "_line")
 ID_COLUMNS = ("message_id", "id", "msg_id")
 DECIDED_COLUMNS = ("decided_at", "decided", "decision_time", "timestamp")
+_FORMULA_START = frozenset("=+-@\t\r")
 
 
 def _label_value(value: Any) -> int | None:
@@ -34,6 +35,12 @@ def _label_value(value: Any) -> int | None:
         return int(value)
     text = str(value).strip().lower() if value is not None else ""
     return 1 if text in _TRUE else 0 if text in _FALSE else None
+
+
+def unguard(cell: str) -> str:
+    """A CSV cell as written before :func:`kanalml.review.guard` protected it from being read
+    as a spreadsheet formula."""
+    return cell[1:] if cell[:1] == "'" and cell[1:2] in _FORMULA_START else cell
 
 
 def _is_label_column(values: pd.Series) -> bool:
@@ -90,8 +97,11 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
     A CSV with a message id column and/or a text column, a decided-at column, and
     either ``label`` (the primary label, ``labels[0]``) or columns named after
     labels. An empty label cell means "not decided"; a row with no label decided
-    (a suggestion not labelled yet) is skipped and counted in
-    ``attrs["undecided"]``. Only the latest decision per post is kept.
+    and no date (a suggestion not labelled yet) is skipped and counted in
+    ``attrs["undecided"]``; one with a date withdraws the earlier decisions on
+    that post (an undo on the review page), counted in ``attrs["withdrawn"]``.
+    Only the latest decision per post is kept. A cell guarded against
+    spreadsheet formulas (``'`` before ``= + - @``, tab or CR) is read unguarded.
     """
     path = Path(path)
     try:
@@ -132,6 +142,7 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
             continue
         if len(values) != len(header):
             raise DataError(f"{path}:{line}: {len(values)} fields, the header has {len(header)}")
+        values = [unguard(v) for v in values]
         decided_labels = {}
         for name, at in label_at.items():
             cell = values[at].strip()
@@ -141,7 +152,7 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
                     raise DataError(f"{path}:{line}: column {header[at]!r}: {cell!r} is not a "
                                     "0/1 label")
                 decided_labels[name] = value
-        if not decided_labels:  # e.g. a suggestion not labelled yet
+        if not decided_labels and not values[time_at].strip():  # a suggestion not labelled yet
             undecided += 1
             continue
         message_id = values[id_at].strip() if id_at is not None else ""
@@ -161,8 +172,14 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
         raise DataError(f"{path}: no decisions")
     decisions = pd.DataFrame(records)
     decisions = decisions.sort_values(["decided_at", "_line"], kind="stable")
-    decisions = decisions.drop_duplicates("key", keep="last").reset_index(drop=True)
+    decisions = decisions.drop_duplicates("key", keep="last")
+    decided = [name for name in label_at if name in decisions.columns]
+    withdrawn = decisions[decided].isna().all(axis=1) if decided else decisions["key"].notna()
+    decisions = decisions[~withdrawn].reset_index(drop=True)
+    if decisions.empty:
+        raise DataError(f"{path}: no decisions (every one was withdrawn)")
     decisions.attrs["undecided"] = undecided
+    decisions.attrs["withdrawn"] = int(withdrawn.sum())
     return decisions
 
 

@@ -6,7 +6,10 @@ as forwarded copies with an added emoji, a ``FWD:`` prefix or a word changed)
 becomes one group with running aggregates, so memory grows with the number of
 distinct messages, not with the number of rows. Near duplicates are found with
 MinHash + LSH (datasketch) over character 5-shingles of the folded text, never
-by comparing all pairs. This module knows nothing about file formats.
+by comparing all pairs. Each item also says where its first copy came from
+(``source``: channel/message id, or file:line) and lists its copies' message ids
+(``message_ids``), so a moderator can find the post. This module knows nothing
+about file formats.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ SEED = 7  # fixed: the same input always gives the same groups
 MAX_SHINGLED_CHARS = 4000  # near-duplicate matching looks at the first 4,000 folded characters
 
 EXCERPT_CHARS = 280
+MAX_IDS = 200  # message ids kept per item; the rest are counted ("+N more"), memory stays bounded
 UNKNOWN_CHANNEL = "(unknown)"
 REACH_STEP = 0.1  # priority gained per tenfold reach
 REACH_DECADES = 6  # reach counts up to 10**6 (a boost of at most 60%)
@@ -70,7 +74,7 @@ _EVIDENCE_TEXT = re.compile(r"\s*(.+?)\s*\(\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*\)\s
 _US_MAX = np.iinfo(np.int64).max
 _US_MIN = np.iinfo(np.int64).min
 _RESERVED = {"rank", "score", "category", "flagged", "text", "evidence", "copies", "first_seen",
-             "last_seen", "channels"}
+             "last_seen", "channels", "source", "message_ids"}
 
 
 def mask_pii(text: str) -> str:
@@ -174,6 +178,29 @@ def _to_micros(values: pd.Series) -> np.ndarray:
     return micros
 
 
+def _provenance(chunk: pd.DataFrame, id_column: str | None, channels: np.ndarray | None
+                ) -> tuple[list[str] | None, list[str] | None]:
+    """(where each row came from, its message id) - ``channel/id`` where the row has an id,
+    else ``file:line``; None when the chunk says neither."""
+    has_lines = "_file" in chunk.columns and "_line" in chunk.columns
+    if id_column is None and not has_lines:
+        return None, None
+    n = len(chunk)
+    lines = ([f"{f}:{line}" for f, line in zip(chunk["_file"].tolist(), chunk["_line"].tolist())]
+             if has_lines else [""] * n)
+    if id_column is None:
+        return lines, None
+    ids = []
+    for i, value in enumerate(chunk[id_column].tolist()):
+        name = _channel_name(value)
+        if name == UNKNOWN_CHANNEL:
+            ids.append("")
+        else:
+            ids.append(name if channels is None else f"{channels[i]}/{name}")
+    refs = [ident or line for ident, line in zip(ids, lines)]
+    return refs, ids
+
+
 def _channel_name(value: Any) -> str:
     """A channel value as text; ids read as floats (a column with gaps) lose their ``.0``."""
     if isinstance(value, float) and value.is_integer():
@@ -236,6 +263,11 @@ class QueueBuilder:
         self._category: list[str] = []  # of the highest-scoring copy, like text and evidence
         self._has_category = False  # chunks scored by a model with categories
         self._channels: list[str | set[str]] = []  # a str while the item has one channel
+        self._has_source = False  # chunks with provenance (_file/_line or a message id column)
+        self._source: list[str] = []  # channel/message id or file:line of the earliest copy
+        self._source_at = np.full(cap, _US_MAX, dtype=np.int64)  # that copy's date
+        self._ids: list[list[str]] = []
+        self._more_ids = np.zeros(cap, dtype=np.int64)  # ids beyond MAX_IDS
         self._channel_stats: dict[str, _Channel] = {}
         self._dropped_score = 0.0  # scores of items pruned away (see prune)
 
@@ -246,10 +278,13 @@ class QueueBuilder:
     # -- adding rows -----------------------------------------------------------------------
 
     def add(self, chunk: pd.DataFrame, *, text_column: str, channel_column: str | None,
-            date_column: str | None) -> None:
-        """Fold one scored chunk (input columns plus score, labels, flagged, evidence) in."""
+            date_column: str | None, id_column: str | None = None) -> None:
+        """Fold one scored chunk (input columns plus score, labels, flagged, evidence) in.
+
+        With ``id_column`` or ``_file``/``_line`` columns, items get ``source`` and
+        ``message_ids``."""
         needed = [text_column, "score", *self.labels]
-        needed += [c for c in (channel_column, date_column, self.reach_column) if c]
+        needed += [c for c in (channel_column, date_column, self.reach_column, id_column) if c]
         missing = [c for c in needed if c not in chunk.columns]
         if missing:
             raise ValueError(f"chunk lacks column(s): {', '.join(map(repr, missing))}")
@@ -281,6 +316,10 @@ class QueueBuilder:
         group = self._assign(texts)
         self._update_groups(group, scores, probs, flagged, evidence, category, texts, channels,
                             dates, reach)
+        refs, ids = _provenance(chunk, id_column, channels if channel_column else None)
+        if refs is not None:
+            self._has_source = True
+            self._update_sources(group, dates, refs, ids)
         self._update_channels(channels, scores, flagged, evidence)
         self.rows += n
 
@@ -346,6 +385,8 @@ class QueueBuilder:
         self._evidence.append("")
         self._category.append("")
         self._channels.append("")
+        self._source.append("")
+        self._ids.append([])
         self._n += 1
         return self._n - 1
 
@@ -364,6 +405,8 @@ class QueueBuilder:
         self._first = extend(self._first, _US_MAX)
         self._last = extend(self._last, _US_MIN)
         self._reach = extend(self._reach, 0.0)
+        self._source_at = extend(self._source_at, _US_MAX)
+        self._more_ids = extend(self._more_ids, 0)
 
     def _update_groups(self, group: np.ndarray, scores: np.ndarray, probs: np.ndarray,
                        flagged: np.ndarray, evidence: np.ndarray, category: np.ndarray,
@@ -388,6 +431,23 @@ class QueueBuilder:
         np.maximum.at(self._reach, group, reach)
         for g, channel in set(zip(group.tolist(), channels.tolist())):
             self._add_channel(g, channel)
+
+    def _update_sources(self, group: np.ndarray, dates: np.ndarray, refs: list[str],
+                        ids: list[str] | None) -> None:
+        # The source is the earliest dated copy; undated copies count as latest, ties go to
+        # the copy seen first.
+        at = np.where(dates == _US_MIN, _US_MAX - 1, dates)
+        for g, when, ref in zip(group.tolist(), at.tolist(), refs):
+            if when < self._source_at[g] or not self._source[g]:
+                self._source[g], self._source_at[g] = ref, when
+        for g, value in zip(group.tolist(), ids or []):
+            if value:
+                self._add_ids(g, [value], 0)
+
+    def _add_ids(self, g: int, ids: list[str], more: int) -> None:
+        room = MAX_IDS - len(self._ids[g])
+        self._ids[g].extend(ids[:room])
+        self._more_ids[g] += more + max(len(ids) - room, 0)
 
     def _add_channel(self, g: int, channel: str) -> None:
         known = self._channels[g]
@@ -432,6 +492,7 @@ class QueueBuilder:
         if other.labels != self.labels or other.reach_column != self.reach_column:
             raise ValueError("cannot merge queues built with different labels or reach column")
         self._has_category |= other._has_category
+        self._has_source |= other._has_source
         keys: dict[int, list[int]] = {}
         for key, g in other._exact.items():
             keys.setdefault(g, []).append(key)
@@ -473,6 +534,10 @@ class QueueBuilder:
         self._first[g] = min(self._first[g], other._first[h])
         self._last[g] = max(self._last[g], other._last[h])
         self._reach[g] = max(self._reach[g], other._reach[h])
+        if other._source[h] and (other._source_at[h] < self._source_at[g]
+                                 or not self._source[g]):
+            self._source[g], self._source_at[g] = other._source[h], other._source_at[h]
+        self._add_ids(g, other._ids[h], int(other._more_ids[h]))
         theirs = other._channels[h]
         for channel in sorted(theirs) if isinstance(theirs, set) else [theirs]:
             self._add_channel(g, channel)
@@ -493,13 +558,13 @@ class QueueBuilder:
         new_id[kept] = np.arange(len(kept))
         self._exact = {k: int(new_id[g]) for k, g in self._exact.items() if new_id[g] >= 0}
         for name in ("_signature", "_score", "_label", "_flagged", "_copies", "_first", "_last",
-                     "_reach"):
+                     "_reach", "_source_at", "_more_ids"):
             array = getattr(self, name)
             compact = array.copy()
             compact[: len(kept)] = array[kept]
             setattr(self, name, compact)
         self._score[len(kept):] = -np.inf
-        for name in ("_text", "_evidence", "_category", "_channels"):
+        for name in ("_text", "_evidence", "_category", "_channels", "_source", "_ids"):
             setattr(self, name, [getattr(self, name)[i] for i in kept.tolist()])
         self._n = len(kept)
         self._lsh = MinHashLSH(num_perm=NUM_PERM, params=(LSH_BANDS, LSH_ROWS))
@@ -558,7 +623,14 @@ class QueueBuilder:
         columns["last_seen"] = pd.Series([_iso(v) for v in self._last[order].tolist()],
                                          dtype=object)
         columns["channels"] = pd.Series([_join(self._channels[i]) for i in order], dtype=object)
+        if self._has_source:
+            columns["source"] = pd.Series([self._source[i] for i in order], dtype=object)
+            columns["message_ids"] = pd.Series([self._render_ids(i) for i in order], dtype=object)
         return pd.DataFrame(columns), covered
+
+    def _render_ids(self, g: int) -> str:
+        more = int(self._more_ids[g])
+        return "; ".join(self._ids[g]) + (f"; +{more} more" if more else "")
 
     def channels(self) -> pd.DataFrame:
         """One row per channel over all rows, riskiest first (flagged share, then max score)."""

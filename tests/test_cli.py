@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LABELS = ["ekstremisme", "radikalisme", "sara", "pornografi", "pencemaran_nama_baik"]
 ADDED = ["score", *LABELS, "category", "flagged", "evidence", "rank"]
 QUEUE = ["rank", "score", *LABELS, "category", "flagged", "text", "evidence", "copies",
-         "first_seen", "last_seen", "channels"]
+         "first_seen", "last_seen", "channels", "source", "message_ids"]
 
 POSTS = [
     ("berita_kota", 1, "2026-11-02T08:00:00", "Jalan Sudirman macet parah pagi ini, hindari ya"),
@@ -258,6 +258,9 @@ def test_rank_collapses_forwarded_copies(tmp_path) -> None:
     first = queue.iloc[0]
     assert first["copies"] >= 6 and first["first_seen"].startswith("2026-11-10")
     assert all(f"kanal_{i}" in first["channels"] for i in range(6))
+    # where to find the post: the earliest copy, and every copy's channel/message id
+    assert first["source"] == "kanal_0/0"
+    assert {f"kanal_{i}/{i}" for i in range(6)} <= set(first["message_ids"].split("; "))
     assert "cover" in done.stderr and "%" in done.stderr
     channels = pd.read_csv(channels_path)
     assert set(channels["channel"]) == {row[0] for row in rows}

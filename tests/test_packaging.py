@@ -49,3 +49,10 @@ def test_the_wheel_alone_scores_with_its_own_model(wheel, tmp_path) -> None:
     path, category = done.stdout.split()
     assert path.startswith(str(site))
     assert category in {"hasutan", "glorifikasi", "rekrutmen", "takfir", "pendanaan", "ancaman"}
+
+
+def test_wheel_carries_the_review_page(wheel) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    for name in ("review.html", "review.js", "review.css"):
+        assert f"kanalml/review/static/{name}" in names

@@ -501,3 +501,45 @@ def test_pruned_partitions_keep_the_budgeted_queue() -> None:
 def test_merge_refuses_different_labels() -> None:
     with pytest.raises(ValueError, match="different labels"):
         QueueBuilder(LABELS).merge(QueueBuilder(["radikalisme"]))
+
+
+# -- provenance: where an item's copies came from ---------------------------------------------
+
+def test_source_is_the_earliest_copy_and_message_ids_list_every_copy() -> None:
+    chunk = scored([BASE, "FWD: " + BASE, BASE + " 🔥", EVERYDAY_A], [0.9, 0.8, 0.95, 0.1],
+                   channels=["a", "b", "c", "d"])
+    chunk["date"] = ["2026-11-03", "2026-11-01", None, "2026-11-02"]
+    chunk["message_id"] = [11, 12, 13, 14]
+    chunk["_file"], chunk["_line"] = "x.csv", [2, 3, 4, 5]
+    builder = QueueBuilder(LABELS)
+    builder.add(chunk, text_column="message", channel_column="channel", date_column="date",
+                id_column="message_id")
+    queue, _ = builder.queue()
+    assert list(queue.columns) == [*COLUMNS, "source", "message_ids"]
+    top = queue.iloc[0]
+    assert top["source"] == "b/12"  # dated earliest, though not the highest-scoring copy
+    assert top["message_ids"] == "a/11; b/12; c/13"
+    assert queue.iloc[1]["source"] == "d/14"
+
+
+def test_source_falls_back_to_file_and_line_and_survives_merge_and_prune() -> None:
+    first = scored([BASE, EVERYDAY_A], [0.9, 0.1])
+    first["_file"], first["_line"] = "a.csv", [7, 8]
+    second = scored(["FWD: " + BASE], [0.9])
+    second["_file"], second["_line"] = "b.csv", [2]
+    left, right = build([first]), build([second])
+    queue, _ = left.merge(right).prune(1).queue()
+    assert queue["source"].tolist() == ["a.csv:7"] and queue["message_ids"].tolist() == [""]
+    assert queue["copies"].tolist() == [2]
+
+
+def test_message_ids_are_capped_and_counted(monkeypatch) -> None:
+    import kanalml.rank as rank
+
+    monkeypatch.setattr(rank, "MAX_IDS", 2)
+    chunk = scored([BASE] * 4, [0.9] * 4)
+    chunk["message_id"] = [1, 2, 3, 4]
+    builder = QueueBuilder(LABELS)
+    builder.add(chunk, text_column="message", channel_column=None, date_column="date",
+                id_column="message_id")
+    assert builder.queue()[0]["message_ids"].tolist() == ["1; 2; +2 more"]

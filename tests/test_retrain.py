@@ -253,3 +253,21 @@ def test_models_compare_without_shared_labels(two_models, tmp_path, capsys) -> N
     corpus_frame().rename(columns={"radikalisme": "x", "promosi": "y"}).to_csv(other, index=False)
     assert main(["models", "compare", str(v1), str(v2), str(other)]) == 1
     assert "no label is scored by both models" in capsys.readouterr().err
+
+
+def test_a_dated_row_without_label_withdraws_the_earlier_decision(tmp_path) -> None:
+    path = write_decisions(tmp_path / "d.csv", [
+        {"message_id": "m1", "label": 1, "decided_at": "2026-11-01T10:00:00+00:00"},
+        {"message_id": "m2", "label": 1, "decided_at": "2026-11-01T10:00:01+00:00"},
+        {"message_id": "m1", "label": "", "decided_at": "2026-11-01T10:00:02+00:00"}])  # undo
+    decisions = read_decisions(path, SMALL_LABELS)
+    assert decisions["message_id"].tolist() == ["m2"]
+    assert decisions.attrs["withdrawn"] == 1 and decisions.attrs["undecided"] == 0
+
+
+def test_cells_guarded_against_spreadsheet_formulas_are_read_as_written(tmp_path) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text("message_id,text,decided_at,label\n,'=HYPERLINK(\"x\"),2026-11-01,1\n"
+                    ",'- bubarkan thaghut,2026-11-01,0\n", encoding="utf-8")
+    decisions = read_decisions(path, SMALL_LABELS)
+    assert decisions["text"].tolist() == ['=HYPERLINK("x")', "- bubarkan thaghut"]

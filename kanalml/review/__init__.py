@@ -1,0 +1,311 @@
+"""The moderator's review page: queue items for the page, the decisions file, the static page.
+
+This module owns what the page shows (a queue written by ``kanalml rank``, or
+``kanalml suggest`` output, as a list of items), the append-only decisions file
+(the CSV ``kanalml train --feedback`` reads) and the read-only one-file HTML
+page. It needs no web framework: the server, in :mod:`kanalml.review.server`,
+needs the ``review`` extra. It knows nothing about scoring or models.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import secrets
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kanalml.io import DataError
+from kanalml.labelled import ID_COLUMNS, unguard
+
+__all__ = ["DECISION_COLUMNS", "DecisionLog", "frame_items", "guard", "load_items",
+           "static_page", "write_static_page"]
+
+STATIC = Path(__file__).with_name("static")
+DECISION_COLUMNS = ("message_id", "text", "decided_at", "label", "reviewer")
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_EVIDENCE_WORD = re.compile(r"\s*(.+?)\s*\(\s*[-+]?[\d.]+(?:e[-+]?\d+)?\s*\)\s*(?:;|$)", re.I)
+_CHANNEL_COLUMNS = ("channels", "channel", "chat", "channel_name", "chat_name")
+_REACH_COLUMNS = ("views", "forwards", "reach")
+
+
+def guard(cell: str) -> str:
+    """A cell a spreadsheet will not run as a formula: a leading ``'`` when it starts with
+    = + - @, a tab or a carriage return."""
+    return "'" + cell if cell.startswith(_FORMULA_START) else cell
+
+
+# -- queue items ------------------------------------------------------------------------------
+
+def _text(value: Any) -> str:
+    """A cell as text: missing (None, NaN) -> ""; a float id read with gaps loses its ``.0``."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value.item() if hasattr(value, "item") else value)
+
+
+def _find(columns: Sequence[str], names: Sequence[str]) -> str | None:
+    lowered = {c.lower(): c for c in columns}
+    return next((lowered[n] for n in names if n in lowered), None)
+
+
+def _number(value: Any) -> float | None:
+    try:
+        number = float(_text(value))
+    except ValueError:
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _flag(value: Any) -> bool | None:
+    text = _text(value).strip().lower()
+    return {"true": True, "1": True, "1.0": True, "false": False, "0": False,
+            "0.0": False}.get(text)
+
+
+def load_items(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """The items of a queue (``kanalml rank``) or of ``kanalml suggest`` output, in review order.
+
+    Each item has ``key`` (how :func:`kanalml.labelled.read_decisions` names the post:
+    ``id:MESSAGE_ID`` or ``text:TEXT``), ``message_id`` and ``text`` (what a decision
+    records), ``rank``, ``score``, ``category``, ``flagged``, ``evidence`` (words),
+    ``copies``, ``channels``, ``first_seen``, ``last_seen``, ``reach``, ``source`` and
+    ``message_ids``; a field the file does not have is None.
+    """
+    from kanalml.io import ExportReader
+
+    reader = ExportReader([path], on_bad_lines="error", keep_authors=False)
+    items: list[dict[str, Any]] = []
+    for chunk, text_column in reader:
+        items.extend(frame_items(chunk, text_column, start=len(items)))
+    keys = [item["key"] for item in items]
+    if len(set(keys)) != len(keys):  # a queue has one item per post; keep the first of each
+        seen: set[str] = set()
+        items = [i for i in items if not (i["key"] in seen or seen.add(i["key"]))]
+    if not items:
+        raise DataError(f"{path}: no items to review")
+    return items
+
+
+def frame_items(frame: Any, text_column: str, start: int = 0) -> list[dict[str, Any]]:
+    """:func:`load_items` for one DataFrame (a queue, or ``suggest`` output)."""
+    columns = [str(c) for c in frame.columns]
+    rank = _find(columns, ("rank", "suggest_rank"))
+    ident = _find(columns, ID_COLUMNS)
+    channel = _find(columns, _CHANNEL_COLUMNS)
+    reach = _find(columns, _REACH_COLUMNS)
+    items = []
+    for row in frame.to_dict("records"):
+        text = _text(row[text_column])
+        message_ids = _text(row.get("message_ids"))
+        ids = [i for i in message_ids.split("; ") if i and not i.startswith("+")]
+        source = _text(row.get("source"))
+        if ids:  # a queue: the source copy's channel/message id names the post
+            message_id = source if source in ids else ids[0]
+        else:
+            message_id = _text(row.get(ident)).strip() if ident else ""
+            if not source and message_id and channel:
+                source = f"{_text(row.get(channel))}/{message_id}"
+            elif not source and "_file" in row:
+                source = f"{row['_file']}:{row['_line']}"
+        if not (message_id or text.strip()):
+            continue
+        rank_value = _number(row.get(rank)) if rank else None
+        items.append({
+            "key": f"id:{message_id}" if message_id else f"text:{text.strip()}",
+            "message_id": message_id, "text": text,
+            "rank": int(rank_value) if rank_value is not None else start + len(items) + 1,
+            "score": _number(row.get("score")),
+            "category": _text(row.get("category")) or None,
+            "flagged": _flag(row.get("flagged")),
+            "evidence": [m.group(1) for m in _EVIDENCE_WORD.finditer(_text(row.get("evidence")))],
+            "copies": _number(row.get("copies")),
+            "channels": _text(row.get(channel)) if channel else "",
+            "first_seen": _text(row.get("first_seen")) or None,
+            "last_seen": _text(row.get("last_seen")) or None,
+            "reach": _number(row.get(reach)) if reach else None,
+            "source": source,
+            "message_ids": message_ids or None,
+        })
+    return items
+
+
+# -- decisions --------------------------------------------------------------------------------
+
+class DecisionLog:
+    """The decisions CSV, append-only: every decision (and every undo, a row without a label)
+    is a new row, written, flushed and fsynced before :meth:`append` returns.
+
+    ``state`` maps each post's key to ``{reviewer: label}``, the latest row per post and
+    reviewer (an undo removes the reviewer's entry); it is rebuilt from the file on start,
+    so a restarted server shows every earlier decision.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self.state: dict[str, dict[str, int]] = {}
+        self._lock = threading.Lock()
+        if self.path.exists() and self.path.stat().st_size:
+            self._read()
+        else:
+            self._create()
+        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
+
+    def _create(self) -> None:
+        if not self.path.parent.is_dir():
+            raise DataError(f"{self.path}: directory {str(self.path.parent)!r} does not exist")
+        with open(self.path, "w", encoding="utf-8", newline="") as f:
+            f.write(",".join(DECISION_COLUMNS) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        directory = os.open(self.path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)  # the new file's name survives a crash too
+        finally:
+            os.close(directory)
+
+    def _read(self) -> None:
+        raw = self.path.read_bytes()
+        try:
+            content = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[:exc.start].count(b"\n") + 1
+            raise DataError(f"{self.path}:{line}: not valid UTF-8") from None
+        if not content.endswith("\n"):
+            # A row cut by a crash mid-write was never shown as saved: drop it, so the file
+            # stays one that train --feedback reads.
+            keep = raw.rfind(b"\n") + 1
+            os.truncate(self.path, keep)
+            content = raw[:keep].decode("utf-8-sig")
+        rows = csv.reader(content.splitlines(keepends=True))
+        header = next(rows, [])
+        if tuple(h.strip() for h in header) != DECISION_COLUMNS:
+            raise DataError(f"{self.path}:1: not a review decisions file (columns: "
+                            f"{', '.join(header)}; expected {', '.join(DECISION_COLUMNS)}); "
+                            "give another --decisions file")
+        for values in rows:
+            if not any(v.strip() for v in values):
+                continue
+            if len(values) != len(DECISION_COLUMNS):
+                raise DataError(f"{self.path}:{rows.line_num}: {len(values)} fields, the header "
+                                f"has {len(DECISION_COLUMNS)}")
+            message_id, text, _, label, reviewer = (unguard(v) for v in values)
+            key = f"id:{message_id.strip()}" if message_id.strip() else f"text:{text.strip()}"
+            self._apply(key, reviewer, label)
+
+    def _apply(self, key: str, reviewer: str, label: str) -> None:
+        label = label.strip()
+        if label in ("0", "1"):
+            self.state.setdefault(key, {})[reviewer] = int(label)
+        else:
+            self.state.get(key, {}).pop(reviewer, None)
+
+    def append(self, item: dict[str, Any], label: int | None, reviewer: str) -> str:
+        """Write one decision (``label`` 0 or 1) or undo (None) on ``item``; returns its
+        ``decided_at``. The row is on disk when this returns."""
+        with self._lock:
+            decided_at = datetime.now(UTC).isoformat(timespec="milliseconds")
+            cells = [item["message_id"], item["text"], decided_at,
+                     "" if label is None else str(label), reviewer]
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="\n").writerow([guard(c) for c in cells])
+            data = buffer.getvalue().encode("utf-8")
+            written = os.write(self._fd, data)  # one write: a kill leaves the row whole or out
+            while written < len(data):
+                written += os.write(self._fd, data[written:])
+            os.fsync(self._fd)
+            self._apply(item["key"], reviewer, "" if label is None else str(label))
+            return decided_at
+
+    def disagreements(self) -> dict[str, dict[str, int]]:
+        """Posts that reviewers decided differently: key -> {reviewer: label}."""
+        return {key: dict(by) for key, by in self.state.items() if len(set(by.values())) > 1}
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+# -- the page ---------------------------------------------------------------------------------
+
+def _asset(name: str) -> str:
+    return (STATIC / name).read_text(encoding="utf-8")
+
+
+def page_data(items: list[dict[str, Any]] | str, *, name: str, reviewer: str = "",
+              decisions: dict[str, dict[str, int]] | None = None) -> str:
+    """The page's data as JSON that is safe inside a ``<script type="application/json">``;
+    ``items`` may be given already as :func:`safe_json`."""
+    listed = items if isinstance(items, str) else safe_json(items)
+    return (f'{{"name":{safe_json(name)},"reviewer":{safe_json(reviewer)},'
+            f'"items":{listed},"decisions":{safe_json(decisions or {})}}}')
+
+
+def safe_json(value: Any) -> str:
+    """JSON with no character that could end a script element or an HTML comment."""
+    text = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    # no "</script>" or "<!--" can end the data block; U+2028/9 are safe in JSON but not all JS
+    return (text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+            .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
+
+
+def _sha256(text: str) -> str:
+    import base64
+
+    return base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode("ascii")
+
+
+def _html_escape(value: str) -> str:
+    import html
+
+    return html.escape(value, quote=True)
+
+
+def static_page(items: list[dict[str, Any]], name: str) -> str:
+    """One self-contained, read-only HTML page of the queue: its script and style inline,
+    allowed by hash in a Content-Security-Policy that also forbids any network access."""
+    script, style = _asset("review.js"), _asset("review.css")
+    policy = (f"default-src 'none'; script-src 'sha256-{_sha256(script)}'; "
+              f"style-src 'sha256-{_sha256(style)}'; img-src 'none'; connect-src 'none'; "
+              "base-uri 'none'; form-action 'none'")
+    head = (f'<meta http-equiv="Content-Security-Policy" content="{policy}">\n'
+            f"<style>{style}</style>")
+    data = (f'<script type="application/json" id="queue-data">'
+            f"{page_data(items, name=name)}</script>\n<script>{script}</script>")
+    return _page(head, data, mode="static", title=name)
+
+
+def served_page(name: str, csrf: str) -> str:
+    """The server's page: script and style from /static, the CSRF token in a meta tag."""
+    head = (f'<meta name="csrf-token" content="{_html_escape(csrf)}">\n'
+            '<link rel="stylesheet" href="/static/review.css">')
+    return _page(head, '<script src="/static/review.js"></script>', mode="server", title=name)
+
+
+def _page(head: str, scripts: str, *, mode: str, title: str) -> str:
+    template = _asset("review.html")
+    return (template.replace("{{head}}", head).replace("{{scripts}}", scripts)
+            .replace("{{mode}}", mode).replace("{{title}}", _html_escape(title)))
+
+
+def write_static_page(items: list[dict[str, Any]], path: str | os.PathLike[str],
+                      name: str) -> None:
+    """Write :func:`static_page` to ``path`` atomically (a temporary file, then a rename)."""
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise DataError(f"{path}: directory {str(path.parent)!r} does not exist")
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        tmp.write_text(static_page(items, name), encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
