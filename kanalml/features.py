@@ -25,7 +25,6 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import chain, pairwise
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -66,9 +65,11 @@ def _units(forms: list[str]) -> list[str]:
     return list(dict.fromkeys(chain(forms, (a + _PAIR + b for a, b in pairwise(forms)))))
 
 
-class _TokenCache(dict[str, tuple[tuple[int, ...], int]]):
-    """Surface token -> (stem ids, form id); filled on first sight.
+class _TokenCache(dict[str, int]):
+    """Surface token -> token id; filled on first sight.
 
+    A token id indexes numpy arrays of its stem ids and form id (see
+    :meth:`arrays`), so a batch's tokens become arrays with one dict look-up each.
     Form ids (-1: no form) index ``forms``, the distinct normalized word forms seen.
     A full cache is replaced by the featurizer between calls, never emptied, so the
     ids a call gets all belong to one cache and its ``forms``. New words are
@@ -84,16 +85,51 @@ class _TokenCache(dict[str, tuple[tuple[int, ...], int]]):
         self.size = size
         self.forms: list[str] = []
         self._form_id: dict[str, int] = {}
+        self._stems_of: list[tuple[int, ...]] = []  # by token id
+        self._form_of: list[int] = []
+        # (tokens covered, form id, first stem, stem count, stems): grown, never rewritten
+        empty = np.zeros(0, dtype=np.int64)
+        self._arrays: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (
+            0, empty, empty, empty, empty)
         self._lock = threading.Lock()
         self._screen = screen  # built on first need: it needs the lexicon
 
-    def __missing__(self, token: str) -> tuple[tuple[int, ...], int]:
+    def __missing__(self, token: str) -> int:
         screen = self._screen or self._build_screen()
         stems, form = self.preprocessor.analyze_token(token, screen)
         get = self.stem_id.get
-        entry = (tuple(get(stem, 0) for stem in stems), self._intern(form) if form else -1)
-        self[token] = entry
-        return entry
+        sids = tuple(get(stem, 0) for stem in stems)
+        with self._lock:
+            fid = self._intern(form) if form else -1
+            tid = len(self._form_of)
+            self._stems_of.append(sids)
+            self._form_of.append(fid)  # before the id is published
+            self[token] = tid
+        return tid
+
+    def arrays(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(form id, first stem, stem count, stems) arrays covering token ids below ``n``."""
+        done, *arrays = self._arrays
+        if done >= n:
+            return tuple(arrays)  # type: ignore[return-value]
+        with self._lock:
+            done, form, first, count, stems = self._arrays
+            end = len(self._form_of)
+            new = self._stems_of[done:end]
+            n_new = np.fromiter(map(len, new), dtype=np.int64, count=len(new))
+            used = int(first[done - 1] + count[done - 1]) if done else 0
+            if end > len(form):
+                size = max(2 * len(form), end, 1024)
+                form, first, count = (np.resize(a[:done], size) for a in (form, first, count))
+            if used + int(n_new.sum()) > len(stems):
+                stems = np.resize(stems[:used], max(2 * len(stems), used + int(n_new.sum()), 1024))
+            form[done:end] = self._form_of[done:end]
+            count[done:end] = n_new
+            first[done:end] = used + np.cumsum(n_new) - n_new
+            stems[used:used + int(n_new.sum())] = np.fromiter(
+                chain.from_iterable(new), dtype=np.int64, count=int(n_new.sum()))
+            self._arrays = (end, form, first, count, stems)
+            return form, first, count, stems
 
     def _build_screen(self) -> StemScreen:
         with self._lock:
@@ -102,13 +138,13 @@ class _TokenCache(dict[str, tuple[tuple[int, ...], int]]):
             return self._screen
 
     def _intern(self, form: str) -> int:
-        with self._lock:
-            fid = self._form_id.get(form)
-            if fid is None:
-                fid = len(self.forms)
-                self.forms.append(form)  # before the id is published
-                self._form_id[form] = fid
-            return fid
+        """The id of ``form``, new or not; called under the lock."""
+        fid = self._form_id.get(form)
+        if fid is None:
+            fid = len(self.forms)
+            self.forms.append(form)  # before the id is published
+            self._form_id[form] = fid
+        return fid
 
     def unit(self, key: int) -> str:
         """The unit string of a unit key (see :func:`_unit_keys`)."""
@@ -385,6 +421,15 @@ class _CrossTable:
         return out
 
 
+def _per_row(row: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
+    """Sum of ``values`` (one row per entry) per ``row``, which is sorted; zeros elsewhere."""
+    out = np.zeros((n_rows, values.shape[1]))
+    if len(row):
+        starts = np.flatnonzero(np.concatenate(([True], row[1:] != row[:-1])))
+        out[row[starts]] = np.add.reduceat(values, starts, axis=0)
+    return out
+
+
 def _codes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
 
@@ -629,14 +674,15 @@ class Featurizer:
         """Word (row, column) pairs, each once per row, and (row, form id) of every token with
         a normalized form, in order."""
         per_text = list(map(tokenize, texts))
-        entries = list(map(tokens.__getitem__, chain.from_iterable(per_text)))
         n_tokens = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
+        tid = np.fromiter(map(tokens.__getitem__, chain.from_iterable(per_text)),
+                          dtype=np.int64, count=int(n_tokens.sum()))
+        form_of, first_stem, stem_count, stems = tokens.arrays(int(tid.max(initial=-1)) + 1)
         token_row = np.repeat(np.arange(len(per_text), dtype=np.int64), n_tokens)
-        stems = list(map(itemgetter(0), entries))
-        n_stems = np.fromiter(map(len, stems), dtype=np.int64, count=len(stems))
-        sid = np.fromiter(chain.from_iterable(stems), dtype=np.int64, count=int(n_stems.sum()))
-        row, col = self._word_features(np.repeat(token_row, n_stems), sid)
-        form = np.fromiter(map(itemgetter(1), entries), dtype=np.int64, count=len(entries))
+        n_stems = stem_count[tid]
+        stem_row, at = _spans(first_stem[tid], n_stems)
+        row, col = self._word_features(token_row[stem_row], stems[at])
+        form = form_of[tid]
         has = form >= 0
         return row, col, token_row[has], form[has]
 
@@ -697,11 +743,8 @@ class Featurizer:
         n_rows = len(texts)
         tokens = self._token_cache()
         row, col, doc, form = self._analyze(texts, tokens)
-        # bincount sums each row in input order: a text scores the same in any batch.
-        word = weights[col] * self._word_values(row, n_rows)[:, None]
-        out = np.zeros((n_rows, weights.shape[1]))
-        for k in range(weights.shape[1]):
-            out[:, k] = np.bincount(row, weights=word[:, k], minlength=n_rows)
+        # Sums run over each text's own values in order: a text scores the same in any batch.
+        out = _per_row(row, weights[col] * self._word_values(row, n_rows)[:, None], n_rows)
         if self.char_ngrams and len(form):
             scores = self._scores
             if scores is None or scores.weights is not weights or scores.tokens is not tokens:
@@ -712,12 +755,10 @@ class Featurizer:
             words, left = _distinct_units(doc, form)  # a unit counts once per text
             pairs = scores.cross.pair_rows(edges[form[left]], edges[form[left + 1]],
                                            scores.entry_rows)
-            per_unit = np.concatenate((rows[form[words]], pairs))
-            doc = np.concatenate((doc[words], doc[left]))
-            count = np.bincount(doc, weights=per_unit[:, 0], minlength=n_rows)
-            scale = 1.0 / np.sqrt(np.where(count > 0, count, 1.0))
-            for k in range(weights.shape[1]):
-                out[:, k] += np.bincount(doc, weights=per_unit[:, k + 1], minlength=n_rows) * scale
+            char = (_per_row(doc[words], rows[form[words]], n_rows)
+                    + _per_row(doc[left], pairs, n_rows))
+            count = char[:, 0]
+            out += char[:, 1:] / np.sqrt(np.where(count > 0, count, 1.0))[:, None]
         return out
 
     def attribute(self, text: Any, weights: np.ndarray) -> dict[str, float]:
