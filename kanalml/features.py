@@ -221,6 +221,24 @@ class _UnitCache(dict[str, tuple[int, ...]]):
         return cols
 
 
+class _GramChars:
+    """A vocabulary's n-grams as arrays: ``chars[k]`` holds the code point of each
+    n-gram's character k (-1 past its end); shared by the two tables built from it."""
+
+    def __init__(self, vocabulary: dict[str, int]) -> None:
+        self.grams = list(vocabulary)
+        self.columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(self.grams))
+        self.lengths = np.fromiter(map(len, self.grams), dtype=np.int64, count=len(self.grams))
+        self.codes = _codes("".join(self.grams))
+        starts = np.cumsum(self.lengths) - self.lengths
+        last = max(len(self.codes) - 1, 0)
+        padded = self.codes if len(self.codes) else np.zeros(1, dtype=np.int64)
+        self.chars = np.full((int(self.lengths.max(initial=0)), len(self.grams)), -1,
+                             dtype=np.int64)
+        for k, row in enumerate(self.chars):
+            row[:] = np.where(self.lengths > k, padded[np.minimum(starts + k, last)], -1)
+
+
 class _CharTable:
     """Char n-gram -> vocabulary column in numpy, to work out many new units at once.
 
@@ -232,30 +250,27 @@ class _CharTable:
 
     CHUNK = 1 << 20  # characters of unit text per numpy pass: bounds the temporaries
 
-    def __init__(self, vocabulary: dict[str, int], ngrams: tuple[int, int]) -> None:
+    def __init__(self, vocabulary: dict[str, int], ngrams: tuple[int, int],
+                 grams: _GramChars | None = None) -> None:
         self.lo, self.hi = ngrams
-        grams = list(vocabulary)
-        codes = _codes("".join(grams))
-        self.alphabet = np.unique(codes)
+        grams = grams or _GramChars(vocabulary)
+        self.alphabet = np.flatnonzero(np.bincount(grams.codes)) if len(grams.codes) else \
+            np.zeros(0, dtype=np.int64)
         self.base = len(self.alphabet) + 1
         # Code point -> id; the last entry (0) stands for any code point above the alphabet.
         self._id_of = np.zeros(int(self.alphabet.max(initial=0)) + 2, dtype=np.int64)
         self._id_of[self.alphabet] = np.arange(1, self.base)
         if self.base ** (self.hi + 1) * (self.hi + 1) >= 2**63:
             raise ValueError("char vocabulary alphabet too large for int64 n-gram keys")
-        lengths = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
-        starts = np.cumsum(lengths) - lengths
-        ids = self._ids(codes)
-        keys = np.zeros(len(grams), dtype=np.int64)
-        for k in range(int(lengths.max(initial=0))):
-            has = lengths > k
-            keys[has] = keys[has] * self.base + ids[starts[has] + k]
-        keys += lengths * self.base ** self.hi
-        self.columns = IntMap(keys, np.fromiter(vocabulary.values(), dtype=np.int64,
-                                                count=len(grams)))
+        keys = np.zeros(len(grams.lengths), dtype=np.int64)
+        for k, chars in enumerate(grams.chars):
+            keys = np.where(grams.lengths > k, keys * self.base + self._ids(chars), keys)
+        keys += grams.lengths * self.base ** self.hi
+        self.columns = IntMap(keys, grams.columns)
 
     def _ids(self, codes: np.ndarray) -> np.ndarray:
-        return self._id_of[np.minimum(codes, len(self._id_of) - 1)]
+        """Char id of each code point (0: not in the vocabulary, or -1 for none)."""
+        return self._id_of[np.clip(codes, 0, len(self._id_of) - 1)]
 
     def rows(self, units: list[str], weights: np.ndarray) -> np.ndarray:
         """(count, partial score per output) of each unit: its in-vocabulary n-grams."""
@@ -330,21 +345,17 @@ class _CrossTable:
     then each pair costs one table read per split, with no string built.
     """
 
-    def __init__(self, vocabulary: dict[str, int], ngrams: tuple[int, int]) -> None:
+    def __init__(self, vocabulary: dict[str, int], ngrams: tuple[int, int],
+                 grams: _GramChars | None = None) -> None:
         lo, hi = ngrams
         self.reach = max(hi - 2, 0)
         # (a, b) in the order of _cross_ngrams: by size, then by start.
         self.splits = [(a, n - 1 - a) for n in range(max(lo, 3), hi + 1)
                        for a in range(n - 2, 0, -1)]
-        grams = list(vocabulary)
-        lengths = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
-        starts = np.cumsum(lengths) - lengths
-        codes = np.append(_codes("".join(grams)), 0)
-        # Column k: the code of each gram's character k (0 past its end).
-        chars = np.zeros((max(self.reach, 0) * 2 + 2, len(grams)), dtype=np.int64)
-        for k in range(len(chars)):
-            chars[k] = np.where(lengths > k, codes[np.minimum(starts + k, len(codes) - 1)], 0)
-        crossing = [(lengths == a + b + 1) & (chars[a] == ord(" ")) for a, b in self.splits]
+        table = grams or _GramChars(vocabulary)
+        grams, lengths, chars = table.grams, table.lengths, table.chars
+        crossing = [(lengths == a + b + 1) & (chars[a] == ord(" ")) if a < len(chars)
+                    else np.zeros(len(grams), dtype=bool) for a, b in self.splits]
         self.suffixes: list[dict[str, int]] = [{} for _ in range(self.reach + 1)]
         self.prefixes: list[dict[str, int]] = [{} for _ in range(self.reach + 1)]
         suffix_of: dict[tuple[int, int], np.ndarray] = {}
@@ -361,7 +372,8 @@ class _CrossTable:
                     a, _ = self.splits[k]
                     at = np.flatnonzero(crossing[k])
                     key = np.zeros(len(at), dtype=np.int64)
-                    for c in range(0, a) if left else range(a + 1, a + 1 + size):
+                    for c in (range(0, a) if left else range(a + 1, a + 1 + size)) if len(at) \
+                            else ():
                         key = key * 0x110000 + chars[c][at]
                     rows.append(at)
                     keys.append(key)
@@ -377,7 +389,7 @@ class _CrossTable:
                 for i, k in enumerate(splits):
                     (suffix_of if left else prefix_of)[self.splits[k]] = \
                         inverse[bounds[i]:bounds[i + 1]]
-        columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(grams))
+        columns = table.columns
         # Class "any other" of a size is its last class; its rows and columns stay -1.
         self.widths = [len(self.prefixes[b]) + 1 for _, b in self.splits]
         sizes = [(len(self.suffixes[a]) + 1) * w for (a, _), w in zip(self.splits, self.widths)]
@@ -390,6 +402,9 @@ class _CrossTable:
             self.table[at] = sum(map(len, entries)) + np.arange(len(rows))
             entries.append(columns[rows])
         self.columns = np.concatenate(entries) if entries else np.zeros(0, dtype=np.int64)
+        a, b = np.array(self.splits, dtype=np.int64).reshape(-1, 2).T
+        self._split_index = (a - 1, self.reach + b - 1, np.array(self.widths, dtype=np.int64),
+                             np.array(self.offsets, dtype=np.int64))
 
     def classes(self, forms: list[str]) -> np.ndarray:
         """Per form: the class of its last 1..reach characters, then of its first 1..reach."""
@@ -409,11 +424,23 @@ class _CrossTable:
         rows[:-1, 1:] = weights[self.columns]
         return rows
 
+    SMALL = 256  # fewer pairs than this: all splits in a few numpy calls (per-call cost)
+
     def pair_rows(self, left: np.ndarray, right: np.ndarray, entry_rows: np.ndarray
                   ) -> np.ndarray:
         """(count, partial score per output) of the pairs of forms with :meth:`classes`
-        ``left`` and ``right``; the splits are added in one fixed order."""
+        ``left`` and ``right``; the splits are added in one fixed order, so a pair's row
+        does not depend on the other pairs (both ways below add the same numbers)."""
         out = np.zeros((len(left), entry_rows.shape[1]))
+        if not len(left) or not self.splits:
+            return out
+        if len(left) < self.SMALL:
+            suffix, prefix, widths, offsets = self._split_index
+            at = left[:, suffix] * widths + right[:, prefix] + offsets
+            values = entry_rows[self.table[at]]  # (pairs, splits, outputs + 1)
+            for k in range(values.shape[1]):
+                out += values[:, k]
+            return out
         reach = self.reach
         for (a, b), offset, width in zip(self.splits, self.offsets, self.widths):
             at = left[:, a - 1] * width + right[:, reach + b - 1]
@@ -576,8 +603,8 @@ class Featurizer:
     def _set_fitted(self, pre: Preprocessor, words: Sequence[str],
                     chars: Sequence[str]) -> Featurizer:
         self.preprocessor_ = pre
-        self.vocabulary_ = {t: i for i, t in enumerate(words)}
-        self.char_vocabulary_ = {g: i + len(words) for i, g in enumerate(chars)}
+        self.vocabulary_ = dict(zip(words, range(len(words))))
+        self.char_vocabulary_ = dict(zip(chars, range(len(words), len(words) + len(chars))))
         self.n_features_ = len(words) + len(chars)
         self._build_tables()
         return self
@@ -642,8 +669,9 @@ class Featurizer:
         with self._chars_lock:
             if self._chars is None:
                 ngrams = self.char_ngrams or (0, -1)
-                self._chars = (_CharTable(self.char_vocabulary_, ngrams),
-                               _CrossTable(self.char_vocabulary_, ngrams))
+                grams = _GramChars(self.char_vocabulary_)
+                self._chars = (_CharTable(self.char_vocabulary_, ngrams, grams),
+                               _CrossTable(self.char_vocabulary_, ngrams, grams))
             return self._chars
 
     def warm_up(self, weights: np.ndarray | None = None) -> None:
