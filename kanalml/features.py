@@ -437,10 +437,8 @@ class _CrossTable:
         if len(left) < self.SMALL:
             suffix, prefix, widths, offsets = self._split_index
             at = left[:, suffix] * widths + right[:, prefix] + offsets
-            values = entry_rows[self.table[at]]  # (pairs, splits, outputs + 1)
-            for k in range(values.shape[1]):
-                out += values[:, k]
-            return out
+            # (pairs, splits, outputs + 1), summed over the splits in order, as below
+            return np.add.reduce(entry_rows[self.table[at]], axis=1)
         reach = self.reach
         for (a, b), offset, width in zip(self.splits, self.offsets, self.widths):
             at = left[:, a - 1] * width + right[:, reach + b - 1]

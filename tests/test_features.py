@@ -266,3 +266,23 @@ def test_warm_up_builds_the_tables_and_changes_no_score() -> None:
     assert warm._scores.weights is weights and warm._tokens._screen is not None
     np.testing.assert_array_equal(warm.decision(NEW_TEXTS, weights),
                                   cold.decision(NEW_TEXTS, weights))
+
+
+def test_pair_tables_small_and_bulk_paths_add_the_same(fitted) -> None:
+    from kanalml.features import _CrossTable
+
+    weights = np.random.default_rng(11).normal(size=(fitted.n_features_, 3))
+    fitted.decision(TEXTS + NEW_TEXTS, weights)  # interns the forms
+    cross = fitted._char_tables()[1]
+    assert isinstance(cross, _CrossTable)
+    forms = [*fitted._tokens.forms, "khilafah", "x", "ab", "💣 bom"]
+    classes = cross.classes(forms)
+    rng = np.random.default_rng(12)
+    left, right = rng.integers(0, len(forms), (2, 3 * cross.SMALL))
+    rows = cross.entry_rows(weights)
+    bulk = cross.pair_rows(classes[left], classes[right], rows)
+    for start in range(0, len(left), 50):
+        small = cross.pair_rows(classes[left[start:start + 50]], classes[right[start:start + 50]],
+                                rows)
+        assert np.array_equal(small, bulk[start:start + 50])
+    assert bulk[:, 0].max() > 0  # some pairs do cross into the vocabulary
