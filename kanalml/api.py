@@ -35,17 +35,28 @@ def default_model_path() -> Path:
 
 
 def load_model(path: str | os.PathLike[str] | None = None) -> Model:
-    """Load a saved model directory; with no path, the shipped default model (cached)."""
+    """Load a saved model directory; with no path, the shipped default model (cached).
+
+    The model is warmed up before it is returned (its n-gram tables built, the lexicon
+    loaded, one post scored), so the first :func:`score` costs what any later one does.
+    """
     from kanalml.artifact import load
 
     global _default
     if path is not None:
-        return load(path)
+        return _warm_up(load(path))
     if _default is None:
         with _lock:
             if _default is None:
-                _default = load(default_model_path())
+                _default = _warm_up(load(default_model_path()))
     return _default
+
+
+def _warm_up(model: Model) -> Model:
+    """Pay the first score's one-time costs in the load (tables, lexicon, pandas)."""
+    import pandas  # noqa: F401  (score(list) returns a DataFrame)
+
+    return model.warm_up()
 
 
 def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | None = None,

@@ -25,7 +25,6 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import chain, pairwise
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -36,6 +35,8 @@ from kanalml.morphology import StemScreen
 from kanalml.preprocess import LEXICON, Preprocessor, tokenize
 
 _PAIR = "\x00"  # joins the two words of a pair unit; never inside a word
+# Scored once by Featurizer.warm_up: words in and out of a model's table, slang, leetspeak.
+_WARM_UP_POST = "Halo semua, yg pny kabar? k4fir pemerintah 2026 menuliskannya qwzkvb 💣"
 
 
 def _word_ngrams(form: str, lo: int, hi: int) -> list[str]:
@@ -64,9 +65,11 @@ def _units(forms: list[str]) -> list[str]:
     return list(dict.fromkeys(chain(forms, (a + _PAIR + b for a, b in pairwise(forms)))))
 
 
-class _TokenCache(dict[str, tuple[tuple[int, ...], int]]):
-    """Surface token -> (stem ids, form id); filled on first sight.
+class _TokenCache(dict[str, int]):
+    """Surface token -> token id; filled on first sight.
 
+    A token id indexes numpy arrays of its stem ids and form id (see
+    :meth:`arrays`), so a batch's tokens become arrays with one dict look-up each.
     Form ids (-1: no form) index ``forms``, the distinct normalized word forms seen.
     A full cache is replaced by the featurizer between calls, never emptied, so the
     ids a call gets all belong to one cache and its ``forms``. New words are
@@ -82,16 +85,51 @@ class _TokenCache(dict[str, tuple[tuple[int, ...], int]]):
         self.size = size
         self.forms: list[str] = []
         self._form_id: dict[str, int] = {}
+        self._stems_of: list[tuple[int, ...]] = []  # by token id
+        self._form_of: list[int] = []
+        # (tokens covered, form id, first stem, stem count, stems): grown, never rewritten
+        empty = np.zeros(0, dtype=np.int64)
+        self._arrays: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (
+            0, empty, empty, empty, empty)
         self._lock = threading.Lock()
         self._screen = screen  # built on first need: it needs the lexicon
 
-    def __missing__(self, token: str) -> tuple[tuple[int, ...], int]:
+    def __missing__(self, token: str) -> int:
         screen = self._screen or self._build_screen()
         stems, form = self.preprocessor.analyze_token(token, screen)
         get = self.stem_id.get
-        entry = (tuple(get(stem, 0) for stem in stems), self._intern(form) if form else -1)
-        self[token] = entry
-        return entry
+        sids = tuple(get(stem, 0) for stem in stems)
+        with self._lock:
+            fid = self._intern(form) if form else -1
+            tid = len(self._form_of)
+            self._stems_of.append(sids)
+            self._form_of.append(fid)  # before the id is published
+            self[token] = tid
+        return tid
+
+    def arrays(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(form id, first stem, stem count, stems) arrays covering token ids below ``n``."""
+        done, *arrays = self._arrays
+        if done >= n:
+            return tuple(arrays)  # type: ignore[return-value]
+        with self._lock:
+            done, form, first, count, stems = self._arrays
+            end = len(self._form_of)
+            new = self._stems_of[done:end]
+            n_new = np.fromiter(map(len, new), dtype=np.int64, count=len(new))
+            used = int(first[done - 1] + count[done - 1]) if done else 0
+            if end > len(form):
+                size = max(2 * len(form), end, 1024)
+                form, first, count = (np.resize(a[:done], size) for a in (form, first, count))
+            if used + int(n_new.sum()) > len(stems):
+                stems = np.resize(stems[:used], max(2 * len(stems), used + int(n_new.sum()), 1024))
+            form[done:end] = self._form_of[done:end]
+            count[done:end] = n_new
+            first[done:end] = used + np.cumsum(n_new) - n_new
+            stems[used:used + int(n_new.sum())] = np.fromiter(
+                chain.from_iterable(new), dtype=np.int64, count=int(n_new.sum()))
+            self._arrays = (end, form, first, count, stems)
+            return form, first, count, stems
 
     def _build_screen(self) -> StemScreen:
         with self._lock:
@@ -100,13 +138,13 @@ class _TokenCache(dict[str, tuple[tuple[int, ...], int]]):
             return self._screen
 
     def _intern(self, form: str) -> int:
-        with self._lock:
-            fid = self._form_id.get(form)
-            if fid is None:
-                fid = len(self.forms)
-                self.forms.append(form)  # before the id is published
-                self._form_id[form] = fid
-            return fid
+        """The id of ``form``, new or not; called under the lock."""
+        fid = self._form_id.get(form)
+        if fid is None:
+            fid = len(self.forms)
+            self.forms.append(form)  # before the id is published
+            self._form_id[form] = fid
+        return fid
 
     def unit(self, key: int) -> str:
         """The unit string of a unit key (see :func:`_unit_keys`)."""
@@ -183,6 +221,24 @@ class _UnitCache(dict[str, tuple[int, ...]]):
         return cols
 
 
+class _GramChars:
+    """A vocabulary's n-grams as arrays: ``chars[k]`` holds the code point of each
+    n-gram's character k (-1 past its end); shared by the two tables built from it."""
+
+    def __init__(self, vocabulary: dict[str, int]) -> None:
+        self.grams = list(vocabulary)
+        self.columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(self.grams))
+        self.lengths = np.fromiter(map(len, self.grams), dtype=np.int64, count=len(self.grams))
+        self.codes = _codes("".join(self.grams))
+        starts = np.cumsum(self.lengths) - self.lengths
+        last = max(len(self.codes) - 1, 0)
+        padded = self.codes if len(self.codes) else np.zeros(1, dtype=np.int64)
+        self.chars = np.full((int(self.lengths.max(initial=0)), len(self.grams)), -1,
+                             dtype=np.int64)
+        for k, row in enumerate(self.chars):
+            row[:] = np.where(self.lengths > k, padded[np.minimum(starts + k, last)], -1)
+
+
 class _CharTable:
     """Char n-gram -> vocabulary column in numpy, to work out many new units at once.
 
@@ -194,30 +250,27 @@ class _CharTable:
 
     CHUNK = 1 << 20  # characters of unit text per numpy pass: bounds the temporaries
 
-    def __init__(self, vocabulary: dict[str, int], ngrams: tuple[int, int]) -> None:
+    def __init__(self, vocabulary: dict[str, int], ngrams: tuple[int, int],
+                 grams: _GramChars | None = None) -> None:
         self.lo, self.hi = ngrams
-        grams = list(vocabulary)
-        codes = _codes("".join(grams))
-        self.alphabet = np.unique(codes)
+        grams = grams or _GramChars(vocabulary)
+        self.alphabet = np.flatnonzero(np.bincount(grams.codes)) if len(grams.codes) else \
+            np.zeros(0, dtype=np.int64)
         self.base = len(self.alphabet) + 1
         # Code point -> id; the last entry (0) stands for any code point above the alphabet.
         self._id_of = np.zeros(int(self.alphabet.max(initial=0)) + 2, dtype=np.int64)
         self._id_of[self.alphabet] = np.arange(1, self.base)
         if self.base ** (self.hi + 1) * (self.hi + 1) >= 2**63:
             raise ValueError("char vocabulary alphabet too large for int64 n-gram keys")
-        lengths = np.fromiter(map(len, grams), dtype=np.int64, count=len(grams))
-        starts = np.cumsum(lengths) - lengths
-        ids = self._ids(codes)
-        keys = np.zeros(len(grams), dtype=np.int64)
-        for k in range(int(lengths.max(initial=0))):
-            has = lengths > k
-            keys[has] = keys[has] * self.base + ids[starts[has] + k]
-        keys += lengths * self.base ** self.hi
-        self.columns = IntMap(keys, np.fromiter(vocabulary.values(), dtype=np.int64,
-                                                count=len(grams)))
+        keys = np.zeros(len(grams.lengths), dtype=np.int64)
+        for k, chars in enumerate(grams.chars):
+            keys = np.where(grams.lengths > k, keys * self.base + self._ids(chars), keys)
+        keys += grams.lengths * self.base ** self.hi
+        self.columns = IntMap(keys, grams.columns)
 
     def _ids(self, codes: np.ndarray) -> np.ndarray:
-        return self._id_of[np.minimum(codes, len(self._id_of) - 1)]
+        """Char id of each code point (0: not in the vocabulary, or -1 for none)."""
+        return self._id_of[np.clip(codes, 0, len(self._id_of) - 1)]
 
     def rows(self, units: list[str], weights: np.ndarray) -> np.ndarray:
         """(count, partial score per output) of each unit: its in-vocabulary n-grams."""
@@ -280,6 +333,128 @@ class _CharTable:
         return out
 
 
+class _CrossTable:
+    """The n-grams crossing the space between two words, as dense tables of classes.
+
+    A crossing n-gram is ``a`` last characters of the left word, a space and ``b``
+    first characters of the right word. Each split (a, b) gets a table indexed by
+    (class of the left word's a-character suffix, class of the right word's
+    b-character prefix), holding the n-gram's entry (-1: not in the vocabulary).
+    Classes are the suffixes and prefixes that occur in some such n-gram, plus
+    one for any other; a word's classes are worked out once (:meth:`classes`),
+    then each pair costs one table read per split, with no string built.
+    """
+
+    def __init__(self, vocabulary: dict[str, int], ngrams: tuple[int, int],
+                 grams: _GramChars | None = None) -> None:
+        lo, hi = ngrams
+        self.reach = max(hi - 2, 0)
+        # (a, b) in the order of _cross_ngrams: by size, then by start.
+        self.splits = [(a, n - 1 - a) for n in range(max(lo, 3), hi + 1)
+                       for a in range(n - 2, 0, -1)]
+        table = grams or _GramChars(vocabulary)
+        grams, lengths, chars = table.grams, table.lengths, table.chars
+        crossing = [(lengths == a + b + 1) & (chars[a] == ord(" ")) if a < len(chars)
+                    else np.zeros(len(grams), dtype=bool) for a, b in self.splits]
+        self.suffixes: list[dict[str, int]] = [{} for _ in range(self.reach + 1)]
+        self.prefixes: list[dict[str, int]] = [{} for _ in range(self.reach + 1)]
+        suffix_of: dict[tuple[int, int], np.ndarray] = {}
+        prefix_of: dict[tuple[int, int], np.ndarray] = {}
+        for size in range(1, self.reach + 1):
+            for left in (True, False):
+                # The grams holding ``size`` characters of the left (or right) word: their
+                # parts of that word as integer keys, then one class per distinct part.
+                splits = [k for k, (a, b) in enumerate(self.splits) if (a if left else b) == size]
+                if not splits:
+                    continue
+                rows, keys, cuts = [], [], []
+                for k in splits:
+                    a, _ = self.splits[k]
+                    at = np.flatnonzero(crossing[k])
+                    key = np.zeros(len(at), dtype=np.int64)
+                    for c in (range(0, a) if left else range(a + 1, a + 1 + size)) if len(at) \
+                            else ():
+                        key = key * 0x110000 + chars[c][at]
+                    rows.append(at)
+                    keys.append(key)
+                    cuts.append(slice(0, a) if left else slice(a + 1, None))
+                _, first, inverse = np.unique(np.concatenate(keys), return_index=True,
+                                              return_inverse=True)
+                owner = np.repeat(np.arange(len(splits)), [len(r) for r in rows])
+                flat = np.concatenate(rows)
+                names = self.suffixes[size] if left else self.prefixes[size]
+                for j, at in enumerate(first.tolist()):
+                    names[grams[flat[at]][cuts[owner[at]]]] = j
+                bounds = np.cumsum([0] + [len(r) for r in rows]).tolist()
+                for i, k in enumerate(splits):
+                    (suffix_of if left else prefix_of)[self.splits[k]] = \
+                        inverse[bounds[i]:bounds[i + 1]]
+        columns = table.columns
+        # Class "any other" of a size is its last class; its rows and columns stay -1.
+        self.widths = [len(self.prefixes[b]) + 1 for _, b in self.splits]
+        sizes = [(len(self.suffixes[a]) + 1) * w for (a, _), w in zip(self.splits, self.widths)]
+        self.offsets = np.cumsum([0, *sizes[:-1]]).astype(np.int64).tolist()
+        self.table = np.full(sum(sizes), -1, dtype=np.int32)
+        entries = []
+        for k, split in enumerate(self.splits):
+            rows = np.flatnonzero(crossing[k])
+            at = self.offsets[k] + suffix_of[split] * self.widths[k] + prefix_of[split]
+            self.table[at] = sum(map(len, entries)) + np.arange(len(rows))
+            entries.append(columns[rows])
+        self.columns = np.concatenate(entries) if entries else np.zeros(0, dtype=np.int64)
+        a, b = np.array(self.splits, dtype=np.int64).reshape(-1, 2).T
+        self._split_index = (a - 1, self.reach + b - 1, np.array(self.widths, dtype=np.int64),
+                             np.array(self.offsets, dtype=np.int64))
+
+    def classes(self, forms: list[str]) -> np.ndarray:
+        """Per form: the class of its last 1..reach characters, then of its first 1..reach."""
+        reach = self.reach
+        out = np.empty((len(forms), 2 * reach), dtype=np.int64)
+        for k in range(1, reach + 1):
+            get, other = self.suffixes[k].get, len(self.suffixes[k])
+            out[:, k - 1] = [get(f[-k:], other) if len(f) >= k else other for f in forms]
+            get, other = self.prefixes[k].get, len(self.prefixes[k])
+            out[:, reach + k - 1] = [get(f[:k], other) if len(f) >= k else other for f in forms]
+        return out
+
+    def entry_rows(self, weights: np.ndarray) -> np.ndarray:
+        """(1, weights) per entry and a last row of zeros, for entry -1."""
+        rows = np.zeros((len(self.columns) + 1, weights.shape[1] + 1))
+        rows[:-1, 0] = 1.0
+        rows[:-1, 1:] = weights[self.columns]
+        return rows
+
+    SMALL = 256  # fewer pairs than this: all splits in a few numpy calls (per-call cost)
+
+    def pair_rows(self, left: np.ndarray, right: np.ndarray, entry_rows: np.ndarray
+                  ) -> np.ndarray:
+        """(count, partial score per output) of the pairs of forms with :meth:`classes`
+        ``left`` and ``right``; the splits are added in one fixed order, so a pair's row
+        does not depend on the other pairs (both ways below add the same numbers)."""
+        out = np.zeros((len(left), entry_rows.shape[1]))
+        if not len(left) or not self.splits:
+            return out
+        if len(left) < self.SMALL:
+            suffix, prefix, widths, offsets = self._split_index
+            at = left[:, suffix] * widths + right[:, prefix] + offsets
+            # (pairs, splits, outputs + 1), summed over the splits in order, as below
+            return np.add.reduce(entry_rows[self.table[at]], axis=1)
+        reach = self.reach
+        for (a, b), offset, width in zip(self.splits, self.offsets, self.widths):
+            at = left[:, a - 1] * width + right[:, reach + b - 1]
+            out += entry_rows[self.table[at + offset] if offset else self.table[at]]
+        return out
+
+
+def _per_row(row: np.ndarray, values: np.ndarray, n_rows: int) -> np.ndarray:
+    """Sum of ``values`` (one row per entry) per ``row``, which is sorted; zeros elsewhere."""
+    out = np.zeros((n_rows, values.shape[1]))
+    if len(row):
+        starts = np.flatnonzero(np.concatenate(([True], row[1:] != row[:-1])))
+        out[row[starts]] = np.add.reduceat(values, starts, axis=0)
+    return out
+
+
 def _codes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
 
@@ -291,63 +466,83 @@ def _spans(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndar
     return span, starts[span] + np.arange(len(span)) - first[span]
 
 
-class _ScoreCache(dict[int, int]):
-    """Unit key -> row of ``table``: (count, partial score per output) for one weight matrix.
+class _FormScores:
+    """Char scores per normalized word form, for one weight matrix and one token cache.
 
-    Rows are only appended (under a lock), so an index handed out stays valid in
-    every later ``table``; a full cache is replaced by a new one, never emptied in
-    place, so a caller holding this object sees consistent indices and rows.
+    Arrays indexed by form id (append-only, like the forms): ``rows`` holds the
+    (count, partial score per output) of each form as a word unit, ``edges`` its
+    first and last characters (see :meth:`_CharTable.edges`), from which the
+    rows of its pairs are worked out in numpy. Arrays are replaced when they
+    grow and filled before ``filled`` is raised, so a reader that sees
+    ``filled >= n`` finds the first n forms in whatever arrays it reads next.
     """
 
-    def __init__(self, chars: _CharTable, tokens: _TokenCache, weights: np.ndarray,
-                 size: int) -> None:
-        super().__init__()
+    def __init__(self, chars: _CharTable, cross: _CrossTable, tokens: _TokenCache,
+                 weights: np.ndarray) -> None:
         self.chars = chars
-        self.tokens = tokens  # unit keys are made of its form ids
+        self.cross = cross
+        self.tokens = tokens  # form ids are its ids
         self.weights = weights
-        self.size = size
-        self.table = np.zeros((1024, weights.shape[1] + 1))
-        # (sorted unit keys, their rows): replaced whole under the lock, read without it
-        self.index = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        self.entry_rows = cross.entry_rows(weights)
+        self.rows = np.zeros((0, weights.shape[1] + 1))
+        self.edges = np.zeros((0, 2 * cross.reach), dtype=np.int64)
+        self.filled = 0
         self._lock = threading.Lock()
 
-    def rows(self, keys: np.ndarray) -> np.ndarray:
-        """The table row of each unit key, -1 for units not cached yet (vectorized)."""
-        known, rows = self.index
-        if not len(known):
-            return np.full(len(keys), -1, dtype=np.int64)
-        pos = np.searchsorted(known, keys)
-        pos[pos == len(known)] = 0
-        return np.where(known[pos] == keys, rows[pos], -1)
-
-    def fill(self, units: Iterable[int]) -> None:
-        """Work out every unit not yet cached in one numpy pass (first sight of new text)."""
-        new = [u for u in dict.fromkeys(units) if u not in self]
-        if not new:
-            return
-        rows = self.chars.rows(list(map(self.tokens.unit, new)), self.weights)
+    def fill(self, n: int) -> None:
+        """Work out the first ``n`` forms (those not done yet, in one numpy pass)."""
         with self._lock:
-            fresh = [i for i, u in enumerate(new) if u not in self]  # others may have added some
-            start = len(self)
-            end = start + len(fresh)
-            if end > len(self.table):
-                grown = np.zeros((max(2 * len(self.table), end), rows.shape[1]))
-                grown[:start] = self.table[:start]
-                self.table = grown
-            self.table[start:end] = rows[fresh]
-            added = np.array([new[i] for i in fresh], dtype=np.int64)
-            order = np.argsort(added)
-            known, positions = self.index
-            at = np.searchsorted(known, added[order])
-            self.index = (np.insert(known, at, added[order]),
-                          np.insert(positions, at, np.arange(start, end)[order]))
-            # Last: a unit another thread finds in the dict (and so does not fill) must
-            # already be in the index it reads next.
-            self.update(zip((new[i] for i in fresh), range(start, end)))
+            start = self.filled
+            if n <= start:
+                return
+            forms = self.tokens.forms[start:n]
+            rows = self.chars.rows(forms, self.weights)
+            edges = self.cross.classes(forms)
+            if n > len(self.rows):
+                size = max(2 * len(self.rows), n, 1024)
+                grown_rows = np.zeros((size, rows.shape[1]))
+                grown_edges = np.zeros((size, edges.shape[1]), dtype=np.int64)
+                grown_rows[:start], grown_edges[:start] = self.rows[:start], self.edges[:start]
+                grown_rows[start:n], grown_edges[start:n] = rows, edges
+                self.rows, self.edges = grown_rows, grown_edges
+            else:
+                self.rows[start:n], self.edges[start:n] = rows, edges
+            self.filled = n
 
-    def __missing__(self, unit: int) -> int:
-        self.fill([unit])
-        return dict.__getitem__(self, unit)
+
+def _distinct_units(doc: np.ndarray, form: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """First occurrence in its text of each word, and of each adjacent word pair.
+
+    ``doc`` and ``form``: the text and form id of every token with a form, in
+    order. Returns (mask of the distinct words over the tokens, positions of the
+    distinct pairs' left words): a pair is the tokens at ``left`` and ``left + 1``.
+    Only pairs whose two words both recur in the text can recur, so only those
+    are sorted.
+    """
+    n = len(form)
+    if not n:
+        return np.ones(0, dtype=bool), np.zeros(0, dtype=np.int64)
+    key = doc * (int(form.max()) + 1) + form
+    order = np.argsort(key, kind="stable")  # the first of equal keys comes first
+    same = key[order[1:]] == key[order[:-1]]
+    first = np.ones(n, dtype=bool)
+    first[order[1:][same]] = False
+    recurs_sorted = np.zeros(n, dtype=bool)
+    recurs_sorted[1:] = same
+    recurs_sorted[:-1] |= same
+    recurs = np.empty(n, dtype=bool)
+    recurs[order] = recurs_sorted
+    left = np.flatnonzero(doc[:-1] == doc[1:])
+    pair_first = np.ones(len(left), dtype=bool)
+    maybe = np.flatnonzero(recurs[left] & recurs[left + 1])
+    if len(maybe):
+        at = left[maybe]
+        ranked = maybe[np.lexsort((maybe, form[at + 1], form[at], doc[at]))]
+        a = left[ranked]
+        dup = ((doc[a[1:]] == doc[a[:-1]]) & (form[a[1:]] == form[a[:-1]])
+               & (form[a[1:] + 1] == form[a[:-1] + 1]))
+        pair_first[ranked[1:][dup]] = False
+    return first, left[pair_first]
 
 
 class Featurizer:
@@ -406,8 +601,8 @@ class Featurizer:
     def _set_fitted(self, pre: Preprocessor, words: Sequence[str],
                     chars: Sequence[str]) -> Featurizer:
         self.preprocessor_ = pre
-        self.vocabulary_ = {t: i for i, t in enumerate(words)}
-        self.char_vocabulary_ = {g: i + len(words) for i, g in enumerate(chars)}
+        self.vocabulary_ = dict(zip(words, range(len(words))))
+        self.char_vocabulary_ = dict(zip(chars, range(len(words), len(words) + len(chars))))
         self.n_features_ = len(words) + len(chars)
         self._build_tables()
         return self
@@ -460,15 +655,37 @@ class Featurizer:
         self._tokens = _TokenCache(self.preprocessor_, stem_id, self.cache_size)
         self._units = _UnitCache(self.char_vocabulary_, self.char_ngrams or (0, -1),
                                  self.cache_size)
-        self._chars: _CharTable | None = None  # built on first need: keeps model load fast
+        # built on first need (or by warm_up): keeps model load fast
+        self._chars: tuple[_CharTable, _CrossTable] | None = None
         self._chars_lock = threading.Lock()
-        self._scores: _ScoreCache | None = None
+        self._scores: _FormScores | None = None
 
     def _char_table(self) -> _CharTable:
+        return self._char_tables()[0]
+
+    def _char_tables(self) -> tuple[_CharTable, _CrossTable]:
         with self._chars_lock:
             if self._chars is None:
-                self._chars = _CharTable(self.char_vocabulary_, self.char_ngrams or (0, -1))
+                ngrams = self.char_ngrams or (0, -1)
+                grams = _GramChars(self.char_vocabulary_)
+                self._chars = (_CharTable(self.char_vocabulary_, ngrams, grams),
+                               _CrossTable(self.char_vocabulary_, ngrams, grams))
             return self._chars
+
+    def warm_up(self, weights: np.ndarray | None = None) -> None:
+        """Do now what the first scoring call would do: build the char n-gram tables, load
+        the lexicon (word lists, Sastrawi) and the stem screen, and, given the ``weights``
+        that :meth:`decision` will get, score one short post (filling its caches for them).
+
+        :func:`kanalml.load_model` calls it, so a service's first request is not slower.
+        """
+        if self.char_ngrams:
+            self._char_tables()
+        tokens = self._token_cache()
+        if tokens._screen is None:
+            tokens._build_screen()
+        if weights is not None:
+            self.decision([_WARM_UP_POST], weights)
 
     # -- shared pass over the texts ------------------------------------------------
     def _token_cache(self) -> _TokenCache:
@@ -480,20 +697,20 @@ class Featurizer:
 
     def _analyze(self, texts: Sequence[Any], tokens: _TokenCache
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Word (row, column) pairs, each once per row, and (row, unit key) of the char units,
-        repeats included."""
+        """Word (row, column) pairs, each once per row, and (row, form id) of every token with
+        a normalized form, in order."""
         per_text = list(map(tokenize, texts))
-        entries = list(map(tokens.__getitem__, chain.from_iterable(per_text)))
         n_tokens = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
+        tid = np.fromiter(map(tokens.__getitem__, chain.from_iterable(per_text)),
+                          dtype=np.int64, count=int(n_tokens.sum()))
+        form_of, first_stem, stem_count, stems = tokens.arrays(int(tid.max(initial=-1)) + 1)
         token_row = np.repeat(np.arange(len(per_text), dtype=np.int64), n_tokens)
-        stems = list(map(itemgetter(0), entries))
-        n_stems = np.fromiter(map(len, stems), dtype=np.int64, count=len(stems))
-        sid = np.fromiter(chain.from_iterable(stems), dtype=np.int64, count=int(n_stems.sum()))
-        row, col = self._word_features(np.repeat(token_row, n_stems), sid)
-        form = np.fromiter(map(itemgetter(1), entries), dtype=np.int64, count=len(entries))
+        n_stems = stem_count[tid]
+        stem_row, at = _spans(first_stem[tid], n_stems)
+        row, col = self._word_features(token_row[stem_row], stems[at])
+        form = form_of[tid]
         has = form >= 0
-        unit_row, unit_key = _unit_keys(token_row[has], form[has])
-        return row, col, unit_row, unit_key
+        return row, col, token_row[has], form[has]
 
     def _word_features(self, row: np.ndarray, sid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of the stem unigrams and bigrams in the vocabulary, each once per row."""
@@ -524,7 +741,8 @@ class Featurizer:
         texts = texts if isinstance(texts, Sequence) else list(texts)
         n_rows = len(texts)
         tokens = self._token_cache()
-        row, col, unit_row, unit_key = self._analyze(texts, tokens)
+        row, col, doc, form = self._analyze(texts, tokens)
+        unit_row, unit_key = _unit_keys(doc, form)
         distinct = _first_seen(unit_row, np.unique(unit_key, return_inverse=True)[1])
         unit_row, unit_key = unit_row[distinct], unit_key[distinct]
         parts = [sp.csr_matrix((self._word_values(row, n_rows), (row, col)),
@@ -550,29 +768,23 @@ class Featurizer:
         texts = texts if isinstance(texts, Sequence) else list(texts)
         n_rows = len(texts)
         tokens = self._token_cache()
-        row, col, doc, units = self._analyze(texts, tokens)
-        # bincount sums each row in input order: a text scores the same in any batch.
-        word = weights[col] * self._word_values(row, n_rows)[:, None]
-        out = np.zeros((n_rows, weights.shape[1]))
-        for k in range(weights.shape[1]):
-            out[:, k] = np.bincount(row, weights=word[:, k], minlength=n_rows)
-        if self.char_ngrams:
+        row, col, doc, form = self._analyze(texts, tokens)
+        # Sums run over each text's own values in order: a text scores the same in any batch.
+        out = _per_row(row, weights[col] * self._word_values(row, n_rows)[:, None], n_rows)
+        if self.char_ngrams and len(form):
             scores = self._scores
-            if (scores is None or scores.weights is not weights or scores.tokens is not tokens
-                    or len(scores) >= self.cache_size):
-                scores = self._scores = _ScoreCache(self._char_table(), tokens, weights,
-                                                    self.cache_size)
-            index = scores.rows(units)
-            if (index < 0).any():  # first sight of some units: work them all out in one pass
-                scores.fill(units[index < 0].tolist())
-                index = scores.rows(units)
-            distinct = _first_seen(doc, index)  # a unit counts once per text
-            doc, index = doc[distinct], index[distinct]
-            per_unit = scores.table[index]  # read after the look-ups: holds every index
-            count = np.bincount(doc, weights=per_unit[:, 0], minlength=n_rows)
-            scale = 1.0 / np.sqrt(np.where(count > 0, count, 1.0))
-            for k in range(weights.shape[1]):
-                out[:, k] += np.bincount(doc, weights=per_unit[:, k + 1], minlength=n_rows) * scale
+            if scores is None or scores.weights is not weights or scores.tokens is not tokens:
+                scores = self._scores = _FormScores(*self._char_tables(), tokens, weights)
+            if scores.filled <= int(form.max()):  # first sight of some forms
+                scores.fill(int(form.max()) + 1)
+            rows, edges = scores.rows, scores.edges  # read after the fill: hold every form
+            words, left = _distinct_units(doc, form)  # a unit counts once per text
+            pairs = scores.cross.pair_rows(edges[form[left]], edges[form[left + 1]],
+                                           scores.entry_rows)
+            char = (_per_row(doc[words], rows[form[words]], n_rows)
+                    + _per_row(doc[left], pairs, n_rows))
+            count = char[:, 0]
+            out += char[:, 1:] / np.sqrt(np.where(count > 0, count, 1.0))[:, None]
         return out
 
     def attribute(self, text: Any, weights: np.ndarray) -> dict[str, float]:

@@ -16,8 +16,11 @@ _EMPTY = -1
 class IntMap:
     """Non-negative int64 keys -> int64 values; :meth:`get` answers arrays of queries.
 
-    Open addressing with linear probing in a table at most half full, built and
-    probed with numpy: each round handles every query still unresolved.
+    Open addressing with linear probing in a table at most half full, probed with
+    numpy: each round handles every query still unresolved. The table is built
+    with one sort instead of probing rounds: keys sorted by home slot take slots
+    ``p[i] = max(home[i], p[i - 1] + 1)``, that is ``i + running max(home - i)``;
+    probes run forward without wrapping, into a tail that ends with an empty slot.
     """
 
     def __init__(self, keys: np.ndarray, values: np.ndarray) -> None:
@@ -26,23 +29,16 @@ class IntMap:
         if len(keys) and keys.min() < 0:
             raise ValueError("IntMap keys must be non-negative")
         bits = max(4, (2 * len(keys)).bit_length())
-        self._mask = (1 << bits) - 1
         self._shift = np.uint64(64 - bits)
-        self._keys = np.full(1 << bits, _EMPTY, dtype=np.int64)
-        self._values = np.zeros(1 << bits, dtype=np.int64)
-        slot = self._slots(keys)
-        pending = np.arange(len(keys))
-        while len(pending):
-            at = slot[pending]
-            free = self._keys[at] == _EMPTY
-            _, first = np.unique(at[free], return_index=True)  # one key per free slot
-            placed = pending[free][first]
-            self._keys[slot[placed]] = keys[placed]
-            self._values[slot[placed]] = values[placed]
-            waiting = np.ones(len(keys), dtype=bool)
-            waiting[placed] = False
-            pending = pending[waiting[pending]]
-            slot[pending] = (slot[pending] + 1) & self._mask
+        home = self._slots(keys)
+        order = np.argsort(home)  # any order among keys of one home slot
+        steps = np.arange(len(keys), dtype=np.int64)
+        slot = steps + np.maximum.accumulate(home[order] - steps) if len(keys) else steps
+        size = max(1 << bits, int(slot.max(initial=0)) + 2)  # the last slot stays empty
+        self._keys = np.full(size, _EMPTY, dtype=np.int64)
+        self._values = np.zeros(size, dtype=np.int64)
+        self._keys[slot] = keys[order]
+        self._values[slot] = values[order]
 
     def __len__(self) -> int:
         return int((self._keys != _EMPTY).sum())
@@ -62,5 +58,5 @@ class IntMap:
             hit = found == queries[pending]
             out[pending[hit]] = self._values[at[hit]]
             pending = pending[~hit & (found != _EMPTY)]
-            slot[pending] = (slot[pending] + 1) & self._mask
+            slot[pending] += 1
         return out

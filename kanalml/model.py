@@ -98,7 +98,14 @@ class Model:
 
     def decision_function(self, texts: Sequence[Any]) -> np.ndarray:
         """Raw linear scores (log-odds before calibration), shape (n_texts, n_labels)."""
-        return self.featurizer_.decision(texts, self.coef_) + self.intercept_
+        # Always the one weights matrix: the featurizer caches per-form scores for it.
+        return self.featurizer_.decision(texts, self._weights)[:, :len(self.labels_)] \
+            + self.intercept_
+
+    def warm_up(self) -> Model:
+        """Pay the first score's one-time costs now (tables, lexicon, caches); returns self."""
+        self.featurizer_.warm_up(self._weights)
+        return self
 
     def predict_proba(self, texts: Sequence[Any]) -> np.ndarray:
         """Calibrated probabilities, shape (n_texts, n_labels)."""
@@ -106,9 +113,9 @@ class Model:
 
     def predict(self, texts: Sequence[Any]) -> Prediction:
         """Probabilities and most likely categories, from one pass over the features."""
-        if not self.categories_:
-            return Prediction(self.predict_proba(texts), None)
         decision = self.featurizer_.decision(texts, self._weights)
+        if not self.categories_:
+            return Prediction(_sigmoid(decision + self.intercept_, self.calibration_), None)
         n = len(self.labels_)
         proba = _sigmoid(decision[:, :n] + self.intercept_, self.calibration_)
         best = np.argmax(decision[:, n:] + self.category_intercept_, axis=1)

@@ -230,3 +230,59 @@ def test_numpy_ngram_matching_equals_dict_lookups(fitted) -> None:
         cols = list(units[name])
         assert row[0] == len(cols)
         np.testing.assert_allclose(row[1:], weights[cols].sum(axis=0), rtol=0, atol=1e-12)
+
+
+def test_big_batches_score_each_text_as_alone(fitted) -> None:
+    # Hundreds of new word pairs take the bulk path of the pair tables; one text's few
+    # pairs take the small one: both must add the same numbers in the same order.
+    import random
+
+    words = " ".join(TEXTS).split()
+    rng = random.Random(7)
+    texts = [" ".join(rng.choices(words, k=rng.randint(1, 12))) for _ in range(300)]
+    weights = np.random.default_rng(8).normal(size=(fitted.n_features_, 2))
+    batch = fitted.decision(texts, weights)
+    np.testing.assert_allclose(batch, fitted.transform(texts) @ weights, rtol=0, atol=1e-12)
+    for i in range(0, len(texts), 7):
+        assert np.array_equal(fitted.decision([texts[i]], weights)[0], batch[i])
+
+
+@pytest.mark.parametrize("min_df", [3, 50])
+def test_small_and_empty_char_vocabularies(min_df) -> None:
+    feat = Featurizer(min_df=min_df).fit(TEXTS)
+    weights = np.random.default_rng(9).normal(size=(max(feat.n_features_, 1), 2))
+    weights = weights[:feat.n_features_]
+    for texts in (TEXTS, NEW_TEXTS):
+        np.testing.assert_allclose(feat.decision(texts, weights),
+                                   feat.transform(texts) @ weights, rtol=0, atol=1e-12)
+
+
+def test_warm_up_builds_the_tables_and_changes_no_score() -> None:
+    cold = Featurizer(min_df=1).fit(TEXTS)
+    warm = Featurizer(min_df=1).fit(TEXTS)
+    weights = np.random.default_rng(10).normal(size=(cold.n_features_, 2))
+    warm.warm_up(weights)
+    assert warm._chars is not None and warm._scores is not None
+    assert warm._scores.weights is weights and warm._tokens._screen is not None
+    np.testing.assert_array_equal(warm.decision(NEW_TEXTS, weights),
+                                  cold.decision(NEW_TEXTS, weights))
+
+
+def test_pair_tables_small_and_bulk_paths_add_the_same(fitted) -> None:
+    from kanalml.features import _CrossTable
+
+    weights = np.random.default_rng(11).normal(size=(fitted.n_features_, 3))
+    fitted.decision(TEXTS + NEW_TEXTS, weights)  # interns the forms
+    cross = fitted._char_tables()[1]
+    assert isinstance(cross, _CrossTable)
+    forms = [*fitted._tokens.forms, "khilafah", "x", "ab", "💣 bom"]
+    classes = cross.classes(forms)
+    rng = np.random.default_rng(12)
+    left, right = rng.integers(0, len(forms), (2, 3 * cross.SMALL))
+    rows = cross.entry_rows(weights)
+    bulk = cross.pair_rows(classes[left], classes[right], rows)
+    for start in range(0, len(left), 50):
+        small = cross.pair_rows(classes[left[start:start + 50]], classes[right[start:start + 50]],
+                                rows)
+        assert np.array_equal(small, bulk[start:start + 50])
+    assert bulk[:, 0].max() > 0  # some pairs do cross into the vocabulary
