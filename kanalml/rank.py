@@ -46,7 +46,9 @@ MIN_WORDS = 4  # shorter texts merge only when identical after folding
 SEED = 7  # fixed: the same input always gives the same groups
 MAX_SHINGLED_CHARS = 4000  # near-duplicate matching looks at the first 4,000 folded characters
 
-EXCERPT_CHARS = 280
+# Telegram's limit for one message: a channel post reaches the moderator whole (the review page
+# shows it), only longer forum posts are cut. Memory grows with distinct items, not rows.
+EXCERPT_CHARS = 4096
 MAX_IDS = 200  # message ids kept per item; the rest are counted ("+N more"), memory stays bounded
 UNKNOWN_CHANNEL = "(unknown)"
 REACH_STEP = 0.1  # priority gained per tenfold reach
@@ -121,7 +123,7 @@ def _same(value: int) -> int:
 
 
 def _excerpt(text: str) -> str:
-    """The first ~280 characters, whitespace collapsed, phone numbers and emails masked."""
+    """The first EXCERPT_CHARS characters, whitespace collapsed, phones and emails masked."""
     short = mask_pii(_SPACES.sub(" ", as_text(text)[: EXCERPT_CHARS * 8]).strip())
     return short if len(short) <= EXCERPT_CHARS else short[: EXCERPT_CHARS - 1].rstrip() + "…"
 

@@ -155,12 +155,15 @@ def test_first_and_last_seen_are_iso_utc_and_ignore_missing_dates() -> None:
     assert pd.isna(undated["first_seen"]) and pd.isna(undated["last_seen"])
 
 
-def test_queue_text_is_a_masked_excerpt_with_whitespace_collapsed() -> None:
+def test_queue_text_is_the_masked_post_with_whitespace_collapsed() -> None:
     long = ("Info   lengkap\nhubungi 0812-3456-7890 atau admin@contoh.co.id\t\t" + "kata " * 200)
-    queue, _ = build([scored([long], evidence=[[("0812-3456-7890", 0.3), ("info", 0.2)]])]).queue()
+    longer = "awal " + "panjang " * 800  # over Telegram's 4,096-character limit: a forum post
+    queue, _ = build([scored([long, longer], evidence=[[("0812-3456-7890", 0.3), ("info", 0.2)],
+                                                       []])]).queue()
     text = queue["text"].iloc[0]
-    assert text.startswith("Info lengkap hubungi [telepon] atau [email] kata kata")
-    assert len(text) <= 280
+    assert text == ("Info lengkap hubungi [telepon] atau [email] " + "kata " * 200).strip()
+    cut = queue["text"].iloc[1]
+    assert len(cut) == 4096 and cut.startswith("awal panjang") and cut.endswith("…")
     assert "\n" not in text and "  " not in text
     assert queue["evidence"].iloc[0] == "[telepon] (0.30); info (0.20)"
 
