@@ -154,12 +154,12 @@ def _report_reader(reader: Any, output: str | None) -> None:
 
 
 def _write(frames: Iterator[Any], output: str | None) -> None:
-    from kanalml.io import AtomicWriter
+    from kanalml.io import AtomicWriter, write_csv
 
     if output is None or output == "-":
         header = True
         for frame in frames:
-            frame.to_csv(sys.stdout, index=False, header=header)
+            write_csv(frame, sys.stdout, header=header)
             header = False
         return
     with AtomicWriter(output) as writer:

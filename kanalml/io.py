@@ -15,6 +15,10 @@ Cell values, by format:
 - Telegram: ``message_id``, ``views`` and ``forwards`` are nullable integers
   (``Int64``); the other columns are ``str`` or ``None``.
 
+Written CSV/TSV is spreadsheet-safe: a text cell (or column name) that a spreadsheet
+would run as a formula gets a leading apostrophe (see :func:`spreadsheet_safe`);
+:func:`unescape_cell` undoes it. JSON Lines and Parquet hold the values as they are.
+
 Every row also carries ``_file`` (the path as given) and ``_line``: for CSV and
 JSON Lines the 1-based physical line where the record starts (a CSV header is
 line 1), for Parquet the 1-based row number, for Telegram the 1-based index of
@@ -33,6 +37,7 @@ import itertools
 import json
 import math
 import os
+import re
 import secrets
 import shutil
 import sys
@@ -45,7 +50,8 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["AtomicWriter", "DataError", "ExportReader", "Rejected", "write_rejects"]
+__all__ = ["AtomicWriter", "DataError", "ExportReader", "Rejected", "spreadsheet_safe",
+           "unescape_cell", "write_csv", "write_rejects"]
 
 TEXT_COLUMNS = ("text", "message", "content", "original_text", "isi", "teks", "caption", "tweet")
 AUTHOR_COLUMNS = frozenset({"author", "user", "username", "user_id", "from", "from_id", "sender",
@@ -60,6 +66,11 @@ _HEAD = 1 << 20  # bytes looked at to detect the format
 _SNIFF_CHARS = 64 * 1024  # characters looked at to choose the CSV delimiter
 _BAD_LINES = ("error", "warn", "skip")
 _LATIN1_FALLBACK = "kanalml-latin1"
+# A cell a spreadsheet runs as a formula (OWASP's CSV injection list: = + - @ TAB CR), possibly
+# behind apostrophes already there, so that escaping stays reversible (see unescape_cell).
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_ESCAPED = re.compile(r"'+[=+\-@\t\r]")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")  # "-5" is data, not a formula
 
 
 def _latin1_fallback(error: UnicodeError) -> tuple[str, int]:
@@ -775,6 +786,60 @@ def _first_invalid_utf8_line(path: Path, gz: bool) -> int | None:
 # -- writing -------------------------------------------------------------------------------
 
 
+def _escape_cell(value: Any) -> Any:
+    if (isinstance(value, str) and value[:1] in "=+-@\t\r'" and _FORMULA.match(value)
+            and not _NUMBER.fullmatch(value)):
+        return "'" + value
+    return value
+
+
+def unescape_cell(value: str) -> str:
+    """A cell of a CSV kanalml wrote, as it was before :func:`spreadsheet_safe`."""
+    return value[1:] if value[:1] == "'" and _ESCAPED.match(value) else value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell and column name that a spreadsheet would run as a formula
+    (starting with ``= + - @``, TAB or CR, plain numbers such as ``-5`` excepted) prefixed with
+    an apostrophe, which spreadsheets show as text. Cells that start with apostrophes followed by
+    one of those characters get one more, so :func:`unescape_cell` restores every cell exactly."""
+    return _spreadsheet_safe(frame)[0]
+
+
+def _spreadsheet_safe(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """(:func:`spreadsheet_safe` of ``frame``, whether a text cell holds a carriage return)."""
+    out, carriage_return = None, False
+    for i, column in enumerate(frame.columns):
+        series = frame.iloc[:, i]
+        if series.dtype != object and not pd.api.types.is_string_dtype(series.dtype):
+            continue
+        values = series.tolist()
+        escaped = [_escape_cell(v) for v in values]
+        if any(a is not b for a, b in zip(escaped, values)):
+            if out is None:
+                out = frame.copy()
+            out.isetitem(i, pd.Series(escaped, index=frame.index, dtype=object, name=column))
+        carriage_return = carriage_return or any(isinstance(v, str) and "\r" in v for v in values)
+    names = [_escape_cell(str(c)) for c in frame.columns]
+    carriage_return = carriage_return or any("\r" in name for name in names)
+    if names != [str(c) for c in frame.columns]:
+        out = (frame.copy() if out is None else out).set_axis(names, axis=1)
+    return (frame if out is None else out), carriage_return
+
+
+def write_csv(frame: pd.DataFrame, stream: IO[str], *, header: bool = True,
+              sep: str = ",") -> None:
+    """Write ``frame`` as spreadsheet-safe CSV (no index) to a text stream.
+
+    Lines end in ``\\n``, except in a frame with a carriage return inside a cell: Python's csv
+    writer quotes a field only for the characters of its line terminator, so that frame's lines
+    end in ``\\r\\n`` and the cell is quoted (a bare ``\\r`` would split the record on reading).
+    """
+    safe, carriage_return = _spreadsheet_safe(frame)
+    safe.to_csv(stream, header=header, index=False, sep=sep,
+                lineterminator="\r\n" if carriage_return else "\n")
+
+
 _OUTPUT_KINDS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
                  ".parquet": "parquet"}
 
@@ -788,8 +853,9 @@ class AtomicWriter:
     (KeyboardInterrupt included) the temporary file is removed and ``path`` is
     untouched. Later chunks are reindexed to the first chunk's columns; a column
     the first chunk did not have raises :class:`DataError`. Text is UTF-8
-    without BOM. In Parquet, bool and numeric columns keep their type and every
-    other column is stored as strings. Writing no chunk at all gives an empty
+    without BOM; CSV/TSV cells are made spreadsheet-safe (:func:`spreadsheet_safe`).
+    In Parquet, bool and numeric columns keep their type and every other column
+    is stored as strings. Writing no chunk at all gives an empty
     file (Parquet: a file with no columns).
     """
 
@@ -856,8 +922,8 @@ class AtomicWriter:
             if list(chunk.columns) != self._columns:
                 chunk = chunk.reindex(columns=self._columns)
         if self._kind in ("csv", "tsv"):
-            chunk.to_csv(self._stream, header=first, index=False,
-                         sep="\t" if self._kind == "tsv" else ",", lineterminator="\n")
+            assert self._stream is not None
+            write_csv(chunk, self._stream, header=first, sep="\t" if self._kind == "tsv" else ",")
         elif self._kind == "jsonl":
             if len(chunk):
                 text = chunk.to_json(orient="records", lines=True, force_ascii=False,

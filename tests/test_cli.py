@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
 import io
 import json
 import re
@@ -291,3 +293,63 @@ def test_progress_estimate_for_the_eta(tmp_path) -> None:
     assert _estimated_rows([str(tmp_path / "a.csv"), str(tmp_path / "b.parquet")]) == 12
     assert _estimated_rows([str(tmp_path / "c.csv.gz")]) is None  # unknown: no ETA
     assert _estimated_rows([str(tmp_path / "missing.csv")]) is None
+
+
+# -- bad input (README "Bad input") ----------------------------------------------------------
+
+FORMULAS = ["=HYPERLINK(\"http://contoh.id\",\"klik\")", "+62 812 3456", "-- tegakkan khilafah",
+            "@admin cek", "\tkata", "\rkata", "'=sudah", "''+dua"]
+NUMBERS = ["-5", "+3.5", "1e-3", "-.5"]
+
+
+def _cells(path: Path, sep: str = ",") -> list[list[str]]:
+
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle, delimiter=sep))
+
+
+def _inert(cells: list[list[str]]) -> bool:
+    return all(not c or c[0] not in "=+-@\t\r" or re.fullmatch(r"[+-]?[\d.]+(e-?\d+)?", c)
+               for row in cells for c in row)
+
+
+@pytest.mark.parametrize("name, sep", [("out.csv", ","), ("out.tsv", "\t"),
+                                       ("out.csv.gz", ",")])
+def test_csv_outputs_never_hold_a_spreadsheet_formula(tmp_path, name, sep) -> None:
+    from kanalml.io import unescape_cell
+
+    texts = FORMULAS + NUMBERS
+    src = tmp_path / "posts.csv"
+    pd.DataFrame({"channel": ["=cmd|' /C calc'!A0", *["k"] * (len(texts) - 1)], "text": texts,
+                  "=1+1": NUMBERS * 3}).to_csv(src, index=False, quoting=1)  # quote "\r"
+    with open(src, "a", encoding="utf-8") as handle:
+        handle.write('=2+5,"row","too","long"\n')  # a rejected row, its raw line a formula
+    out = tmp_path / name
+    assert main(["score", str(src), "-o", str(out), "--quiet"]) == 0
+    cells = _cells(out, sep)
+    assert _inert(cells)
+    header = cells[0]
+    assert header[2] == "'=1+1"
+    back = [unescape_cell(row[header.index("text")]) for row in cells[1:]]
+    assert back == texts  # escaping is reversible, and plain numbers are left alone
+    assert [row[header.index("text")] for row in cells[1:]][-4:] == NUMBERS
+    rejects = _cells(tmp_path / f"{name}.rejects.csv")
+    assert _inert(rejects) and rejects[1][3] == "'=2+5,\"row\",\"too\",\"long\""
+    queue, channels = tmp_path / "queue.csv", tmp_path / "channels.csv"
+    assert main(["rank", str(src), "-o", str(queue), "--channels", str(channels), "-q"]) == 0
+    assert _inert(_cells(queue)) and _inert(_cells(channels))
+    assert "'=cmd|' /C calc'!A0" in {row[0] for row in _cells(channels)}
+
+
+def test_stdout_csv_is_spreadsheet_safe_but_jsonl_and_parquet_keep_values(tmp_path,
+                                                                          capsys) -> None:
+    src = tmp_path / "posts.csv"
+    pd.DataFrame({"text": FORMULAS}).to_csv(src, index=False, quoting=1)
+    assert main(["score", str(src), "--quiet"]) == 0
+    assert _inert(list(csv.reader(io.StringIO(capsys.readouterr().out))))
+    for name in ("out.jsonl", "out.parquet"):
+        assert main(["score", str(src), "-o", str(tmp_path / name), "--quiet"]) == 0
+    jsonl = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [r["text"] for r in jsonl] == FORMULAS
+    assert pd.read_parquet(tmp_path / "out.parquet")["text"].tolist() == FORMULAS

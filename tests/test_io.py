@@ -652,3 +652,30 @@ def test_write_rejects(tmp_path: Path) -> None:
     assert (tmp_path / "none.csv").read_text() == "file,line,reason,raw\n"
     write_rejects(tmp_path / "one.txt", [Rejected("a.csv", 2, "alasan", "x")])
     assert (tmp_path / "one.txt").read_text() == "file,line,reason,raw\na.csv,2,alasan,x\n"
+
+
+def test_spreadsheet_safe_escapes_formulas_reversibly() -> None:
+    from kanalml.io import spreadsheet_safe, unescape_cell
+
+    cells = ["=1+1", "+62 812", "-x", "@a", "\tx", "\rx", "'=x", "''-x", "'biasa", "-5", "+1.5e3",
+             "biasa", "", None, 7, "a=b", "- 5"]
+    frame = pd.DataFrame({"text": cells, "n": range(len(cells))})
+    safe = spreadsheet_safe(frame)
+    assert safe["text"].tolist()[:9] == ["'=1+1", "'+62 812", "'-x", "'@a", "'\tx", "'\rx", "''=x",
+                                         "'''-x", "'biasa"]
+    assert safe["text"].tolist()[9:] == ["-5", "+1.5e3", "biasa", "", None, 7, "a=b", "'- 5"]
+    assert [unescape_cell(c) if isinstance(c, str) else c for c in safe["text"]] == cells
+    assert frame["text"].tolist() == cells  # the input is not changed
+    assert spreadsheet_safe(frame[["n"]]) is not None
+    assert list(spreadsheet_safe(pd.DataFrame(columns=["@x", "y"])).columns) == ["'@x", "y"]
+
+
+def test_a_carriage_return_in_a_cell_survives_the_csv_writer(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"text": ["satu\rdua", "\rtiga", "biasa"], "n": ["1", "2", "3"]})
+    for name in ("cr.csv", "cr.tsv"):
+        with AtomicWriter(tmp_path / name) as writer:
+            writer.write(frame.iloc[:1])
+            writer.write(frame.iloc[1:])
+        back, reader, _ = read_all(tmp_path / name)
+        assert back["text"].tolist() == ["satu\rdua", "'\rtiga", "biasa"], name
+        assert back["n"].tolist() == ["1", "2", "3"] and reader.rejected == []
