@@ -353,3 +353,17 @@ def test_stdout_csv_is_spreadsheet_safe_but_jsonl_and_parquet_keep_values(tmp_pa
     jsonl = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
     assert [r["text"] for r in jsonl] == FORMULAS
     assert pd.read_parquet(tmp_path / "out.parquet")["text"].tolist() == FORMULAS
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
+def test_lone_surrogates_in_a_jsonl_export_are_scored_and_written(tmp_path, suffix) -> None:
+    src = tmp_path / "posts.jsonl"
+    src.write_text('{"text": "tegakkan khilafah \\ud800"}\n{"text": "\\udc80 cuaca"}\n',
+                   encoding="utf-8")
+    out = tmp_path / f"out{suffix}"
+    done = run("score", str(src), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "posts.jsonl: 2 cell(s) held invalid Unicode" in done.stderr
+    back = (pd.read_parquet(out) if suffix == ".parquet" else
+            pd.read_json(out, lines=True) if suffix == ".jsonl" else pd.read_csv(out))
+    assert sorted(back["text"]) == ["tegakkan khilafah \ufffd", "\ufffd cuaca"]

@@ -679,3 +679,52 @@ def test_a_carriage_return_in_a_cell_survives_the_csv_writer(tmp_path: Path) -> 
         back, reader, _ = read_all(tmp_path / name)
         assert back["text"].tolist() == ["satu\rdua", "'\rtiga", "biasa"], name
         assert back["n"].tolist() == ["1", "2", "3"] and reader.rejected == []
+
+
+# -- invalid Unicode ---------------------------------------------------------------------------
+
+
+def invalid_utf8_parquet(path: Path, cells: list[bytes | None]) -> Path:
+    """A Parquet file whose string column holds the given bytes: Parquet does not check UTF-8."""
+    offsets = [0]
+    for cell in cells:
+        offsets.append(offsets[-1] + len(cell or b""))
+    validity = pa.array([c is not None for c in cells]).buffers()[1]
+    text = pa.Array.from_buffers(pa.string(), len(cells), [
+        validity, pa.py_buffer(pa.array(offsets, type=pa.int32()).buffers()[1]),
+        pa.py_buffer(b"".join(c or b"" for c in cells))])
+    pq.write_table(pa.table({"id": list(range(len(cells))), "text": text}), path)
+    return path
+
+
+def test_lone_surrogates_and_invalid_utf8_are_replaced_and_reported(tmp_path: Path) -> None:
+    jsonl = write(tmp_path / "a.jsonl",
+                  '{"text": "ab\\ud800cd", "k\\udc80": "\\ud83d\\udca3 bom"}\n'
+                  '{"text": "bersih", "k\\udc80": "\\udfff"}\n')
+    frame, reader, warnings = read_all(jsonl)
+    assert frame["text"].tolist() == ["ab\ufffdcd", "bersih"]
+    assert list(frame.columns)[1] == "k\ufffd"
+    assert frame["k\ufffd"].tolist() == ["💣 bom", "\ufffd"]  # an escaped pair is one emoji
+    assert warnings == [f"{jsonl}: 2 cell(s) held invalid Unicode (lone surrogates or bytes that "
+                        "are not UTF-8; first at line 1); each bad code point now reads U+FFFD"]
+
+    telegram = tmp_path / "result.json"
+    telegram.write_text(json.dumps(chat("K\ud800", "public_channel",
+                                        [message(1, "x\udbffy"), "\ud800 bukan objek"])),
+                        encoding="utf-8")
+    frame, reader, warnings = read_all(telegram)
+    # ijson's C parser already turns a lone surrogate escape into "?"
+    assert frame["text"].tolist() == ["x?y"] and frame["chat"].tolist() == ["K?"]
+    assert [r.raw for r in reader.rejected] == ['"? bukan objek"']
+    write_rejects(tmp_path / "rejects.csv", reader.rejected)  # writable: valid UTF-8
+
+    parquet = invalid_utf8_parquet(tmp_path / "a.parquet", [b"ok", b"a\xffb", None, b"\xc3("])
+    frame, reader, warnings = read_all(parquet)
+    assert frame["text"].tolist()[:2] == ["ok", "a\ufffdb"] and frame["text"].isna()[2]
+    assert frame["text"].tolist()[3] == "\ufffd(" and frame["id"].tolist() == [0, 1, 2, 3]
+    assert "2 cell(s) held invalid Unicode" in warnings[0] and "line 2" in warnings[0]
+    for chunk in (c for c, _ in ExportReader([jsonl, telegram, parquet], warn=lambda m: None)):
+        cells = [v for c in chunk.columns for v in chunk[c].tolist()]
+        for value in [*chunk.columns, *cells]:
+            if isinstance(value, str):
+                value.encode("utf-8")  # never raises
