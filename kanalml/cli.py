@@ -140,6 +140,31 @@ def _reader(args: argparse.Namespace) -> Any:
                         warn=_warn)
 
 
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (the same path, a symlink or a hard link to it)."""
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def _check_outputs(args: argparse.Namespace, outputs: Sequence[str | None]) -> None:
+    """Refuse, before any work, an output that would overwrite an input: the run reads its
+    inputs to the end before writing, so the export would be replaced by its own scores."""
+    from kanalml.io import DataError
+
+    for output in outputs:
+        if output is None or output == "-":
+            continue
+        for name in args.inputs:
+            if _same_file(Path(output), Path(name)):
+                raise DataError(f"{output}: is also an input; write the output to another file")
+
+
+def _rejects_path(output: str | None) -> str:
+    return f"{output}.rejects.csv" if output and output != "-" else "kanalml.rejects.csv"
+
+
 def _report_reader(reader: Any, output: str | None) -> None:
     from kanalml.io import write_rejects
 
@@ -147,7 +172,7 @@ def _report_reader(reader: Any, output: str | None) -> None:
         _warn(f"skipped {count} Telegram chat(s) of type {chat_type!r}: only public channels "
               "and public supergroups are scored")
     if reader.rejected:
-        target = f"{output}.rejects.csv" if output and output != "-" else "kanalml.rejects.csv"
+        target = _rejects_path(output)
         write_rejects(target, reader.rejected)
         _warn(f"{len(reader.rejected)} malformed row(s) were not scored; they are listed with "
               f"their file and line in {target}")
@@ -180,6 +205,8 @@ def _score_on_dask(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
 
+    _check_outputs(args, [_rejects_path(args.output)])
+
     def report(reader: Any) -> None:
         for message in reader.warnings:
             _warn(message)
@@ -205,6 +232,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     if args.engine == "dask":
         return _score_on_dask(args)
+    _check_outputs(args, [args.output, _rejects_path(args.output)])
     model = kanalml.load_model(args.model)
     threshold = model.threshold if args.threshold is None else args.threshold
     reader = _reader(args)
@@ -258,6 +286,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     from kanalml.io import AtomicWriter, DataError
     from kanalml.rank import QueueBuilder
 
+    _check_outputs(args, [args.output, _rejects_path(args.output), args.channels])
     model = kanalml.load_model(args.model)
     threshold = model.threshold if args.threshold is None else args.threshold
     reader = _reader(args)
@@ -460,6 +489,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     to kanalml train --feedback."""
     from kanalml.suggest import Suggester
 
+    _check_outputs(args, [args.output, _rejects_path(args.output)])
     model = kanalml.load_model(args.model)
     suggester = Suggester(model, args.n)
     reader = _reader(args)

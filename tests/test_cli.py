@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -367,3 +368,28 @@ def test_lone_surrogates_in_a_jsonl_export_are_scored_and_written(tmp_path, suff
     back = (pd.read_parquet(out) if suffix == ".parquet" else
             pd.read_json(out, lines=True) if suffix == ".jsonl" else pd.read_csv(out))
     assert sorted(back["text"]) == ["tegakkan khilafah \ufffd", "\ufffd cuaca"]
+
+
+def test_an_output_that_is_also_an_input_is_refused_before_anything_is_written(tmp_path) -> None:
+    src = tmp_path / "posts.csv"
+    posts_frame().to_csv(src, index=False)
+    original = src.read_bytes()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.csv").symlink_to(src)
+    os.link(src, tmp_path / "hard.csv")
+    cases = [["score", str(src), "-o", str(src)],
+             ["score", str(src), "-o", str(tmp_path / "sub" / ".." / "posts.csv")],
+             ["score", str(src), "-o", str(tmp_path / "link.csv")],
+             ["score", str(tmp_path / "hard.csv"), "-o", str(src)],
+             ["rank", str(src), "-o", str(tmp_path / "q.csv"), "--channels", str(src)],
+             ["suggest", str(src), "-o", str(src)],
+             ["score", str(tmp_path / "out.csv.rejects.csv"), "-o", str(tmp_path / "out.csv")]]
+    (tmp_path / "out.csv.rejects.csv").write_text("text\nhalo\n")
+    for argv in cases:
+        done = run(*argv)
+        assert done.returncode == 1, argv
+        assert "is also an input" in done.stderr and "Traceback" not in done.stderr
+        assert src.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hard.csv", "link.csv",
+                                                          "out.csv.rejects.csv", "posts.csv",
+                                                          "sub"]
