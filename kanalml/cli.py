@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -59,6 +61,8 @@ _WORKER_MODEL: Any = None
 
 def _worker_init(model_dir: str | None) -> None:
     global _WORKER_MODEL
+    # Ctrl-C reaches the whole process group: the parent stops the pool, workers stay quiet.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_MODEL = kanalml.load_model(model_dir)
 
 
@@ -149,31 +153,56 @@ def _same_file(a: Path, b: Path) -> bool:
 
 
 def _check_outputs(args: argparse.Namespace, outputs: Sequence[str | None]) -> None:
-    """Refuse, before any work, an output that would overwrite an input: the run reads its
-    inputs to the end before writing, so the export would be replaced by its own scores."""
-    from kanalml.io import DataError
+    """Check every output path before any work, so that a run of hours does not fail at its
+    end: a known format, an existing writable directory, no two outputs alike, and no input
+    overwritten (the run reads its inputs to the end before writing, so the export would be
+    replaced by its own scores)."""
+    from kanalml.io import AtomicWriter, DataError
 
+    seen: list[Path] = []
     for output in outputs:
         if output is None or output == "-":
             continue
+        path = Path(output)
         for name in args.inputs:
-            if _same_file(Path(output), Path(name)):
+            if _same_file(path, Path(name)):
                 raise DataError(f"{output}: is also an input; write the output to another file")
+        if any(_same_file(path, other) for other in seen):
+            raise DataError(f"{output}: given for two outputs; name each output differently")
+        seen.append(path)
+        if path.is_dir():
+            raise DataError(f"{output}: is a directory")
+        if output in (args.output, getattr(args, "channels", None)):
+            AtomicWriter(path)  # raises on a file name whose format is unknown (rejects: CSV)
+        parent = path.parent
+        if not parent.is_dir():
+            raise DataError(f"{output}: directory {str(parent)!r} does not exist")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise DataError(f"{output}: directory {str(parent)!r} is not writable")
 
 
-def _rejects_path(output: str | None) -> str:
+def _rejects_path(args: argparse.Namespace) -> str:
+    if getattr(args, "rejects", None):
+        return str(args.rejects)
+    output = args.output
     return f"{output}.rejects.csv" if output and output != "-" else "kanalml.rejects.csv"
 
 
-def _report_reader(reader: Any, output: str | None) -> None:
+def _report_reader(reader: Any, args: argparse.Namespace) -> None:
+    """Warn about skipped chats; write the rejects after the output: a run that fails leaves
+    neither. Without --rejects, a rejects file left by an earlier run for the same output is
+    removed when this run rejects nothing, so it never describes another run's input."""
     from kanalml.io import write_rejects
 
     for chat_type, count in sorted(reader.skipped_chats.items()):
         _warn(f"skipped {count} Telegram chat(s) of type {chat_type!r}: only public channels "
               "and public supergroups are scored")
-    if reader.rejected:
-        target = _rejects_path(output)
+    target = _rejects_path(args)
+    if reader.rejected or getattr(args, "rejects", None):
         write_rejects(target, reader.rejected)
+    elif args.output and args.output != "-":
+        Path(target).unlink(missing_ok=True)
+    if reader.rejected:
         _warn(f"{len(reader.rejected)} malformed row(s) were not scored; they are listed with "
               f"their file and line in {target}")
 
@@ -205,12 +234,12 @@ def _score_on_dask(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
 
-    _check_outputs(args, [_rejects_path(args.output)])
+    _check_outputs(args, [_rejects_path(args)])
 
     def report(reader: Any) -> None:
         for message in reader.warnings:
             _warn(message)
-        _report_reader(reader, args.output)
+        _report_reader(reader, args)
 
     counts = score_files(args.inputs, args.output, model=args.model, fmt=args.format,
                          scheduler=args.scheduler, workers=args.workers,
@@ -232,7 +261,7 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     if args.engine == "dask":
         return _score_on_dask(args)
-    _check_outputs(args, [args.output, _rejects_path(args.output)])
+    _check_outputs(args, [args.output, _rejects_path(args)])
     model = kanalml.load_model(args.model)
     threshold = model.threshold if args.threshold is None else args.threshold
     reader = _reader(args)
@@ -248,7 +277,6 @@ def cmd_score(args: argparse.Namespace) -> int:
                 scored.to_parquet(Path(spool) / f"{n_chunks:06d}.parquet", index=False)
                 n_chunks += 1
                 advance(len(scored))
-        _report_reader(reader, args.output)
         every = np.concatenate(scores) if scores else np.zeros(0)
         # rank 1 = review first; ties keep input order
         rank = np.empty(len(every), dtype=np.int64)
@@ -274,6 +302,7 @@ def cmd_score(args: argparse.Namespace) -> int:
                 yield top.sort_values("rank")
 
         _write(frames(), args.output)
+    _report_reader(reader, args)
     if not args.quiet:
         flagged = int((every >= threshold).sum())
         print(f"kanalml: scored {len(every)} rows; {flagged} flagged at threshold "
@@ -286,7 +315,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     from kanalml.io import AtomicWriter, DataError
     from kanalml.rank import QueueBuilder
 
-    _check_outputs(args, [args.output, _rejects_path(args.output), args.channels])
+    _check_outputs(args, [args.output, _rejects_path(args), args.channels])
     model = kanalml.load_model(args.model)
     threshold = model.threshold if args.threshold is None else args.threshold
     reader = _reader(args)
@@ -302,7 +331,6 @@ def cmd_rank(args: argparse.Namespace) -> int:
                         channel_column=_find(columns, CHANNEL_COLUMNS),
                         date_column=_find(columns, DATE_COLUMNS))
             advance(len(scored))
-    _report_reader(reader, args.output)
     queue, covered = builder.queue(budget=args.budget)
     probabilities = ["score", *model.labels_]
     queue[probabilities] = queue[probabilities].round(DECIMALS)
@@ -310,6 +338,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     if args.channels:
         with AtomicWriter(args.channels) as writer:
             writer.write(builder.channels())
+    _report_reader(reader, args)
     if args.budget is not None and not args.quiet:
         print(f"kanalml: the first {len(queue)} items cover {covered:.1%} of the expected "
               "positives (sum of scores)", file=sys.stderr)
@@ -489,7 +518,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     to kanalml train --feedback."""
     from kanalml.suggest import Suggester
 
-    _check_outputs(args, [args.output, _rejects_path(args.output)])
+    _check_outputs(args, [args.output, _rejects_path(args)])
     model = kanalml.load_model(args.model)
     suggester = Suggester(model, args.n)
     reader = _reader(args)
@@ -497,10 +526,10 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         for chunk, text_column in reader:
             suggester.add(chunk, text_column)
             advance(len(chunk))
-    _report_reader(reader, args.output)
     picked = suggester.suggestions()
     picked[["score", "uncertainty"]] = picked[["score", "uncertainty"]].round(DECIMALS)
     _write(iter([picked]), args.output)
+    _report_reader(reader, args)
     if not args.quiet:
         print(f"kanalml: {len(picked)} posts to label, from {reader.rows_read} rows",
               file=sys.stderr)
@@ -536,6 +565,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--on-bad-lines", choices=("error", "warn", "skip"), default="warn",
                          help="malformed rows: stop, or list them in OUTPUT.rejects.csv "
                               "(warn: and say so)")
+        sub.add_argument("--rejects", metavar="FILE",
+                         help="list malformed rows in FILE (CSV), written even if empty "
+                              "(default: OUTPUT.rejects.csv when rows are rejected)")
         sub.add_argument("--keep-authors", action="store_true",
                          help="keep user names and ids (left out by default)")
         sub.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
@@ -642,6 +674,8 @@ def build_parser() -> argparse.ArgumentParser:
     suggest.add_argument("--text-column", metavar="NAME", help="column holding the post text")
     suggest.add_argument("--on-bad-lines", choices=("error", "warn", "skip"), default="warn",
                          help="malformed rows: stop, or list them in OUTPUT.rejects.csv")
+    suggest.add_argument("--rejects", metavar="FILE",
+                         help="list malformed rows in FILE (CSV), written even if empty")
     suggest.add_argument("--keep-authors", action="store_true",
                          help="keep user names and ids (left out by default)")
     suggest.add_argument("--chunk-rows", type=_positive_int, default=20_000, metavar="N",
@@ -658,8 +692,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     from kanalml.artifact import ModelError
     from kanalml.io import DataError
 
+    previous = _on_sigterm()
     try:
         return int(args.run(args))
+    except _Terminated:
+        print("kanalml: terminated; no output was written", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except (DataError, ModelError) as exc:
         print(f"kanalml: error: {exc}", file=sys.stderr)
         return 1
@@ -672,3 +710,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("kanalml: interrupted; no output was written", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a container or job scheduler stopping the run), raised like Ctrl-C so
+    the same clean-up runs: temporary output and spool files are removed."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise _Terminated
+
+
+def _on_sigterm() -> Any:
+    """Make SIGTERM raise :class:`_Terminated`; the previous handler, or None off the main
+    thread (where Python cannot set one)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)

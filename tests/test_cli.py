@@ -393,3 +393,79 @@ def test_an_output_that_is_also_an_input_is_refused_before_anything_is_written(t
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hard.csv", "link.csv",
                                                           "out.csv.rejects.csv", "posts.csv",
                                                           "sub"]
+
+
+def test_output_paths_are_checked_before_the_model_loads_or_a_row_is_read(tmp_path) -> None:
+    src = tmp_path / "posts.csv"
+    posts_frame().to_csv(src, index=False)
+    (tmp_path / "adir").mkdir()
+    cases = [(["-o", str(tmp_path / "out.xlsx")], "output format"),
+             (["-o", str(tmp_path / "missing" / "out.csv")], "does not exist"),
+             (["-o", str(tmp_path / "adir")], "is a directory"),
+             (["-o", str(tmp_path / "q.csv"), "--channels", str(tmp_path / "q.csv")],
+              "two outputs"),
+             (["-o", str(tmp_path / "q.csv"), "--channels", str(tmp_path / "c.txt")],
+              "output format"),
+             (["--rejects", str(tmp_path / "missing" / "r.csv")], "does not exist")]
+    for extra, needle in cases:
+        # --model nowhere would fail first if the model were loaded before the outputs are checked
+        done = run("rank", str(src), "--model", str(tmp_path / "nowhere"), *extra)
+        assert done.returncode == 1 and needle in done.stderr, (extra, done.stderr)
+        assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    if os.geteuid() != 0:  # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        done = run("score", str(src), "-o", str(locked / "out.csv"))
+        assert done.returncode == 1 and "not writable" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) in (["adir", "posts.csv"],
+                                                         ["adir", "locked", "posts.csv"])
+
+
+def test_rejects_describe_the_last_run_and_can_be_named(tmp_path, monkeypatch) -> None:
+    bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
+    bad.write_text('channel,text\na,"harga cabai"\nb,"x","y"\n', encoding="utf-8")
+    posts_frame().to_csv(good, index=False)
+    out = tmp_path / "out.csv"
+    rejects = tmp_path / "out.csv.rejects.csv"
+    assert main(["score", str(bad), "-o", str(out), "-q"]) == 0 and rejects.exists()
+    assert main(["score", str(good), "-o", str(out), "-q"]) == 0
+    assert not rejects.exists()  # it listed rows of the earlier run's input
+    monkeypatch.chdir(tmp_path)
+    named = tmp_path / "ditolak.csv"
+    assert main(["score", str(good), "-q", "--rejects", str(named)]) == 0
+    assert named.read_text() == "file,line,reason,raw\n"  # named: written even when empty
+    assert main(["score", str(bad), "-q", "--rejects", str(named)]) == 0
+    assert pd.read_csv(named)["line"].tolist() == [3]
+    assert not (tmp_path / "kanalml.rejects.csv").exists()
+
+
+@pytest.mark.parametrize("signum, status, word", [(15, 143, "terminated"),
+                                                   (2, 130, "interrupted")],
+                         ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_run_leaves_no_output_rejects_or_spool(tmp_path, signum, status, word) -> None:
+    import time
+
+    src = tmp_path / "many.csv"
+    frame = pd.concat([posts_frame()] * 40_000, ignore_index=True)
+    frame["text"] = frame["text"] + " " + frame.index.astype(str)
+    frame.to_csv(src, index=False)
+    with open(src, "a", encoding="utf-8") as handle:
+        handle.write('x,1,2026-11-02,"a","b","c"\n')  # a rejected row
+    spool_root = tmp_path / "tmp"
+    spool_root.mkdir()
+    out = tmp_path / "out.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "kanalml", "score", str(src), "-o", str(out),
+                             "-q", "--chunk-rows", "2000"], stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(spool_root)})
+    deadline = time.monotonic() + 60
+    spools: list[Path] = []
+    while time.monotonic() < deadline and not any(s.glob("*.parquet") for s in spools):
+        spools = list(spool_root.iterdir())
+        time.sleep(0.05)
+    assert spools and proc.poll() is None, "scoring ended before the signal"
+    assert spools[0].stat().st_mode & 0o777 == 0o700  # private: post texts are spooled there
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == status and word in err and "Traceback" not in err
+    assert list(spool_root.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.csv", "tmp"]
