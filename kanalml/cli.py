@@ -136,12 +136,19 @@ def _progress(args: argparse.Namespace) -> Iterator[Callable[[int], None]]:
         bar.total = bar.n  # the estimate is done with: end at 100%
 
 
-def _reader(args: argparse.Namespace) -> Any:
+def _added_columns(model: Any) -> list[str]:
+    """The columns score adds to every row (rank and the Dask engine add the same)."""
+    return ["score", *model.labels_, "flagged", "evidence", "rank"]
+
+
+def _reader(args: argparse.Namespace, reserved: Sequence[str]) -> Any:
+    """The inputs' reader; input columns named like ``reserved`` ones are renamed, never
+    overwritten."""
     from kanalml.io import ExportReader
 
     return ExportReader(args.inputs, text_column=args.text_column, chunk_rows=args.chunk_rows,
                         on_bad_lines=args.on_bad_lines, keep_authors=args.keep_authors,
-                        warn=_warn)
+                        warn=_warn, reserved=reserved)
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -264,7 +271,7 @@ def cmd_score(args: argparse.Namespace) -> int:
     _check_outputs(args, [args.output, _rejects_path(args)])
     model = kanalml.load_model(args.model)
     threshold = model.threshold if args.threshold is None else args.threshold
-    reader = _reader(args)
+    reader = _reader(args, _added_columns(model))
     columns: dict[str, None] = {}
     scores: list[np.ndarray] = []
     with tempfile.TemporaryDirectory(prefix="kanalml-") as spool:
@@ -318,7 +325,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     _check_outputs(args, [args.output, _rejects_path(args), args.channels])
     model = kanalml.load_model(args.model)
     threshold = model.threshold if args.threshold is None else args.threshold
-    reader = _reader(args)
+    reader = _reader(args, _added_columns(model))
     builder = QueueBuilder(model.labels_, reach_column=args.reach_column,
                            min_score=args.min_score)
     with _progress(args) as advance:
@@ -521,7 +528,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     _check_outputs(args, [args.output, _rejects_path(args)])
     model = kanalml.load_model(args.model)
     suggester = Suggester(model, args.n)
-    reader = _reader(args)
+    reader = _reader(args, Suggester.ADDED)
     with _progress(args) as advance:
         for chunk, text_column in reader:
             suggester.add(chunk, text_column)

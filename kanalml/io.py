@@ -22,8 +22,9 @@ would run as a formula gets a leading apostrophe (see :func:`spreadsheet_safe`);
 Every row also carries ``_file`` (the path as given) and ``_line``: for CSV and
 JSON Lines the 1-based physical line where the record starts (a CSV header is
 line 1), for Parquet the 1-based row number, for Telegram the 1-based index of
-the message in its chat's ``messages`` list. An input column already named
-``_file`` or ``_line`` is overwritten.
+the message in its chat's ``messages`` list. Input columns are never overwritten: one already
+named ``_file``, ``_line`` or one of the reader's ``reserved`` names (the columns a command
+adds) is renamed ``NAME_input``, with a warning.
 """
 
 from __future__ import annotations
@@ -145,7 +146,8 @@ class ExportReader:
     def __init__(self, paths: Sequence[str | os.PathLike[str]], *,
                  text_column: str | None = None, chunk_rows: int = 20_000,
                  on_bad_lines: str = "warn", keep_authors: bool = False,
-                 warn: Callable[[str], None] = _warn_stderr) -> None:
+                 warn: Callable[[str], None] = _warn_stderr,
+                 reserved: Sequence[str] = ()) -> None:
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         if on_bad_lines not in _BAD_LINES:
@@ -162,6 +164,8 @@ class ExportReader:
         self.skipped_chats: dict[str, int] = {}
         self.rows_read = 0
         self._repaired: list[int] = []  # lines of the current file's cells made valid Unicode
+        self.reserved = frozenset(("_file", "_line", *reserved))
+        self._renamed: dict[str, str] = {}  # input columns of the current file given a new name
         for path in self.paths:
             _check_file(path)
 
@@ -169,10 +173,14 @@ class ExportReader:
         self.rejected, self.skipped_chats, self.rows_read = [], {}, 0
         for path in self.paths:
             before = len(self.rejected)
-            self._repaired = []
+            self._repaired, self._renamed = [], {}
             for chunk, column in self._read(path):
                 self.rows_read += len(chunk)
-                yield _valid_unicode(chunk, self._repaired), column
+                yield _valid_unicode(chunk, self._repaired), self._renamed.get(column, column)
+            if self._renamed:
+                self.warn(f"{path}: input column(s) renamed so that kanalml's own columns do not "
+                          "overwrite them: " + ", ".join(f"{a!r} -> {b!r}"
+                                                         for a, b in self._renamed.items()))
             bad = self.rejected[before:]
             if bad and self.on_bad_lines == "warn":
                 self.warn(f"{path}: {len(bad)} malformed record(s) not read (first at line "
@@ -237,6 +245,38 @@ class ExportReader:
     def _is_author(self, column: str, text_column: str | None = None) -> bool:
         return (not self.keep_authors and column != text_column
                 and column.strip().lower() in AUTHOR_COLUMNS)
+
+    def _finish(self, data: dict[str, Any] | pd.DataFrame, path: Path,
+                lines: Sequence[int]) -> pd.DataFrame:
+        """A chunk with ``_file`` and ``_line`` added last, input columns with reserved names
+        renamed (recorded in ``_renamed``)."""
+        if isinstance(data, pd.DataFrame):
+            names = [str(c) for c in data.columns]
+        else:
+            try:
+                "".join(data).encode("utf-8")
+            except UnicodeEncodeError:  # a JSON key with a lone surrogate: pandas cannot hold it
+                data = dict(zip(_unique_names([_valid_text(k) for k in data]), data.values()))
+            names = list(data)
+        clash = [n for n in names if n in self.reserved]
+        if clash:
+            taken = set(names) | self.reserved
+            for name in clash:
+                if name not in self._renamed:
+                    self._renamed[name] = _free_name(name, taken)
+                taken.add(self._renamed[name])
+            if isinstance(data, pd.DataFrame):
+                data = data.rename(columns=self._renamed)
+            else:
+                data = {self._renamed.get(k, k): v for k, v in data.items()}
+        if isinstance(data, pd.DataFrame):
+            frame = data
+        else:
+            frame = (pd.DataFrame(data, dtype=object) if data
+                     else pd.DataFrame(index=range(len(lines))))
+        frame["_file"] = pd.Series([str(path)] * len(frame), dtype=object, index=frame.index)
+        frame["_line"] = np.asarray(lines, dtype=np.int64)
+        return frame
 
     # -- CSV / TSV --
 
@@ -319,7 +359,7 @@ class ExportReader:
                    keep: list[int], names: list[str]) -> pd.DataFrame:
         columns = list(zip(*batch))
         data: dict[str, Any] = {name: columns[i] for i, name in zip(keep, names)}
-        return _finish(data, path, lines)
+        return self._finish(data, path, lines)
 
     # -- JSON Lines --
 
@@ -371,7 +411,7 @@ class ExportReader:
                 data[name] = [_message_text(r.get(name)) for r in records]
             else:
                 data[name] = [_json_cell(r.get(name)) for r in records]
-        yield _finish(data, path, lines), text_column
+        yield self._finish(data, path, lines), text_column
         return text_column
 
     # -- Parquet --
@@ -396,7 +436,7 @@ class ExportReader:
                     frame = _utf8_batch(batch, start, self._repaired).to_pandas()
                     lines = range(start, start + len(frame))
                     start += len(frame)
-                    yield _finish(frame, path, lines), text_column
+                    yield self._finish(frame, path, lines), text_column
             except pa.ArrowException as exc:
                 raise DataError(f"{path}: corrupt Parquet data near row {start}: "
                                 f"{_one_line(exc)}") from None
@@ -513,21 +553,12 @@ def _utf8_batch(batch: Any, start: int, repaired: list[int]) -> Any:
     return pa.RecordBatch.from_arrays(columns, schema=batch.schema) if changed else batch
 
 
-def _finish(data: dict[str, Any] | pd.DataFrame, path: Path, lines: Sequence[int]) -> pd.DataFrame:
-    """A chunk with ``_file`` and ``_line`` added last."""
-    if isinstance(data, pd.DataFrame):
-        frame = data.drop(columns=["_file", "_line"], errors="ignore")
-    else:
-        data.pop("_file", None)
-        data.pop("_line", None)
-        try:
-            "".join(data).encode("utf-8")
-        except UnicodeEncodeError:  # a JSON key with a lone surrogate: pandas cannot hold it
-            data = dict(zip(_unique_names([_valid_text(k) for k in data]), data.values()))
-        frame = pd.DataFrame(data, dtype=object) if data else pd.DataFrame(index=range(len(lines)))
-    frame["_file"] = pd.Series([str(path)] * len(frame), dtype=object, index=frame.index)
-    frame["_line"] = np.asarray(lines, dtype=np.int64)
-    return frame
+def _free_name(name: str, taken: set[str]) -> str:
+    candidate, n = f"{name}_input", 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_input{n}"
+    return candidate
 
 
 class _TelegramParser:
@@ -666,7 +697,7 @@ class _TelegramParser:
                 except (TypeError, ValueError):
                     values = [_json_cell(v) for v in values]
             data[name] = pd.Series(values, dtype=object)  # not inferred as str: None stays
-        frame = _finish(pd.DataFrame(data), self.path, self.lines)
+        frame = self.owner._finish(pd.DataFrame(data), self.path, self.lines)
         self.rows, self.lines = [], []
         return frame, "text"
 

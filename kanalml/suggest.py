@@ -54,6 +54,10 @@ class Suggester:
     """Streams scored chunks and keeps the pool of candidates; memory is bounded by the pool
     plus one small integer per distinct message."""
 
+    # columns suggestions() adds (and the pool's own): input columns must not bear these names
+    ADDED = ("suggest_rank", "score", "uncertainty", "copies", *DECISION_COLUMNS, "_group",
+             "_text")
+
     def __init__(self, model: Any, n: int) -> None:
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")

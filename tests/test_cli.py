@@ -469,3 +469,34 @@ def test_a_stopped_run_leaves_no_output_rejects_or_spool(tmp_path, signum, statu
     assert proc.returncode == status and word in err and "Traceback" not in err
     assert list(spool_root.iterdir()) == []
     assert sorted(p.name for p in tmp_path.iterdir()) == ["many.csv", "tmp"]
+
+
+def test_input_columns_named_like_added_ones_are_kept_renamed(tmp_path) -> None:
+    src = tmp_path / "scored_before.csv"
+    frame = posts_frame().assign(score="lama", flagged="ya", rank="7", evidence="catatan",
+                                 radikalisme="0", _file="asal.csv", _line="99",
+                                 score_input="sudah ada")
+    frame.to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    done = run("score", str(src), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    back = pd.read_csv(out, dtype=str)
+    for name, value in [("score_input2", "lama"), ("flagged_input", "ya"), ("rank_input", "7"),
+                        ("evidence_input", "catatan"), ("radikalisme_input", "0"),
+                        ("_file_input", "asal.csv"), ("_line_input", "99"),
+                        ("score_input", "sudah ada")]:
+        assert back[name].tolist() == [value] * len(POSTS), name
+    assert back["_file"].tolist() == [str(src)] * len(POSTS)
+    assert sorted(back["rank"].astype(int)) == list(range(1, len(POSTS) + 1))
+    assert done.stderr.count("renamed") == 1 and "'score' -> 'score_input2'" in done.stderr
+    # the text column itself may bear a reserved name
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text('{"score": "tegakkan khilafah"}\n', encoding="utf-8")
+    assert main(["score", str(texts), "--text-column", "score", "-o", str(out), "-q"]) == 0
+    assert pd.read_csv(out)["score_input"].tolist() == ["tegakkan khilafah"]
+    # suggest adds label and decided_at: a labelled input keeps its own
+    labelled = tmp_path / "labelled.csv"
+    posts_frame().assign(label="1").to_csv(labelled, index=False)
+    assert main(["suggest", str(labelled), "-n", "2", "-o", str(out), "-q"]) == 0
+    picked = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert picked["label_input"].tolist() == ["1", "1"] and picked["label"].tolist() == ["", ""]
