@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -48,6 +48,26 @@ def load_model(path: str | os.PathLike[str] | None = None) -> Model:
     return _default
 
 
+def _check_batch(texts: Any) -> None:
+    """Refuse containers whose iteration is not one text per item: a DataFrame iterates over
+    its column names, a dict over its keys, a 2-D array over rows of several cells."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(texts, pd.DataFrame):
+        columns = ", ".join(map(repr, list(texts.columns)[:5]))
+        raise TypeError(f"score() takes texts, not a DataFrame (columns: {columns}); pass its "
+                        "text column, e.g. score(frame['text'])")
+    if isinstance(texts, Mapping):
+        raise TypeError("score() takes texts, not a dict; pass the texts, e.g. "
+                        "score(list(posts.values())) (keep the keys to match the rows), or "
+                        "score(pd.Series(posts)) to get them as the index")
+    if isinstance(texts, np.ndarray) and texts.ndim > 1:
+        raise TypeError(f"score() takes a 1-D array of texts, not a {texts.ndim}-D array of "
+                        f"shape {texts.shape}; pass one column, e.g. score(array[:, 0]), or "
+                        "array.ravel() for every cell")
+
+
 def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | None = None,
           explain: bool = False) -> dict[str, Any] | pd.DataFrame:
     """Score posts for extremist content.
@@ -60,9 +80,14 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
     for the default model), one probability per label, ``flagged`` (``score >=
     threshold``) and, with ``explain=True``, ``evidence``: the words as written
     that raised the score most, with their log-odds weights.
+
+    A DataFrame, a dict or an array of more than one dimension raises TypeError
+    (their items are column names, keys or rows, not texts); a 0-D array is one text.
     """
     m = model if model is not None and not isinstance(model, (str, os.PathLike)) \
         else load_model(model)
+    if getattr(texts, "ndim", None) == 0 and hasattr(texts, "item"):  # a 0-D array: one value
+        texts = texts.item()
     if isinstance(texts, (str, bytes, bytearray)) or not isinstance(texts, Iterable):
         text = as_text(texts)
         proba = m.predict_proba([text])[0]
@@ -76,6 +101,7 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
     import numpy as np
     import pandas as pd
 
+    _check_batch(texts)
     index = texts.index if isinstance(texts, pd.Series) else None
     values = texts.tolist() if isinstance(texts, (pd.Series, np.ndarray)) else list(texts)
     values = [as_text(v) for v in values]
