@@ -14,7 +14,7 @@ import signal
 import sys
 import tempfile
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,8 +43,11 @@ def _evidence_text(pairs: list[tuple[str, float]]) -> str:
 
 def _score_chunk(model: Any, chunk: Any, text_column: str, threshold: float,
                  as_pairs: bool = False) -> Any:
-    """The chunk with score, one column per label, flagged and evidence added."""
-    texts = chunk[text_column].tolist()
+    """The chunk with score, one column per label, flagged and evidence added; texts longer
+    than ``kanalml.api.MAX_TEXT_CHARS`` are scored on their beginning."""
+    from kanalml.api import clip_texts
+
+    texts, _ = clip_texts(chunk[text_column].tolist())
     proba = model.predict_proba(texts)
     out = chunk.copy()
     out["score"] = proba[:, 0]
@@ -73,11 +76,14 @@ def _worker_score(args: tuple[Any, str, float, bool]) -> Any:
 
 def _scored_chunks(reader: Any, args: argparse.Namespace, threshold: float,
                    as_pairs: bool) -> Iterator[tuple[Any, str]]:
-    """Score the reader's chunks, in order, on ``--jobs`` processes (the model loads once each)."""
+    """Score the reader's chunks, in order, on ``--jobs`` processes (the model loads once each);
+    then warn about posts scored on their beginning only."""
+    long = _LongPosts()
     if args.jobs <= 1:
         model = kanalml.load_model(args.model)
-        for chunk, text_column in reader:
+        for chunk, text_column in long.count(reader):
             yield _score_chunk(model, chunk, text_column, threshold, as_pairs), text_column
+        long.report()
         return
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
@@ -85,7 +91,7 @@ def _scored_chunks(reader: Any, args: argparse.Namespace, threshold: float,
     with ProcessPoolExecutor(args.jobs, initializer=_worker_init,
                              initargs=(args.model,)) as pool:
         pending: deque[tuple[Any, str]] = deque()
-        for chunk, text_column in reader:
+        for chunk, text_column in long.count(reader):
             pending.append((pool.submit(_worker_score, (chunk, text_column, threshold,
                                                         as_pairs)), text_column))
             if len(pending) > 2 * args.jobs:  # bounded: memory stays flat
@@ -94,6 +100,36 @@ def _scored_chunks(reader: Any, args: argparse.Namespace, threshold: float,
         while pending:
             future, column = pending.popleft()
             yield future.result(), column
+    long.report()
+
+
+class _LongPosts:
+    """Counts the posts longer than the scoring cap while chunks pass, for one warning."""
+
+    def __init__(self) -> None:
+        self.count_ = 0
+        self.first: tuple[str, int] | None = None
+
+    def count(self, chunks: Iterable[tuple[Any, str]]) -> Iterator[tuple[Any, str]]:
+        from kanalml.api import MAX_TEXT_CHARS
+
+        for chunk, text_column in chunks:
+            lengths = chunk[text_column].map(lambda v: len(v) if isinstance(v, str) else 0)
+            long = lengths.to_numpy() > MAX_TEXT_CHARS
+            if long.any():
+                self.count_ += int(long.sum())
+                if self.first is None:
+                    row = chunk[long].iloc[0]
+                    self.first = (str(row["_file"]), int(row["_line"]))
+            yield chunk, text_column
+
+    def report(self) -> None:
+        from kanalml.api import MAX_TEXT_CHARS
+
+        if self.first is not None:
+            _warn(f"{self.first[0]}:{self.first[1]}: {self.count_} post(s) longer than "
+                  f"{MAX_TEXT_CHARS:,} characters (this is the first) were scored on their "
+                  f"first {MAX_TEXT_CHARS:,}; the output keeps the whole text")
 
 
 def _estimated_rows(paths: Sequence[str]) -> int | None:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kanalml.api import clip_texts
 from kanalml.rank import QueueBuilder
 
 LAMBDA = 0.5
@@ -73,7 +74,7 @@ class Suggester:
         """Score one chunk of posts and fold it into the pool."""
         if chunk.empty:
             return
-        texts = chunk[text_column].tolist()
+        texts, _ = clip_texts(chunk[text_column].tolist())
         proba = self.model.predict_proba(texts)[:, 0]
         group = self._groups.groups(texts)
         if len(self._groups) > len(self._copies):

@@ -520,3 +520,15 @@ def test_the_suggested_fixes_score_the_texts(default_model) -> None:
     pd.testing.assert_frame_equal(kanalml.score(np.array([[SLOGAN], ["cuaca cerah"]])[:, 0]),
                                   expected)
     assert kanalml.score(np.array(SLOGAN)) == kanalml.score(SLOGAN)  # 0-D: one text
+
+
+def test_posts_longer_than_the_cap_are_scored_on_their_beginning(default_model) -> None:
+    from kanalml.api import MAX_TEXT_CHARS
+
+    head = ("cuaca cerah hari ini, jalan macet. " * 3000)[:MAX_TEXT_CHARS]
+    long = head + " tegakkan khilafah, bubarkan thaghut" * 100
+    assert MAX_TEXT_CHARS == 100_000  # the README documents this figure
+    assert kanalml.score(long, explain=True) == kanalml.score(head, explain=True)
+    frame = kanalml.score([long, "cuaca cerah"])
+    assert frame["score"].iloc[0] == kanalml.score(head)["score"]
+    assert kanalml.score(long[:MAX_TEXT_CHARS - 1]) != kanalml.score(long)

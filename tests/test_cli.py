@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import kanalml
 from kanalml import __version__
 from kanalml.cli import main
 
@@ -500,3 +501,20 @@ def test_input_columns_named_like_added_ones_are_kept_renamed(tmp_path) -> None:
     assert main(["suggest", str(labelled), "-n", "2", "-o", str(out), "-q"]) == 0
     picked = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert picked["label_input"].tolist() == ["1", "1"] and picked["label"].tolist() == ["", ""]
+
+
+def test_a_post_over_the_length_cap_is_scored_on_its_beginning_and_kept_whole(tmp_path) -> None:
+    from kanalml.api import MAX_TEXT_CHARS
+
+    head = ("tegakkan khilafah, bubarkan thaghut. " * 3000)[:MAX_TEXT_CHARS]
+    long = head + " cuaca cerah" * 2000
+    src = tmp_path / "long.csv"
+    pd.DataFrame({"text": ["cuaca cerah", long]}).to_csv(src, index=False)
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.csv"
+        done = run("score", str(src), "-o", str(out), "--jobs", jobs, "-q")
+        assert done.returncode == 0, done.stderr
+        assert "long.csv:3: 1 post(s) longer than 100,000 characters" in done.stderr
+        back = pd.read_csv(out)
+        assert back["text"].tolist()[1] == long
+        assert back["score"].iloc[1] == round(kanalml.score(head)["score"], 4)
