@@ -55,13 +55,21 @@ __all__ = ["AtomicWriter", "DataError", "ExportReader", "Rejected", "spreadsheet
            "unescape_cell", "write_csv", "write_rejects"]
 
 TEXT_COLUMNS = ("text", "message", "content", "original_text", "isi", "teks", "caption", "tweet")
-AUTHOR_COLUMNS = frozenset({"author", "user", "username", "user_id", "from", "from_id", "sender",
-                            "sender_id", "actor", "actor_id", "author_id", "screen_name"})
-TELEGRAM_AUTHOR_KEYS = ("from", "from_id", "actor", "actor_id")
+# A column is an author's when a word of its name (split at separators and camelCase) is one of
+# these, or it starts with "from" (from, from_id, fromName) or names a forward's origin
+# (forwarded_from, fwd_from) - unless it names a channel or chat (channel_username, from_chat).
+AUTHOR_WORDS = frozenset({"author", "authors", "user", "users", "username", "usernames", "userid",
+                          "sender", "actor", "poster", "screen", "handle", "nickname", "nick",
+                          "penulis", "pengirim", "pengguna", "signature"})
+_FORWARD_WORDS = frozenset({"forwarded", "forward", "fwd", "fw"})
+_PLACE_WORDS = frozenset({"channel", "chat", "group", "kanal", "grup", "saluran"})
+_NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 PUBLIC_CHAT_TYPES = frozenset({"public_channel", "public_supergroup"})
 DELIMITERS = (",", ";", "\t", "|")
 MAX_FIELD_CHARS = 32 * 1024 * 1024  # a CSV field longer than this is rejected (runaway quote)
 RAW_CHARS = 500  # Rejected.raw is cut to this many characters
+RAW_WITHHELD = "(left out: the record may hold author fields; --keep-authors keeps it)"
+_JSON_KEY = re.compile(r'"((?:[^"\\]|\\.){1,200})"\s*:')
 _BLOCK = 1 << 20  # bytes per read in the streaming passes
 _HEAD = 1 << 20  # bytes looked at to detect the format
 _SNIFF_CHARS = 64 * 1024  # characters looked at to choose the CSV delimiter
@@ -101,7 +109,23 @@ class Rejected:
     file: str
     line: int
     reason: str
-    raw: str  # the record as written, cut to ~500 characters
+    raw: str  # the record as written, cut to ~500 characters; RAW_WITHHELD if it may name authors
+
+
+def is_author_column(name: str) -> bool:
+    """Whether a column name looks like it holds who wrote or forwarded a post (see
+    :data:`AUTHOR_WORDS`)."""
+    words = [w.lower() for w in _NAME_WORDS.findall(name)]
+    if not words or _PLACE_WORDS.intersection(words):
+        return False
+    return (bool(AUTHOR_WORDS.intersection(words)) or words[0] == "from"
+            or ("from" in words and bool(_FORWARD_WORDS.intersection(words))))
+
+
+def _has_author_key(raw: str) -> bool:
+    """Whether JSON text (a malformed JSON Lines record, a rejected Telegram item) has a key
+    naming an author column."""
+    return '"' in raw and any(is_author_column(k) for k in _JSON_KEY.findall(raw))
 
 
 def _warn_stderr(message: str) -> None:
@@ -141,6 +165,10 @@ class ExportReader:
     :class:`DataError`. Telegram chats that are not public channels or public
     supergroups are never read beyond their type and are counted in
     :attr:`skipped_chats`. Counters are reset at the start of each iteration.
+
+    Unless ``keep_authors``: author-like columns (:func:`is_author_column`) and
+    Telegram's ``from``, ``from_id`` and ``forwarded_from`` are not read, and a
+    rejected record of a file with such fields is listed without its raw text.
     """
 
     def __init__(self, paths: Sequence[str | os.PathLike[str]], *,
@@ -166,6 +194,7 @@ class ExportReader:
         self._repaired: list[int] = []  # lines of the current file's cells made valid Unicode
         self.reserved = frozenset(("_file", "_line", *reserved))
         self._renamed: dict[str, str] = {}  # input columns of the current file given a new name
+        self._author_fields = False  # the current file's header names author columns
         for path in self.paths:
             _check_file(path)
 
@@ -173,7 +202,7 @@ class ExportReader:
         self.rejected, self.skipped_chats, self.rows_read = [], {}, 0
         for path in self.paths:
             before = len(self.rejected)
-            self._repaired, self._renamed = [], {}
+            self._repaired, self._renamed, self._author_fields = [], {}, False
             for chunk, column in self._read(path):
                 self.rows_read += len(chunk)
                 yield _valid_unicode(chunk, self._repaired), self._renamed.get(column, column)
@@ -215,6 +244,8 @@ class ExportReader:
         if self.on_bad_lines == "error":
             where = f"{line}:{column}" if column else f"{line}"
             raise DataError(f"{path}:{where}: {reason}")
+        if not self.keep_authors and (self._author_fields or _has_author_key(raw)):
+            raw = RAW_WITHHELD  # a malformed record cannot be split into fields to drop
         self.rejected.append(Rejected(str(path), line, reason, _cut(raw)))
 
     def _encoding(self, path: Path, gz: bool) -> tuple[str, str]:
@@ -243,8 +274,7 @@ class ExportReader:
                         f"(columns: {_list_columns(columns)}); name it with --text-column")
 
     def _is_author(self, column: str, text_column: str | None = None) -> bool:
-        return (not self.keep_authors and column != text_column
-                and column.strip().lower() in AUTHOR_COLUMNS)
+        return not self.keep_authors and column != text_column and is_author_column(column)
 
     def _finish(self, data: dict[str, Any] | pd.DataFrame, path: Path,
                 lines: Sequence[int]) -> pd.DataFrame:
@@ -312,6 +342,7 @@ class ExportReader:
         header = _unique_names(header)
         text_column = self._text_column(path, header)
         keep = [i for i, name in enumerate(header) if not self._is_author(name, text_column)]
+        self._author_fields = len(keep) < len(header)
         names = [header[i] for i in keep]
         width = len(header)
         done = len(captured)  # physical lines consumed before the current record
@@ -457,7 +488,9 @@ class ExportReader:
                 else:
                     yield from parser.run(ijson.parse(raw, use_float=True))
         except ijson.JSONError as exc:
-            raise DataError(f"{path}: invalid JSON: {_one_line(exc, 200)}") from None
+            # yajl quotes the text around the error on the lines after the first: posts, names
+            reason = (str(exc).strip().splitlines() or ["parse error"])[0]
+            raise DataError(f"{path}: invalid JSON: {_one_line(reason, 200)}") from None
         if not parser.found:
             raise DataError(f"{path}: JSON, but not a Telegram Desktop export (no \"messages\" "
                             "list and no \"chats\" list)")
@@ -669,7 +702,6 @@ class _TelegramParser:
             "chat_type": chat.get("type"),
             "message_id": message.get("id"),
             "date": _json_cell(message.get("date")),
-            "forwarded_from": _json_cell(message.get("forwarded_from")),
         }
         for key in ("views", "forwards"):
             if key in message:
@@ -679,14 +711,14 @@ class _TelegramParser:
         if self.owner.keep_authors:
             row["from"] = _json_cell(message.get("from"))
             row["from_id"] = _json_cell(message.get("from_id"))
+            row["forwarded_from"] = _json_cell(message.get("forwarded_from"))
         self.rows.append(row)
         self.lines.append(index)
 
     def _chunk(self) -> tuple[pd.DataFrame, str]:
-        names = ["chat", "chat_type", "message_id", "date", "forwarded_from",
-                 *self.optional, "text"]
+        names = ["chat", "chat_type", "message_id", "date", *self.optional, "text"]
         if self.owner.keep_authors:
-            names += ["from", "from_id"]
+            names += ["from", "from_id", "forwarded_from"]
         data: dict[str, Any] = {}
         for name in names:
             values = [r.get(name) for r in self.rows]
@@ -1064,10 +1096,11 @@ class AtomicWriter:
             for field in self._schema:
                 try:
                     arrays.append(_arrow_column(chunk[field.name], field.type))
-                except (pa.ArrowException, TypeError, ValueError) as exc:
+                except (pa.ArrowException, TypeError, ValueError):
+                    # not the exception's text: Arrow quotes the offending cell
                     raise DataError(f"{self.path}: column {field.name!r} cannot be stored as "
-                                    f"{field.type} like in the first chunk: "
-                                    f"{_one_line(exc, 120)}") from None
+                                    f"{field.type} like in the first chunk: a later chunk "
+                                    "holds values of another type") from None
         self._parquet.write_table(pa.Table.from_arrays(arrays, schema=self._schema))
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:

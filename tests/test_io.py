@@ -246,10 +246,11 @@ def test_real_latin1_file(tmp_path: Path) -> None:
 
 def test_author_columns_are_dropped_unless_kept(tmp_path: Path) -> None:
     path = write(tmp_path / "a.csv",
-                 "id,Username,text,FROM_ID,screen_name,author_id,user_name\n"
-                 "1,budi,halo semua,u1,budi99,42,tetap\n")
+                 "id,Username,text,FROM_ID,screen_name,author_id,user_name,channel_username\n"
+                 "1,budi,halo semua,u1,budi99,42,budi_s,kanal_info\n")
     frame, _, _ = read_all(path)
-    assert list(frame.columns) == ["id", "text", "user_name", "_file", "_line"]
+    # user_name is an author's too (found by the words of the name, not a fixed list)
+    assert list(frame.columns) == ["id", "text", "channel_username", "_file", "_line"]
     kept, _, _ = read_all(path, keep_authors=True)
     assert kept["Username"].tolist() == ["budi"] and kept["FROM_ID"].tolist() == ["u1"]
 
@@ -386,14 +387,13 @@ def test_telegram_single_chat_export(tmp_path: Path) -> None:
     chunks = list(reader)
     assert [column for _, column in chunks] == ["text"]
     frame = chunks[0][0]
-    assert list(frame.columns) == ["chat", "chat_type", "message_id", "date", "forwarded_from",
-                                   "views", "forwards", "text", "_file", "_line"]
+    assert list(frame.columns) == ["chat", "chat_type", "message_id", "date", "views",
+                                   "forwards", "text", "_file", "_line"]
     assert frame["text"].tolist() == ["selamat pagi semua",
                                       "info penting hari ini, lihat https://contoh.id", ""]
     assert frame["message_id"].tolist() == [1, 3, 4]  # service message 2 skipped
     assert frame["_line"].tolist() == [1, 3, 4]
     assert frame["chat"].unique().tolist() == ["Kanal Info"]
-    assert frame["forwarded_from"].tolist() == [None, "Kanal Berita", None]
     assert frame["views"].tolist() == [120, 80, 5]
     assert frame["forwards"].tolist()[0] == 3 and pd.isna(frame["forwards"].iloc[1])
     assert reader.skipped_chats == {} and reader.rows_read == 3
@@ -401,6 +401,7 @@ def test_telegram_single_chat_export(tmp_path: Path) -> None:
     kept = next(iter(ExportReader([path], keep_authors=True)))[0]
     assert kept["from"].tolist() == ["Admin Kanal"] * 3
     assert kept["from_id"].tolist() == ["channel123"] * 3
+    assert kept["forwarded_from"].tolist() == [None, "Kanal Berita", None]  # an author too
 
 
 def test_telegram_bad_message_type_listed_late_and_reading_twice(tmp_path: Path) -> None:
@@ -728,3 +729,59 @@ def test_lone_surrogates_and_invalid_utf8_are_replaced_and_reported(tmp_path: Pa
         for value in [*chunk.columns, *cells]:
             if isinstance(value, str):
                 value.encode("utf-8")  # never raises
+
+
+@pytest.mark.parametrize("name", ["author_name", "AuthorName", "userName", "user.screen_name",
+                                  "sender_username", "fromId", "from_name", "forwarded_from",
+                                  "fwd_from", "nama_pengirim", "penulis", "post_author"])
+def test_author_like_columns_are_found_by_the_words_of_their_name(name: str) -> None:
+    from kanalml.io import is_author_column
+
+    assert is_author_column(name)
+
+
+@pytest.mark.parametrize("name", ["text", "message", "channel", "chat", "channel_username",
+                                  "date", "views", "forwards", "message_id", "caption", "source"])
+def test_other_columns_are_not_authors(name: str) -> None:
+    from kanalml.io import is_author_column
+
+    assert not is_author_column(name)
+
+
+def test_rejected_records_never_carry_author_fields(tmp_path: Path) -> None:
+    from kanalml.io import RAW_WITHHELD
+
+    with_authors = write(tmp_path / "a.csv", "id,text,author_name\n1,halo,Budi Santoso\n"
+                                             '2,"pecah,Budi Santoso,x,y\n3,ok,Siti\n')
+    _, reader, _ = read_all(with_authors)
+    assert [r.raw for r in reader.rejected] == [RAW_WITHHELD]
+    _, kept, _ = read_all(with_authors, keep_authors=True)
+    assert "Budi Santoso" in kept.rejected[0].raw
+    without = write(tmp_path / "b.csv", 'id,text\n1,halo\n2,"a","b","c"\n')
+    _, reader, _ = read_all(without)
+    assert reader.rejected[0].raw == '2,"a","b","c"'  # nothing to hide: the line is shown
+    jsonl = write(tmp_path / "c.jsonl", '{"text": "halo", "fromName": "Budi Santoso"\n'
+                                        '{"text": "rusak" \n{"text": "ok"}\n')
+    _, reader, _ = read_all(jsonl)
+    assert [r.raw for r in reader.rejected] == [RAW_WITHHELD, '{"text": "rusak" ']
+    telegram = tmp_path / "result.json"
+    telegram.write_text(json.dumps(chat("K", "public_channel",
+                                        [message(1, "halo"), [{"from": "Budi Santoso"}]])),
+                        encoding="utf-8")
+    _, reader, _ = read_all(telegram)
+    assert [r.raw for r in reader.rejected] == [RAW_WITHHELD]
+
+
+def test_error_messages_do_not_quote_posts_or_names(tmp_path: Path) -> None:
+    bad = tmp_path / "result.json"
+    bad.write_text('{"name": "K", "type": "public_channel", "messages": [{"id": 1, '
+                   '"type": "message", "from": "Budi Santoso", "text": "rahasia" xx}]}',
+                   encoding="utf-8")
+    with pytest.raises(DataError) as info:
+        read_all(bad)
+    assert "invalid JSON" in str(info.value)
+    assert "Budi" not in str(info.value) and "rahasia" not in str(info.value)
+    with pytest.raises(DataError) as info, AtomicWriter(tmp_path / "o.parquet") as writer:
+        writer.write(pd.DataFrame({"n": [1, 2]}))
+        writer.write(pd.DataFrame({"n": ["Budi Santoso", "3"]}))
+    assert "'n'" in str(info.value) and "Budi" not in str(info.value)
