@@ -38,7 +38,9 @@ def _find(columns: Sequence[str], candidates: Sequence[str]) -> str | None:
 
 
 def _evidence_text(pairs: list[tuple[str, float]]) -> str:
-    return "; ".join(f"{word} ({weight:.2f})" for word, weight in pairs)
+    from kanalml.rank import mask_pii
+
+    return mask_pii("; ".join(f"{word} ({weight:.2f})" for word, weight in pairs))
 
 
 def _score_chunk(model: Any, chunk: Any, text_column: str, threshold: float,

@@ -1185,12 +1185,15 @@ def _cell_text(value: Any) -> str | None:
 
 
 def write_rejects(path: str | os.PathLike[str], rejected: list[Rejected]) -> None:
-    """Write rejected records as CSV (columns file, line, reason, raw), atomically."""
+    """Write rejected records as CSV (columns file, line, reason, raw), atomically; phone
+    numbers and emails in ``raw`` are masked like in the review queue."""
+    from kanalml.rank import mask_pii
+
     frame = pd.DataFrame({
         "file": pd.array([r.file for r in rejected], dtype=object),
         "line": pd.array([r.line for r in rejected], dtype="int64"),
         "reason": pd.array([r.reason for r in rejected], dtype=object),
-        "raw": pd.array([r.raw for r in rejected], dtype=object),
+        "raw": pd.array([mask_pii(r.raw) for r in rejected], dtype=object),
     })
     with _CsvWriter(path) as writer:
         writer.write(frame)

@@ -518,3 +518,17 @@ def test_a_post_over_the_length_cap_is_scored_on_its_beginning_and_kept_whole(tm
         back = pd.read_csv(out)
         assert back["text"].tolist()[1] == long
         assert back["score"].iloc[1] == round(kanalml.score(head)["score"], 4)
+
+
+def test_rejects_and_evidence_mask_phones_and_emails(tmp_path) -> None:
+    from kanalml.cli import _evidence_text
+
+    src = tmp_path / "bad.csv"
+    src.write_text('channel,text\na,"harga cabai"\nb,"WA 0812-3456-7890","admin@contoh.id","x"\n',
+                   encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["score", str(src), "-o", str(out), "-q"]) == 0
+    raw = pd.read_csv(tmp_path / "out.csv.rejects.csv")["raw"].iloc[0]
+    assert raw == 'b,"WA [telepon]","[email]","x"'
+    assert _evidence_text([("admin@contoh.id", 1.5), ("khilafah", 1.0)]) == \
+        "[email] (1.50); khilafah (1.00)"
