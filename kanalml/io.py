@@ -44,7 +44,7 @@ import shutil
 import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -192,6 +192,7 @@ class ExportReader:
         self.skipped_chats: dict[str, int] = {}
         self.rows_read = 0
         self._repaired: list[int] = []  # lines of the current file's cells made valid Unicode
+        self._nuls: list[int] = []  # lines of the current file's cells that held NULs
         self.reserved = frozenset(("_file", "_line", *reserved))
         self._renamed: dict[str, str] = {}  # input columns of the current file given a new name
         self._author_fields = False  # the current file's header names author columns
@@ -202,10 +203,11 @@ class ExportReader:
         self.rejected, self.skipped_chats, self.rows_read = [], {}, 0
         for path in self.paths:
             before = len(self.rejected)
-            self._repaired, self._renamed, self._author_fields = [], {}, False
+            self._repaired, self._nuls, self._renamed, self._author_fields = [], [], {}, False
             for chunk, column in self._read(path):
                 self.rows_read += len(chunk)
-                yield _valid_unicode(chunk, self._repaired), self._renamed.get(column, column)
+                chunk = _clean_text(chunk, self._repaired, self._nuls)
+                yield chunk, self._renamed.get(column, column)
             if self._renamed:
                 self.warn(f"{path}: input column(s) renamed so that kanalml's own columns do not "
                           "overwrite them: " + ", ".join(f"{a!r} -> {b!r}"
@@ -218,6 +220,9 @@ class ExportReader:
                 self.warn(f"{path}: {len(self._repaired)} cell(s) held invalid Unicode (lone "
                           f"surrogates or bytes that are not UTF-8; first at line "
                           f"{min(self._repaired)}); each bad code point now reads U+FFFD")
+            if self._nuls:
+                self.warn(f"{path}: {len(self._nuls)} cell(s) held NUL characters (first at line "
+                          f"{min(self._nuls)}); they were removed")
 
     # -- dispatch --
 
@@ -234,6 +239,11 @@ class ExportReader:
                     yield from self._read_jsonl(path, gz, encoding)
                 else:
                     yield from self._read_csv(path, gz, encoding)
+                if encoding.legacy_lines:
+                    lines = encoding.legacy_lines
+                    self.warn(f"{path}: {len(lines)} line(s) are not valid UTF-8 (first: line "
+                              f"{lines[0]}); read those as cp1252 (Windows-1252), the other "
+                              "lines as UTF-8")
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             raise DataError(f"{path}: corrupt gzip data: {_one_line(exc)}") from None
         except OSError as exc:
@@ -248,14 +258,10 @@ class ExportReader:
             raw = RAW_WITHHELD  # a malformed record cannot be split into fields to drop
         self.rejected.append(Rejected(str(path), line, reason, _cut(raw)))
 
-    def _encoding(self, path: Path, gz: bool) -> tuple[str, str]:
-        """UTF-8 (BOM or not) if every byte sequence is valid UTF-8, else cp1252 with a warning."""
-        bad_line = _first_invalid_utf8_line(path, gz)
-        if bad_line is None:
-            return "utf-8-sig", "strict"
-        self.warn(f"{path}: not valid UTF-8 (first invalid byte on line {bad_line}); reading it "
-                  "as cp1252 (Windows-1252)")
-        return "cp1252", _LATIN1_FALLBACK
+    def _encoding(self, path: Path, gz: bool) -> _Encoding:
+        """UTF-8 (BOM or not) if every byte sequence is valid UTF-8; else line by line (a file
+        appended to by several tools): UTF-8 where a line is valid UTF-8, cp1252 where not."""
+        return _Encoding(per_line=_first_invalid_utf8_line(path, gz) is not None)
 
     def _text_column(self, path: Path, columns: Sequence[str]) -> str:
         if self.text_column is not None:
@@ -311,8 +317,8 @@ class ExportReader:
     # -- CSV / TSV --
 
     def _read_csv(self, path: Path, gz: bool,
-                  encoding: tuple[str, str]) -> Iterator[tuple[pd.DataFrame, str]]:
-        with _open_text(path, gz, encoding) as stream:
+                  encoding: _Encoding) -> Iterator[tuple[pd.DataFrame, str]]:
+        with _open_text(path, gz, encoding, count=False) as stream:
             sample = stream.read(_SNIFF_CHARS)
         delimiter = _sniff_delimiter(sample, len(sample) == _SNIFF_CHARS, _inner_suffix(path))
         with _open_text(path, gz, encoding) as stream:
@@ -395,7 +401,7 @@ class ExportReader:
     # -- JSON Lines --
 
     def _read_jsonl(self, path: Path, gz: bool,
-                    encoding: tuple[str, str]) -> Iterator[tuple[pd.DataFrame, str]]:
+                    encoding: _Encoding) -> Iterator[tuple[pd.DataFrame, str]]:
         columns: dict[str, None] = {}
         text_column: str | None = None
         records: list[dict[str, Any]] = []
@@ -523,9 +529,22 @@ def _valid_text(value: str) -> str:
     return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
-def _valid_unicode(frame: pd.DataFrame, repaired: list[int]) -> pd.DataFrame:
-    """``frame`` with every str cell encodable as UTF-8 (names: see :func:`_finish`); the
-    ``_line`` of each repaired cell is appended to ``repaired``.
+def _clean_cell(value: str) -> tuple[str, bool, bool]:
+    """(``value`` valid as UTF-8 and without NUL, whether it held invalid Unicode, a NUL)."""
+    invalid = False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value, invalid = _valid_text(value), True
+    nul = "\x00" in value
+    return (value.replace("\x00", "") if nul else value), invalid, nul
+
+
+def _clean_text(frame: pd.DataFrame, repaired: list[int], nuls: list[int]) -> pd.DataFrame:
+    """``frame`` with every str cell encodable as UTF-8 (names: see ``_finish``) and free of
+    NUL characters, which carry no text and end strings in C tools and databases; the
+    ``_line`` of each repaired cell is appended to ``repaired``, of each cell that held NULs
+    to ``nuls``.
 
     Only JSON can spell a lone surrogate (``"\\ud800"``); CSV is decoded strictly. One encode of a
     column's joined cells finds the clean columns, nearly all of them, at C speed.
@@ -533,12 +552,14 @@ def _valid_unicode(frame: pd.DataFrame, repaired: list[int]) -> pd.DataFrame:
     lines = None
     for i in range(frame.shape[1]):
         series = frame.iloc[:, i]
-        if series.dtype != object:
+        if series.dtype != object and not pd.api.types.is_string_dtype(series.dtype):
             continue
         values = series.tolist()
+        joined = "".join(v for v in values if type(v) is str)
         try:
-            "".join(v for v in values if type(v) is str).encode("utf-8")
-            continue
+            joined.encode("utf-8")
+            if "\x00" not in joined:
+                continue
         except UnicodeEncodeError:
             pass
         if lines is None:
@@ -547,11 +568,11 @@ def _valid_unicode(frame: pd.DataFrame, repaired: list[int]) -> pd.DataFrame:
         fixed = []
         for row, value in enumerate(values):
             if type(value) is str:
-                try:
-                    value.encode("utf-8")
-                except UnicodeEncodeError:
-                    value = _valid_text(value)
+                value, invalid, nul = _clean_cell(value)
+                if invalid:
                     repaired.append(lines[row])
+                if nul:
+                    nuls.append(lines[row])
             fixed.append(value)
         frame.isetitem(i, pd.Series(fixed, index=frame.index, dtype=object, name=frame.columns[i]))
     return frame
@@ -837,9 +858,64 @@ def _open_binary(path: Path, gz: bool) -> IO[bytes]:
     return gzip.open(path, "rb") if gz else open(path, "rb")
 
 
-def _open_text(path: Path, gz: bool, encoding: tuple[str, str]) -> IO[str]:
-    return io.TextIOWrapper(_open_binary(path, gz), encoding=encoding[0], errors=encoding[1],
-                            newline="")
+@dataclass
+class _Encoding:
+    """How a text file is decoded; ``legacy_lines`` collects the lines read as cp1252."""
+
+    per_line: bool
+    legacy_lines: list[int] = field(default_factory=list)
+
+
+def _open_text(path: Path, gz: bool, encoding: _Encoding, count: bool = True) -> IO[str]:
+    """A text stream with ``newline=""`` semantics (lines end at \\n, \\r\\n or a lone \\r).
+    A per-line stream appends its cp1252 lines to ``encoding.legacy_lines`` if ``count``."""
+    if not encoding.per_line:
+        return io.TextIOWrapper(_open_binary(path, gz), encoding="utf-8-sig", newline="")
+    return _PerLineText(_open_binary(path, gz), encoding.legacy_lines if count else [])
+
+
+_LONE_CR = re.compile(r"(?<=\r)(?!\n|$)")
+
+
+class _PerLineText:
+    """Decodes each line as UTF-8 if it is valid UTF-8, else as cp1252 (the 5 bytes cp1252
+    leaves undefined as latin-1); iterable and readable like the TextIOWrapper it replaces."""
+
+    def __init__(self, raw: IO[bytes], legacy_lines: list[int]) -> None:
+        self.raw, self.legacy_lines, self.number = raw, legacy_lines, 0
+        self._pending = ""
+
+    def __enter__(self) -> _PerLineText:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.raw.close()
+
+    def __iter__(self) -> Iterator[str]:
+        first = True
+        for data in self.raw:
+            if first and data.startswith(codecs.BOM_UTF8):
+                data = data[3:]
+            first = False
+            try:
+                line = data.decode("utf-8")
+            except UnicodeDecodeError:
+                line = data.decode("cp1252", _LATIN1_FALLBACK)
+                self.legacy_lines.append(self.number + 1)
+            parts = _LONE_CR.split(line) if "\r" in line else [line]
+            self.number += len(parts)
+            yield from parts
+
+    def read(self, size: int) -> str:
+        """About ``size`` characters from the start (for sniffing; whole lines, so it may be
+        a little more)."""
+        out, total = [], 0
+        for line in self:
+            out.append(line)
+            total += len(line)
+            if total >= size:
+                break
+        return "".join(out)[:size]
 
 
 def _detect(path: Path) -> tuple[str, bool]:
@@ -901,12 +977,12 @@ def _json_kind(head: bytes, truncated: bool) -> str:
     return "jsonl" if isinstance(record, dict) else "telegram"
 
 
-_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r\f\v\x1b") + b"\x7f"
+_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r\f\v\x1b") + b"\x7f"  # with NUL
 
 
 def _looks_binary(head: bytes) -> bool:
-    if b"\x00" in head:
-        return True
+    """Whether more than 5% of the head (at least 3 bytes) are control bytes, NUL included: a few
+    NULs in a text export (a broken tool, a NUL-padded line) do not make it binary."""
     sample = head[:65536]
     controls = len(sample) - len(sample.translate(None, _CONTROL))
     return controls > max(2, len(sample) // 20)
