@@ -189,6 +189,19 @@ def _reader(args: argparse.Namespace, reserved: Sequence[str]) -> Any:
                         warn=_warn, reserved=reserved)
 
 
+def _distinct_inputs(inputs: Sequence[str]) -> list[str]:
+    """The inputs with a file given twice (overlapping globs, a link) read once, with a warning:
+    read twice, its posts would count twice as copies in the queue."""
+    kept: list[str] = []
+    for name in inputs:
+        twin = next((k for k in kept if _same_file(Path(name), Path(k))), None)
+        if twin is None:
+            kept.append(name)
+        else:
+            _warn(f"{name}: the same file as {twin}, given before; it is read once")
+    return kept
+
+
 def _same_file(a: Path, b: Path) -> bool:
     """Whether two paths name one file (the same path, a symlink or a hard link to it)."""
     try:
@@ -256,6 +269,10 @@ def _write(frames: Iterator[Any], output: str | None) -> None:
     from kanalml.io import AtomicWriter, write_csv
 
     if output is None or output == "-":
+        # data is UTF-8 like every output file, whatever the terminal's encoding (PYTHONIOENCODING
+        # or a legacy locale made an emoji a UnicodeEncodeError traceback)
+        if hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(encoding="utf-8")
         header = True
         for frame in frames:
             write_csv(frame, sys.stdout, header=header)
@@ -734,6 +751,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``kanalml`` console script and ``python -m kanalml``."""
     args = build_parser().parse_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
+    if args.command in ("score", "rank", "suggest"):
+        args.inputs = _distinct_inputs(args.inputs)
     from kanalml.artifact import ModelError
     from kanalml.io import DataError
 
@@ -750,7 +769,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:  # unreadable input, unwritable output directory, full disk
-        print(f"kanalml: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"kanalml: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("kanalml: interrupted; no output was written", file=sys.stderr)

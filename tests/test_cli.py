@@ -532,3 +532,22 @@ def test_rejects_and_evidence_mask_phones_and_emails(tmp_path) -> None:
     assert raw == 'b,"WA [telepon]","[email]","x"'
     assert _evidence_text([("admin@contoh.id", 1.5), ("khilafah", 1.0)]) == \
         "[email] (1.50); khilafah (1.00)"
+
+
+def test_stdout_data_is_utf8_whatever_the_terminal_encoding(tmp_path) -> None:
+    src = tmp_path / "emoji.csv"
+    src.write_text("text\nkopi ☕ pagi\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "kanalml", "score", str(src), "-q"],
+                          capture_output=True, env={**os.environ, "PYTHONIOENCODING": "latin-1"})
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert "kopi ☕ pagi".encode() in done.stdout
+
+
+def test_a_file_given_twice_is_read_once(tmp_path) -> None:
+    src = tmp_path / "posts.csv"
+    posts_frame().to_csv(src, index=False)
+    (tmp_path / "alias.csv").symlink_to(src)
+    done = run("rank", str(src), str(tmp_path / "alias.csv"), str(src), "-q")
+    assert done.returncode == 0, done.stderr
+    assert pd.read_csv(io.StringIO(done.stdout))["copies"].eq(1).all()
+    assert done.stderr.count("read once") == 2
