@@ -58,13 +58,9 @@ def clip_text(text: str) -> str:
     return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS]
 
 
-def clip_texts(values: Iterable[Any]) -> tuple[list[str], int]:
-    """(texts as scored: any value as text, cut by :func:`clip_text`; how many were cut)."""
-    texts = [as_text(v) for v in values]
-    long = [i for i, t in enumerate(texts) if len(t) > MAX_TEXT_CHARS]
-    for i in long:
-        texts[i] = texts[i][:MAX_TEXT_CHARS]
-    return texts, len(long)
+def clip_texts(values: Iterable[Any]) -> list[str]:
+    """The texts as scored: any value as text (:func:`as_text`), cut by :func:`clip_text`."""
+    return [clip_text(as_text(v)) for v in values]
 
 
 def _check_batch(texts: Any) -> None:
@@ -125,7 +121,7 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
     _check_batch(texts)
     index = texts.index if isinstance(texts, pd.Series) else None
     values = texts.tolist() if isinstance(texts, (pd.Series, np.ndarray)) else list(texts)
-    values, _ = clip_texts(values)
+    values = clip_texts(values)
     proba = m.predict_proba(values)
     frame = pd.DataFrame(proba, columns=m.labels_, index=index)
     frame.insert(0, "score", proba[:, 0])

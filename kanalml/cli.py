@@ -49,7 +49,7 @@ def _score_chunk(model: Any, chunk: Any, text_column: str, threshold: float,
     than ``kanalml.api.MAX_TEXT_CHARS`` are scored on their beginning."""
     from kanalml.api import clip_texts
 
-    texts, _ = clip_texts(chunk[text_column].tolist())
+    texts = clip_texts(chunk[text_column].tolist())
     proba = model.predict_proba(texts)
     out = chunk.copy()
     out["score"] = proba[:, 0]

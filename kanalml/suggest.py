@@ -74,7 +74,7 @@ class Suggester:
         """Score one chunk of posts and fold it into the pool."""
         if chunk.empty:
             return
-        texts, _ = clip_texts(chunk[text_column].tolist())
+        texts = clip_texts(chunk[text_column].tolist())
         proba = self.model.predict_proba(texts)[:, 0]
         group = self._groups.groups(texts)
         if len(self._groups) > len(self._copies):
