@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import signal
 import sys
 import tempfile
+import threading
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -37,14 +39,19 @@ def _find(columns: Sequence[str], candidates: Sequence[str]) -> str | None:
 
 
 def _evidence_text(pairs: list[tuple[str, float]]) -> str:
-    return "; ".join(f"{word} ({weight:.2f})" for word, weight in pairs)
+    from kanalml.rank import mask_pii
+
+    return mask_pii("; ".join(f"{word} ({weight:.2f})" for word, weight in pairs))
 
 
 def _score_chunk(model: Any, chunk: Any, text_column: str, threshold: float,
                  as_pairs: bool = False) -> Any:
     """The chunk with score, one column per label, category (if the model has them), flagged
-    and evidence added."""
-    texts = chunk[text_column].tolist()
+    and evidence added; texts longer than ``kanalml.api.MAX_TEXT_CHARS`` are scored on their
+    beginning."""
+    from kanalml.api import clip_texts
+
+    texts = clip_texts(chunk[text_column].tolist())
     proba, category = model.predict(texts)
     out = chunk.copy()
     out["score"] = proba[:, 0]
@@ -63,6 +70,8 @@ _WORKER_MODEL: Any = None
 
 def _worker_init(model_dir: str | None) -> None:
     global _WORKER_MODEL
+    # Ctrl-C reaches the whole process group: the parent stops the pool, workers stay quiet.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER_MODEL = kanalml.load_model(model_dir)
 
 
@@ -73,11 +82,14 @@ def _worker_score(args: tuple[Any, str, float, bool]) -> Any:
 
 def _scored_chunks(reader: Any, args: argparse.Namespace, threshold: float,
                    as_pairs: bool) -> Iterator[tuple[Any, str]]:
-    """Score the reader's chunks, in order, on ``--jobs`` processes (the model loads once each)."""
+    """Score the reader's chunks, in order, on ``--jobs`` processes (the model loads once each);
+    then warn about posts scored on their beginning only."""
+    long = _LongPosts()
     if args.jobs <= 1:
         model = kanalml.load_model(args.model)
-        for chunk, text_column in reader:
+        for chunk, text_column in long.count(reader):
             yield _score_chunk(model, chunk, text_column, threshold, as_pairs), text_column
+        long.report()
         return
     from collections import deque
     from concurrent.futures import ProcessPoolExecutor
@@ -85,7 +97,7 @@ def _scored_chunks(reader: Any, args: argparse.Namespace, threshold: float,
     with ProcessPoolExecutor(args.jobs, initializer=_worker_init,
                              initargs=(args.model,)) as pool:
         pending: deque[tuple[Any, str]] = deque()
-        for chunk, text_column in reader:
+        for chunk, text_column in long.count(reader):
             pending.append((pool.submit(_worker_score, (chunk, text_column, threshold,
                                                         as_pairs)), text_column))
             if len(pending) > 2 * args.jobs:  # bounded: memory stays flat
@@ -94,6 +106,36 @@ def _scored_chunks(reader: Any, args: argparse.Namespace, threshold: float,
         while pending:
             future, column = pending.popleft()
             yield future.result(), column
+    long.report()
+
+
+class _LongPosts:
+    """Counts the posts longer than the scoring cap while chunks pass, for one warning."""
+
+    def __init__(self) -> None:
+        self.count_ = 0
+        self.first: tuple[str, int] | None = None
+
+    def count(self, chunks: Iterable[tuple[Any, str]]) -> Iterator[tuple[Any, str]]:
+        from kanalml.api import MAX_TEXT_CHARS
+
+        for chunk, text_column in chunks:
+            lengths = chunk[text_column].map(lambda v: len(v) if isinstance(v, str) else 0)
+            long = lengths.to_numpy() > MAX_TEXT_CHARS
+            if long.any():
+                self.count_ += int(long.sum())
+                if self.first is None:
+                    row = chunk[long].iloc[0]
+                    self.first = (str(row["_file"]), int(row["_line"]))
+            yield chunk, text_column
+
+    def report(self) -> None:
+        from kanalml.api import MAX_TEXT_CHARS
+
+        if self.first is not None:
+            _warn(f"{self.first[0]}:{self.first[1]}: {self.count_} post(s) longer than "
+                  f"{MAX_TEXT_CHARS:,} characters (this is the first) were scored on their "
+                  f"first {MAX_TEXT_CHARS:,}; the output keeps the whole text")
 
 
 def _estimated_rows(paths: Sequence[str]) -> int | None:
@@ -136,34 +178,109 @@ def _progress(args: argparse.Namespace) -> Iterator[Callable[[int], None]]:
         bar.total = bar.n  # the estimate is done with: end at 100%
 
 
-def _reader(args: argparse.Namespace) -> Any:
+def _added_columns(model: Any) -> list[str]:
+    """The columns score adds to every row (rank and the Dask engine add the same)."""
+    category = ["category"] if model.categories_ else []
+    return ["score", *model.labels_, *category, "flagged", "evidence", "rank"]
+
+
+def _reader(args: argparse.Namespace, reserved: Sequence[str]) -> Any:
+    """The inputs' reader; input columns named like ``reserved`` ones are renamed, never
+    overwritten."""
     from kanalml.io import ExportReader
 
     return ExportReader(args.inputs, text_column=args.text_column, chunk_rows=args.chunk_rows,
                         on_bad_lines=args.on_bad_lines, keep_authors=args.keep_authors,
-                        warn=_warn)
+                        warn=_warn, reserved=reserved)
 
 
-def _report_reader(reader: Any, output: str | None) -> None:
+def _distinct_inputs(inputs: Sequence[str]) -> list[str]:
+    """The inputs with a file given twice (overlapping globs, a link) read once, with a warning:
+    read twice, its posts would count twice as copies in the queue."""
+    kept: list[str] = []
+    for name in inputs:
+        twin = next((k for k in kept if _same_file(Path(name), Path(k))), None)
+        if twin is None:
+            kept.append(name)
+        else:
+            _warn(f"{name}: the same file as {twin}, given before; it is read once")
+    return kept
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name one file (the same path, a symlink or a hard link to it)."""
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
+
+
+def _check_outputs(args: argparse.Namespace, outputs: Sequence[str | None]) -> None:
+    """Check every output path before any work, so that a run of hours does not fail at its
+    end: a known format, an existing writable directory, no two outputs alike, and no input
+    overwritten (the run reads its inputs to the end before writing, so the export would be
+    replaced by its own scores)."""
+    from kanalml.io import AtomicWriter, DataError
+
+    seen: list[Path] = []
+    for output in outputs:
+        if output is None or output == "-":
+            continue
+        path = Path(output)
+        for name in args.inputs:
+            if _same_file(path, Path(name)):
+                raise DataError(f"{output}: is also an input; write the output to another file")
+        if any(_same_file(path, other) for other in seen):
+            raise DataError(f"{output}: given for two outputs; name each output differently")
+        seen.append(path)
+        if path.is_dir():
+            raise DataError(f"{output}: is a directory")
+        if output in (args.output, getattr(args, "channels", None)):
+            AtomicWriter(path)  # raises on a file name whose format is unknown (rejects: CSV)
+        parent = path.parent
+        if not parent.is_dir():
+            raise DataError(f"{output}: directory {str(parent)!r} does not exist")
+        if not os.access(parent, os.W_OK | os.X_OK):
+            raise DataError(f"{output}: directory {str(parent)!r} is not writable")
+
+
+def _rejects_path(args: argparse.Namespace) -> str:
+    if getattr(args, "rejects", None):
+        return str(args.rejects)
+    output = args.output
+    return f"{output}.rejects.csv" if output and output != "-" else "kanalml.rejects.csv"
+
+
+def _report_reader(reader: Any, args: argparse.Namespace) -> None:
+    """Warn about skipped chats; write the rejects after the output: a run that fails leaves
+    neither. Without --rejects, a rejects file left by an earlier run for the same output is
+    removed when this run rejects nothing, so it never describes another run's input."""
     from kanalml.io import write_rejects
 
     for chat_type, count in sorted(reader.skipped_chats.items()):
         _warn(f"skipped {count} Telegram chat(s) of type {chat_type!r}: only public channels "
               "and public supergroups are scored")
-    if reader.rejected:
-        target = f"{output}.rejects.csv" if output and output != "-" else "kanalml.rejects.csv"
+    target = _rejects_path(args)
+    if reader.rejected or getattr(args, "rejects", None):
         write_rejects(target, reader.rejected)
+    elif args.output and args.output != "-":
+        Path(target).unlink(missing_ok=True)
+    if reader.rejected:
         _warn(f"{len(reader.rejected)} malformed row(s) were not scored; they are listed with "
               f"their file and line in {target}")
 
 
 def _write(frames: Iterator[Any], output: str | None) -> None:
-    from kanalml.io import AtomicWriter
+    from kanalml.io import AtomicWriter, write_csv
 
     if output is None or output == "-":
+        # data is UTF-8 like every output file, whatever the terminal's encoding (PYTHONIOENCODING
+        # or a legacy locale made an emoji a UnicodeEncodeError traceback)
+        if hasattr(sys.stdout, "reconfigure"):
+            sys.stdout.reconfigure(encoding="utf-8")
         header = True
         for frame in frames:
-            frame.to_csv(sys.stdout, index=False, header=header)
+            write_csv(frame, sys.stdout, header=header)
             header = False
         return
     with AtomicWriter(output) as writer:
@@ -184,10 +301,12 @@ def _score_on_dask(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
 
+    _check_outputs(args, [_rejects_path(args)])
+
     def report(reader: Any) -> None:
         for message in reader.warnings:
             _warn(message)
-        _report_reader(reader, args.output)
+        _report_reader(reader, args)
 
     counts = score_files(args.inputs, args.output, model=args.model, fmt=args.format,
                          scheduler=args.scheduler, workers=args.workers,
@@ -209,9 +328,10 @@ def cmd_score(args: argparse.Namespace) -> int:
 
     if args.engine == "dask":
         return _score_on_dask(args)
+    _check_outputs(args, [args.output, _rejects_path(args)])
     model = kanalml.load_model(args.model)
     threshold = model.threshold if args.threshold is None else args.threshold
-    reader = _reader(args)
+    reader = _reader(args, _added_columns(model))
     columns: dict[str, None] = {}
     scores: list[np.ndarray] = []
     with tempfile.TemporaryDirectory(prefix="kanalml-") as spool:
@@ -224,7 +344,6 @@ def cmd_score(args: argparse.Namespace) -> int:
                 scored.to_parquet(Path(spool) / f"{n_chunks:06d}.parquet", index=False)
                 n_chunks += 1
                 advance(len(scored))
-        _report_reader(reader, args.output)
         every = np.concatenate(scores) if scores else np.zeros(0)
         # rank 1 = review first; ties keep input order
         rank = np.empty(len(every), dtype=np.int64)
@@ -250,6 +369,7 @@ def cmd_score(args: argparse.Namespace) -> int:
                 yield top.sort_values("rank")
 
         _write(frames(), args.output)
+    _report_reader(reader, args)
     if not args.quiet:
         flagged = int((every >= threshold).sum())
         print(f"kanalml: scored {len(every)} rows; {flagged} flagged at threshold "
@@ -263,9 +383,10 @@ def cmd_rank(args: argparse.Namespace) -> int:
     from kanalml.labelled import ID_COLUMNS
     from kanalml.rank import QueueBuilder
 
+    _check_outputs(args, [args.output, _rejects_path(args), args.channels])
     model = kanalml.load_model(args.model)
     threshold = model.threshold if args.threshold is None else args.threshold
-    reader = _reader(args)
+    reader = _reader(args, _added_columns(model))
     builder = QueueBuilder(model.labels_, reach_column=args.reach_column,
                            min_score=args.min_score)
     with _progress(args) as advance:
@@ -279,7 +400,6 @@ def cmd_rank(args: argparse.Namespace) -> int:
                         date_column=_find(columns, DATE_COLUMNS),
                         id_column=_find(columns, ID_COLUMNS))
             advance(len(scored))
-    _report_reader(reader, args.output)
     queue, covered = builder.queue(budget=args.budget)
     probabilities = ["score", *model.labels_]
     queue[probabilities] = queue[probabilities].round(DECIMALS)
@@ -292,6 +412,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     if args.channels:
         with AtomicWriter(args.channels) as writer:
             writer.write(builder.channels())
+    _report_reader(reader, args)
     if args.budget is not None and not args.quiet:
         print(f"kanalml: the first {len(queue)} items cover {covered:.1%} of the expected "
               "positives (sum of scores)", file=sys.stderr)
@@ -527,17 +648,18 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     to kanalml train --feedback."""
     from kanalml.suggest import Suggester
 
+    _check_outputs(args, [args.output, _rejects_path(args)])
     model = kanalml.load_model(args.model)
     suggester = Suggester(model, args.n)
-    reader = _reader(args)
+    reader = _reader(args, Suggester.ADDED)
     with _progress(args) as advance:
         for chunk, text_column in reader:
             suggester.add(chunk, text_column)
             advance(len(chunk))
-    _report_reader(reader, args.output)
     picked = suggester.suggestions()
     picked[["score", "uncertainty"]] = picked[["score", "uncertainty"]].round(DECIMALS)
     _write(iter([picked]), args.output)
+    _report_reader(reader, args)
     if not args.quiet:
         print(f"kanalml: {len(picked)} posts to label, from {reader.rows_read} rows",
               file=sys.stderr)
@@ -573,6 +695,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--on-bad-lines", choices=("error", "warn", "skip"), default="warn",
                          help="malformed rows: stop, or list them in OUTPUT.rejects.csv "
                               "(warn: and say so)")
+        sub.add_argument("--rejects", metavar="FILE",
+                         help="list malformed rows in FILE (CSV), written even if empty "
+                              "(default: OUTPUT.rejects.csv when rows are rejected)")
         sub.add_argument("--keep-authors", action="store_true",
                          help="keep user names and ids (left out by default)")
         sub.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
@@ -700,6 +825,8 @@ def build_parser() -> argparse.ArgumentParser:
     suggest.add_argument("--text-column", metavar="NAME", help="column holding the post text")
     suggest.add_argument("--on-bad-lines", choices=("error", "warn", "skip"), default="warn",
                          help="malformed rows: stop, or list them in OUTPUT.rejects.csv")
+    suggest.add_argument("--rejects", metavar="FILE",
+                         help="list malformed rows in FILE (CSV), written even if empty")
     suggest.add_argument("--keep-authors", action="store_true",
                          help="keep user names and ids (left out by default)")
     suggest.add_argument("--chunk-rows", type=_positive_int, default=20_000, metavar="N",
@@ -715,11 +842,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.argv = list(sys.argv[1:] if argv is None else argv)
     # Library warnings (e.g. evaluating a model on its own training posts) as one line each.
     warnings.showwarning = lambda message, *_args, **_kw: _warn(str(message))
+    if args.command in ("score", "rank", "suggest"):
+        args.inputs = _distinct_inputs(args.inputs)
     from kanalml.artifact import ModelError
     from kanalml.io import DataError
 
+    previous = _on_sigterm()
     try:
         return int(args.run(args))
+    except _Terminated:
+        print("kanalml: terminated; no output was written", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except (DataError, ModelError) as exc:
         print(f"kanalml: error: {exc}", file=sys.stderr)
         return 1
@@ -727,8 +860,29 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as exc:  # unreadable input, unwritable output directory, full disk
-        print(f"kanalml: error: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"kanalml: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("kanalml: interrupted; no output was written", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, a container or job scheduler stopping the run), raised like Ctrl-C so
+    the same clean-up runs: temporary output and spool files are removed."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise _Terminated
+
+
+def _on_sigterm() -> Any:
+    """Make SIGTERM raise :class:`_Terminated`; the previous handler, or None off the main
+    thread (where Python cannot set one)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _raise_terminated)

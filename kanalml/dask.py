@@ -92,10 +92,23 @@ def _score_partition(part: pd.DataFrame, text_column: str, ref: Any) -> pd.DataF
 
 def score_dataframe(ddf: Any, text_column: str, model: Any = None) -> Any:
     """``ddf`` with the columns :func:`kanalml.score` returns (``score``, one probability
-    per label, ``flagged``) added to each row; lazy, like any Dask DataFrame."""
+    per label, ``flagged``) added to each row; lazy, like any Dask DataFrame. An input column
+    with one of those names is kept, renamed ``NAME_input``."""
+    from kanalml.io import _free_name
+
     ref, here = _model_ref(model)
     if text_column not in ddf.columns:
         raise KeyError(f"no column {text_column!r} (columns: {', '.join(map(str, ddf.columns))})")
+    added = _score_columns(here)
+    clash = [str(c) for c in ddf.columns if c in added]
+    if clash:  # input columns are renamed, never overwritten
+        taken = {*map(str, ddf.columns), *added}
+        renamed = {}
+        for name in clash:
+            renamed[name] = _free_name(name, taken)
+            taken.add(renamed[name])
+        ddf = ddf.rename(columns=renamed)
+        text_column = renamed.get(text_column, text_column)
     meta = ddf._meta.assign(**{c: pd.Series(dtype=t) for c, t in _score_columns(here).items()})
     return ddf.map_partitions(_score_partition, text_column, ref, meta=meta)
 
@@ -245,7 +258,8 @@ def score_files(patterns: Sequence[str], out_dir: str | os.PathLike[str], *,
     threshold = loaded.threshold if threshold is None else threshold
     labels = loaded.labels_
     reader_options = {"text_column": text_column, "chunk_rows": chunk_rows,
-                      "on_bad_lines": on_bad_lines, "keep_authors": keep_authors}
+                      "on_bad_lines": on_bad_lines, "keep_authors": keep_authors,
+                      "reserved": ["score", *labels, "flagged", "evidence", "rank"]}
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     spool, staged = work / "spool", work / "out"

@@ -15,11 +15,16 @@ Cell values, by format:
 - Telegram: ``message_id``, ``views`` and ``forwards`` are nullable integers
   (``Int64``); the other columns are ``str`` or ``None``.
 
+Written CSV/TSV is spreadsheet-safe: a text cell (or column name) that a spreadsheet
+would run as a formula gets a leading apostrophe (see :func:`spreadsheet_safe`);
+:func:`unescape_cell` undoes it. JSON Lines and Parquet hold the values as they are.
+
 Every row also carries ``_file`` (the path as given) and ``_line``: for CSV and
 JSON Lines the 1-based physical line where the record starts (a CSV header is
 line 1), for Parquet the 1-based row number, for Telegram the 1-based index of
-the message in its chat's ``messages`` list. An input column already named
-``_file`` or ``_line`` is overwritten.
+the message in its chat's ``messages`` list. Input columns are never overwritten: one already
+named ``_file``, ``_line`` or one of the reader's ``reserved`` names (the columns a command
+adds) is renamed ``NAME_input``, with a warning.
 """
 
 from __future__ import annotations
@@ -33,33 +38,48 @@ import itertools
 import json
 import math
 import os
+import re
 import secrets
 import shutil
 import sys
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["AtomicWriter", "DataError", "ExportReader", "Rejected", "write_rejects"]
+__all__ = ["AtomicWriter", "DataError", "ExportReader", "Rejected", "spreadsheet_safe",
+           "unescape_cell", "write_csv", "write_rejects"]
 
 TEXT_COLUMNS = ("text", "message", "content", "original_text", "isi", "teks", "caption", "tweet")
-AUTHOR_COLUMNS = frozenset({"author", "user", "username", "user_id", "from", "from_id", "sender",
-                            "sender_id", "actor", "actor_id", "author_id", "screen_name"})
-TELEGRAM_AUTHOR_KEYS = ("from", "from_id", "actor", "actor_id")
+# A column is an author's when a word of its name (split at separators and camelCase) is one of
+# these, or it starts with "from" (from, from_id, fromName) or names a forward's origin
+# (forwarded_from, fwd_from) - unless it names a channel or chat (channel_username, from_chat).
+AUTHOR_WORDS = frozenset({"author", "authors", "user", "users", "username", "usernames", "userid",
+                          "sender", "actor", "poster", "screen", "handle", "nickname", "nick",
+                          "penulis", "pengirim", "pengguna", "signature"})
+_FORWARD_WORDS = frozenset({"forwarded", "forward", "fwd", "fw"})
+_PLACE_WORDS = frozenset({"channel", "chat", "group", "kanal", "grup", "saluran"})
+_NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
 PUBLIC_CHAT_TYPES = frozenset({"public_channel", "public_supergroup"})
 DELIMITERS = (",", ";", "\t", "|")
 MAX_FIELD_CHARS = 32 * 1024 * 1024  # a CSV field longer than this is rejected (runaway quote)
 RAW_CHARS = 500  # Rejected.raw is cut to this many characters
+RAW_WITHHELD = "(left out: the record may hold author fields; --keep-authors keeps it)"
+_JSON_KEY = re.compile(r'"((?:[^"\\]|\\.){1,200})"\s*:')
 _BLOCK = 1 << 20  # bytes per read in the streaming passes
 _HEAD = 1 << 20  # bytes looked at to detect the format
 _SNIFF_CHARS = 64 * 1024  # characters looked at to choose the CSV delimiter
 _BAD_LINES = ("error", "warn", "skip")
 _LATIN1_FALLBACK = "kanalml-latin1"
+# A cell a spreadsheet runs as a formula (OWASP's CSV injection list: = + - @ TAB CR), possibly
+# behind apostrophes already there, so that escaping stays reversible (see unescape_cell).
+_FORMULA = re.compile(r"'*[=+\-@\t\r]")
+_ESCAPED = re.compile(r"'+[=+\-@\t\r]")
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")  # "-5" is data, not a formula
 
 
 def _latin1_fallback(error: UnicodeError) -> tuple[str, int]:
@@ -89,7 +109,23 @@ class Rejected:
     file: str
     line: int
     reason: str
-    raw: str  # the record as written, cut to ~500 characters
+    raw: str  # the record as written, cut to ~500 characters; RAW_WITHHELD if it may name authors
+
+
+def is_author_column(name: str) -> bool:
+    """Whether a column name looks like it holds who wrote or forwarded a post (see
+    :data:`AUTHOR_WORDS`)."""
+    words = [w.lower() for w in _NAME_WORDS.findall(name)]
+    if not words or _PLACE_WORDS.intersection(words):
+        return False
+    return (bool(AUTHOR_WORDS.intersection(words)) or words[0] == "from"
+            or ("from" in words and bool(_FORWARD_WORDS.intersection(words))))
+
+
+def _has_author_key(raw: str) -> bool:
+    """Whether JSON text (a malformed JSON Lines record, a rejected Telegram item) has a key
+    naming an author column."""
+    return '"' in raw and any(is_author_column(k) for k in _JSON_KEY.findall(raw))
 
 
 def _warn_stderr(message: str) -> None:
@@ -103,7 +139,12 @@ def _one_line(text: object, limit: int = 300) -> str:
 
 def _cut(raw: str) -> str:
     raw = raw.rstrip("\r\n")
-    return raw if len(raw) <= RAW_CHARS else raw[:RAW_CHARS] + "…"
+    raw = raw if len(raw) <= RAW_CHARS else raw[:RAW_CHARS] + "…"
+    try:
+        raw.encode("utf-8")
+    except UnicodeEncodeError:  # a rejected JSON value, dumped again, may hold one
+        raw = _valid_text(raw)
+    return raw
 
 
 def _list_columns(columns: Sequence[Any]) -> str:
@@ -124,12 +165,17 @@ class ExportReader:
     :class:`DataError`. Telegram chats that are not public channels or public
     supergroups are never read beyond their type and are counted in
     :attr:`skipped_chats`. Counters are reset at the start of each iteration.
+
+    Unless ``keep_authors``: author-like columns (:func:`is_author_column`) and
+    Telegram's ``from``, ``from_id`` and ``forwarded_from`` are not read, and a
+    rejected record of a file with such fields is listed without its raw text.
     """
 
     def __init__(self, paths: Sequence[str | os.PathLike[str]], *,
                  text_column: str | None = None, chunk_rows: int = 20_000,
                  on_bad_lines: str = "warn", keep_authors: bool = False,
-                 warn: Callable[[str], None] = _warn_stderr) -> None:
+                 warn: Callable[[str], None] = _warn_stderr,
+                 reserved: Sequence[str] = ()) -> None:
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         if on_bad_lines not in _BAD_LINES:
@@ -145,6 +191,11 @@ class ExportReader:
         self.rejected: list[Rejected] = []
         self.skipped_chats: dict[str, int] = {}
         self.rows_read = 0
+        self._repaired: list[int] = []  # lines of the current file's cells made valid Unicode
+        self._nuls: list[int] = []  # lines of the current file's cells that held NULs
+        self.reserved = frozenset(("_file", "_line", *reserved))
+        self._renamed: dict[str, str] = {}  # input columns of the current file given a new name
+        self._author_fields = False  # the current file's header names author columns
         for path in self.paths:
             _check_file(path)
 
@@ -152,13 +203,26 @@ class ExportReader:
         self.rejected, self.skipped_chats, self.rows_read = [], {}, 0
         for path in self.paths:
             before = len(self.rejected)
+            self._repaired, self._nuls, self._renamed, self._author_fields = [], [], {}, False
             for chunk, column in self._read(path):
                 self.rows_read += len(chunk)
-                yield chunk, column
+                chunk = _clean_text(chunk, self._repaired, self._nuls)
+                yield chunk, self._renamed.get(column, column)
+            if self._renamed:
+                self.warn(f"{path}: input column(s) renamed so that kanalml's own columns do not "
+                          "overwrite them: " + ", ".join(f"{a!r} -> {b!r}"
+                                                         for a, b in self._renamed.items()))
             bad = self.rejected[before:]
             if bad and self.on_bad_lines == "warn":
                 self.warn(f"{path}: {len(bad)} malformed record(s) not read (first at line "
                           f"{bad[0].line}: {bad[0].reason})")
+            if self._repaired:
+                self.warn(f"{path}: {len(self._repaired)} cell(s) held invalid Unicode (lone "
+                          f"surrogates or bytes that are not UTF-8; first at line "
+                          f"{min(self._repaired)}); each bad code point now reads U+FFFD")
+            if self._nuls:
+                self.warn(f"{path}: {len(self._nuls)} cell(s) held NUL characters (first at line "
+                          f"{min(self._nuls)}); they were removed")
 
     # -- dispatch --
 
@@ -175,6 +239,11 @@ class ExportReader:
                     yield from self._read_jsonl(path, gz, encoding)
                 else:
                     yield from self._read_csv(path, gz, encoding)
+                if encoding.legacy_lines:
+                    lines = encoding.legacy_lines
+                    self.warn(f"{path}: {len(lines)} line(s) are not valid UTF-8 (first: line "
+                              f"{lines[0]}); read those as cp1252 (Windows-1252), the other "
+                              "lines as UTF-8")
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             raise DataError(f"{path}: corrupt gzip data: {_one_line(exc)}") from None
         except OSError as exc:
@@ -185,16 +254,14 @@ class ExportReader:
         if self.on_bad_lines == "error":
             where = f"{line}:{column}" if column else f"{line}"
             raise DataError(f"{path}:{where}: {reason}")
+        if not self.keep_authors and (self._author_fields or _has_author_key(raw)):
+            raw = RAW_WITHHELD  # a malformed record cannot be split into fields to drop
         self.rejected.append(Rejected(str(path), line, reason, _cut(raw)))
 
-    def _encoding(self, path: Path, gz: bool) -> tuple[str, str]:
-        """UTF-8 (BOM or not) if every byte sequence is valid UTF-8, else cp1252 with a warning."""
-        bad_line = _first_invalid_utf8_line(path, gz)
-        if bad_line is None:
-            return "utf-8-sig", "strict"
-        self.warn(f"{path}: not valid UTF-8 (first invalid byte on line {bad_line}); reading it "
-                  "as cp1252 (Windows-1252)")
-        return "cp1252", _LATIN1_FALLBACK
+    def _encoding(self, path: Path, gz: bool) -> _Encoding:
+        """UTF-8 (BOM or not) if every byte sequence is valid UTF-8; else line by line (a file
+        appended to by several tools): UTF-8 where a line is valid UTF-8, cp1252 where not."""
+        return _Encoding(per_line=_first_invalid_utf8_line(path, gz) is not None)
 
     def _text_column(self, path: Path, columns: Sequence[str]) -> str:
         if self.text_column is not None:
@@ -213,14 +280,45 @@ class ExportReader:
                         f"(columns: {_list_columns(columns)}); name it with --text-column")
 
     def _is_author(self, column: str, text_column: str | None = None) -> bool:
-        return (not self.keep_authors and column != text_column
-                and column.strip().lower() in AUTHOR_COLUMNS)
+        return not self.keep_authors and column != text_column and is_author_column(column)
+
+    def _finish(self, data: dict[str, Any] | pd.DataFrame, path: Path,
+                lines: Sequence[int]) -> pd.DataFrame:
+        """A chunk with ``_file`` and ``_line`` added last, input columns with reserved names
+        renamed (recorded in ``_renamed``)."""
+        if isinstance(data, pd.DataFrame):
+            names = [str(c) for c in data.columns]
+        else:
+            try:
+                "".join(data).encode("utf-8")
+            except UnicodeEncodeError:  # a JSON key with a lone surrogate: pandas cannot hold it
+                data = dict(zip(_unique_names([_valid_text(k) for k in data]), data.values()))
+            names = list(data)
+        clash = [n for n in names if n in self.reserved]
+        if clash:
+            taken = set(names) | self.reserved
+            for name in clash:
+                if name not in self._renamed:
+                    self._renamed[name] = _free_name(name, taken)
+                taken.add(self._renamed[name])
+            if isinstance(data, pd.DataFrame):
+                data = data.rename(columns=self._renamed)
+            else:
+                data = {self._renamed.get(k, k): v for k, v in data.items()}
+        if isinstance(data, pd.DataFrame):
+            frame = data
+        else:
+            frame = (pd.DataFrame(data, dtype=object) if data
+                     else pd.DataFrame(index=range(len(lines))))
+        frame["_file"] = pd.Series([str(path)] * len(frame), dtype=object, index=frame.index)
+        frame["_line"] = np.asarray(lines, dtype=np.int64)
+        return frame
 
     # -- CSV / TSV --
 
     def _read_csv(self, path: Path, gz: bool,
-                  encoding: tuple[str, str]) -> Iterator[tuple[pd.DataFrame, str]]:
-        with _open_text(path, gz, encoding) as stream:
+                  encoding: _Encoding) -> Iterator[tuple[pd.DataFrame, str]]:
+        with _open_text(path, gz, encoding, count=False) as stream:
             sample = stream.read(_SNIFF_CHARS)
         delimiter = _sniff_delimiter(sample, len(sample) == _SNIFF_CHARS, _inner_suffix(path))
         with _open_text(path, gz, encoding) as stream:
@@ -250,6 +348,7 @@ class ExportReader:
         header = _unique_names(header)
         text_column = self._text_column(path, header)
         keep = [i for i, name in enumerate(header) if not self._is_author(name, text_column)]
+        self._author_fields = len(keep) < len(header)
         names = [header[i] for i in keep]
         width = len(header)
         done = len(captured)  # physical lines consumed before the current record
@@ -297,12 +396,12 @@ class ExportReader:
                    keep: list[int], names: list[str]) -> pd.DataFrame:
         columns = list(zip(*batch))
         data: dict[str, Any] = {name: columns[i] for i, name in zip(keep, names)}
-        return _finish(data, path, lines)
+        return self._finish(data, path, lines)
 
     # -- JSON Lines --
 
     def _read_jsonl(self, path: Path, gz: bool,
-                    encoding: tuple[str, str]) -> Iterator[tuple[pd.DataFrame, str]]:
+                    encoding: _Encoding) -> Iterator[tuple[pd.DataFrame, str]]:
         columns: dict[str, None] = {}
         text_column: str | None = None
         records: list[dict[str, Any]] = []
@@ -349,7 +448,7 @@ class ExportReader:
                 data[name] = [_message_text(r.get(name)) for r in records]
             else:
                 data[name] = [_json_cell(r.get(name)) for r in records]
-        yield _finish(data, path, lines), text_column
+        yield self._finish(data, path, lines), text_column
         return text_column
 
     # -- Parquet --
@@ -371,10 +470,10 @@ class ExportReader:
                 for batch in parquet.iter_batches(batch_size=self.chunk_rows, columns=keep):
                     if batch.num_rows == 0:
                         continue
-                    frame = batch.to_pandas()
+                    frame = _utf8_batch(batch, start, self._repaired).to_pandas()
                     lines = range(start, start + len(frame))
                     start += len(frame)
-                    yield _finish(frame, path, lines), text_column
+                    yield self._finish(frame, path, lines), text_column
             except pa.ArrowException as exc:
                 raise DataError(f"{path}: corrupt Parquet data near row {start}: "
                                 f"{_one_line(exc)}") from None
@@ -395,7 +494,9 @@ class ExportReader:
                 else:
                     yield from parser.run(ijson.parse(raw, use_float=True))
         except ijson.JSONError as exc:
-            raise DataError(f"{path}: invalid JSON: {_one_line(exc, 200)}") from None
+            # yajl quotes the text around the error on the lines after the first: posts, names
+            reason = (str(exc).strip().splitlines() or ["parse error"])[0]
+            raise DataError(f"{path}: invalid JSON: {_one_line(reason, 200)}") from None
         if not parser.found:
             raise DataError(f"{path}: JSON, but not a Telegram Desktop export (no \"messages\" "
                             "list and no \"chats\" list)")
@@ -422,17 +523,96 @@ def _public_single_chat(path: Path, gz: bool) -> dict[str, Any] | None:
     return None
 
 
-def _finish(data: dict[str, Any] | pd.DataFrame, path: Path, lines: Sequence[int]) -> pd.DataFrame:
-    """A chunk with ``_file`` and ``_line`` added last."""
-    if isinstance(data, pd.DataFrame):
-        frame = data.drop(columns=["_file", "_line"], errors="ignore")
-    else:
-        data.pop("_file", None)
-        data.pop("_line", None)
-        frame = pd.DataFrame(data, dtype=object) if data else pd.DataFrame(index=range(len(lines)))
-    frame["_file"] = pd.Series([str(path)] * len(frame), dtype=object, index=frame.index)
-    frame["_line"] = np.asarray(lines, dtype=np.int64)
+def _valid_text(value: str) -> str:
+    """``value`` with each lone surrogate replaced by U+FFFD; a surrogate pair (as JSON may spell
+    an emoji) becomes its character."""
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+
+
+def _clean_cell(value: str) -> tuple[str, bool, bool]:
+    """(``value`` valid as UTF-8 and without NUL, whether it held invalid Unicode, a NUL)."""
+    invalid = False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        value, invalid = _valid_text(value), True
+    nul = "\x00" in value
+    return (value.replace("\x00", "") if nul else value), invalid, nul
+
+
+def _clean_text(frame: pd.DataFrame, repaired: list[int], nuls: list[int]) -> pd.DataFrame:
+    """``frame`` with every str cell encodable as UTF-8 (names: see ``_finish``) and free of
+    NUL characters, which carry no text and end strings in C tools and databases; the
+    ``_line`` of each repaired cell is appended to ``repaired``, of each cell that held NULs
+    to ``nuls``.
+
+    Only JSON can spell a lone surrogate (``"\\ud800"``); CSV is decoded strictly. One encode of a
+    column's joined cells finds the clean columns, nearly all of them, at C speed.
+    """
+    lines = None
+    for i in range(frame.shape[1]):
+        series = frame.iloc[:, i]
+        if series.dtype != object and not pd.api.types.is_string_dtype(series.dtype):
+            continue
+        values = series.tolist()
+        joined = "".join(v for v in values if type(v) is str)
+        try:
+            joined.encode("utf-8")
+            if "\x00" not in joined:
+                continue
+        except UnicodeEncodeError:
+            pass
+        if lines is None:
+            lines = frame["_line"].tolist()
+            frame = frame.copy()
+        fixed = []
+        for row, value in enumerate(values):
+            if type(value) is str:
+                value, invalid, nul = _clean_cell(value)
+                if invalid:
+                    repaired.append(lines[row])
+                if nul:
+                    nuls.append(lines[row])
+            fixed.append(value)
+        frame.isetitem(i, pd.Series(fixed, index=frame.index, dtype=object, name=frame.columns[i]))
     return frame
+
+
+def _utf8_batch(batch: Any, start: int, repaired: list[int]) -> Any:
+    """A Parquet record batch whose string columns hold valid UTF-8 (Parquet does not check):
+    bad bytes become U+FFFD; the row number of each repaired cell is appended to ``repaired``."""
+    import pyarrow as pa
+
+    columns = list(batch.columns)
+    changed = False
+    for i, column in enumerate(columns):
+        if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
+            continue
+        try:
+            column.validate(full=True)
+            continue
+        except pa.ArrowInvalid:
+            pass
+        cells = []
+        for row, raw in enumerate(column.cast(pa.large_binary()).to_pylist()):
+            if raw is not None:
+                try:
+                    raw = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raw = raw.decode("utf-8", "replace")
+                    repaired.append(start + row)
+            cells.append(raw)
+        columns[i] = pa.array(cells, type=column.type)
+        changed = True
+    return pa.RecordBatch.from_arrays(columns, schema=batch.schema) if changed else batch
+
+
+def _free_name(name: str, taken: set[str]) -> str:
+    candidate, n = f"{name}_input", 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{name}_input{n}"
+    return candidate
 
 
 class _TelegramParser:
@@ -543,7 +723,6 @@ class _TelegramParser:
             "chat_type": chat.get("type"),
             "message_id": message.get("id"),
             "date": _json_cell(message.get("date")),
-            "forwarded_from": _json_cell(message.get("forwarded_from")),
         }
         for key in ("views", "forwards"):
             if key in message:
@@ -553,14 +732,14 @@ class _TelegramParser:
         if self.owner.keep_authors:
             row["from"] = _json_cell(message.get("from"))
             row["from_id"] = _json_cell(message.get("from_id"))
+            row["forwarded_from"] = _json_cell(message.get("forwarded_from"))
         self.rows.append(row)
         self.lines.append(index)
 
     def _chunk(self) -> tuple[pd.DataFrame, str]:
-        names = ["chat", "chat_type", "message_id", "date", "forwarded_from",
-                 *self.optional, "text"]
+        names = ["chat", "chat_type", "message_id", "date", *self.optional, "text"]
         if self.owner.keep_authors:
-            names += ["from", "from_id"]
+            names += ["from", "from_id", "forwarded_from"]
         data: dict[str, Any] = {}
         for name in names:
             values = [r.get(name) for r in self.rows]
@@ -571,7 +750,7 @@ class _TelegramParser:
                 except (TypeError, ValueError):
                     values = [_json_cell(v) for v in values]
             data[name] = pd.Series(values, dtype=object)  # not inferred as str: None stays
-        frame = _finish(pd.DataFrame(data), self.path, self.lines)
+        frame = self.owner._finish(pd.DataFrame(data), self.path, self.lines)
         self.rows, self.lines = [], []
         return frame, "text"
 
@@ -679,9 +858,64 @@ def _open_binary(path: Path, gz: bool) -> IO[bytes]:
     return gzip.open(path, "rb") if gz else open(path, "rb")
 
 
-def _open_text(path: Path, gz: bool, encoding: tuple[str, str]) -> IO[str]:
-    return io.TextIOWrapper(_open_binary(path, gz), encoding=encoding[0], errors=encoding[1],
-                            newline="")
+@dataclass
+class _Encoding:
+    """How a text file is decoded; ``legacy_lines`` collects the lines read as cp1252."""
+
+    per_line: bool
+    legacy_lines: list[int] = field(default_factory=list)
+
+
+def _open_text(path: Path, gz: bool, encoding: _Encoding, count: bool = True) -> IO[str]:
+    """A text stream with ``newline=""`` semantics (lines end at \\n, \\r\\n or a lone \\r).
+    A per-line stream appends its cp1252 lines to ``encoding.legacy_lines`` if ``count``."""
+    if not encoding.per_line:
+        return io.TextIOWrapper(_open_binary(path, gz), encoding="utf-8-sig", newline="")
+    return _PerLineText(_open_binary(path, gz), encoding.legacy_lines if count else [])
+
+
+_LONE_CR = re.compile(r"(?<=\r)(?!\n|$)")
+
+
+class _PerLineText:
+    """Decodes each line as UTF-8 if it is valid UTF-8, else as cp1252 (the 5 bytes cp1252
+    leaves undefined as latin-1); iterable and readable like the TextIOWrapper it replaces."""
+
+    def __init__(self, raw: IO[bytes], legacy_lines: list[int]) -> None:
+        self.raw, self.legacy_lines, self.number = raw, legacy_lines, 0
+        self._pending = ""
+
+    def __enter__(self) -> _PerLineText:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.raw.close()
+
+    def __iter__(self) -> Iterator[str]:
+        first = True
+        for data in self.raw:
+            if first and data.startswith(codecs.BOM_UTF8):
+                data = data[3:]
+            first = False
+            try:
+                line = data.decode("utf-8")
+            except UnicodeDecodeError:
+                line = data.decode("cp1252", _LATIN1_FALLBACK)
+                self.legacy_lines.append(self.number + 1)
+            parts = _LONE_CR.split(line) if "\r" in line else [line]
+            self.number += len(parts)
+            yield from parts
+
+    def read(self, size: int) -> str:
+        """About ``size`` characters from the start (for sniffing; whole lines, so it may be
+        a little more)."""
+        out, total = [], 0
+        for line in self:
+            out.append(line)
+            total += len(line)
+            if total >= size:
+                break
+        return "".join(out)[:size]
 
 
 def _detect(path: Path) -> tuple[str, bool]:
@@ -743,12 +977,12 @@ def _json_kind(head: bytes, truncated: bool) -> str:
     return "jsonl" if isinstance(record, dict) else "telegram"
 
 
-_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r\f\v\x1b") + b"\x7f"
+_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r\f\v\x1b") + b"\x7f"  # with NUL
 
 
 def _looks_binary(head: bytes) -> bool:
-    if b"\x00" in head:
-        return True
+    """Whether more than 5% of the head (at least 3 bytes) are control bytes, NUL included: a few
+    NULs in a text export (a broken tool, a NUL-padded line) do not make it binary."""
     sample = head[:65536]
     controls = len(sample) - len(sample.translate(None, _CONTROL))
     return controls > max(2, len(sample) // 20)
@@ -775,6 +1009,60 @@ def _first_invalid_utf8_line(path: Path, gz: bool) -> int | None:
 # -- writing -------------------------------------------------------------------------------
 
 
+def _escape_cell(value: Any) -> Any:
+    if (isinstance(value, str) and value[:1] in "=+-@\t\r'" and _FORMULA.match(value)
+            and not _NUMBER.fullmatch(value)):
+        return "'" + value
+    return value
+
+
+def unescape_cell(value: str) -> str:
+    """A cell of a CSV kanalml wrote, as it was before :func:`spreadsheet_safe`."""
+    return value[1:] if value[:1] == "'" and _ESCAPED.match(value) else value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell and column name that a spreadsheet would run as a formula
+    (starting with ``= + - @``, TAB or CR, plain numbers such as ``-5`` excepted) prefixed with
+    an apostrophe, which spreadsheets show as text. Cells that start with apostrophes followed by
+    one of those characters get one more, so :func:`unescape_cell` restores every cell exactly."""
+    return _spreadsheet_safe(frame)[0]
+
+
+def _spreadsheet_safe(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """(:func:`spreadsheet_safe` of ``frame``, whether a text cell holds a carriage return)."""
+    out, carriage_return = None, False
+    for i, column in enumerate(frame.columns):
+        series = frame.iloc[:, i]
+        if series.dtype != object and not pd.api.types.is_string_dtype(series.dtype):
+            continue
+        values = series.tolist()
+        escaped = [_escape_cell(v) for v in values]
+        if any(a is not b for a, b in zip(escaped, values)):
+            if out is None:
+                out = frame.copy()
+            out.isetitem(i, pd.Series(escaped, index=frame.index, dtype=object, name=column))
+        carriage_return = carriage_return or any(isinstance(v, str) and "\r" in v for v in values)
+    names = [_escape_cell(str(c)) for c in frame.columns]
+    carriage_return = carriage_return or any("\r" in name for name in names)
+    if names != [str(c) for c in frame.columns]:
+        out = (frame.copy() if out is None else out).set_axis(names, axis=1)
+    return (frame if out is None else out), carriage_return
+
+
+def write_csv(frame: pd.DataFrame, stream: IO[str], *, header: bool = True,
+              sep: str = ",") -> None:
+    """Write ``frame`` as spreadsheet-safe CSV (no index) to a text stream.
+
+    Lines end in ``\\n``, except in a frame with a carriage return inside a cell: Python's csv
+    writer quotes a field only for the characters of its line terminator, so that frame's lines
+    end in ``\\r\\n`` and the cell is quoted (a bare ``\\r`` would split the record on reading).
+    """
+    safe, carriage_return = _spreadsheet_safe(frame)
+    safe.to_csv(stream, header=header, index=False, sep=sep,
+                lineterminator="\r\n" if carriage_return else "\n")
+
+
 _OUTPUT_KINDS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
                  ".parquet": "parquet"}
 
@@ -788,8 +1076,9 @@ class AtomicWriter:
     (KeyboardInterrupt included) the temporary file is removed and ``path`` is
     untouched. Later chunks are reindexed to the first chunk's columns; a column
     the first chunk did not have raises :class:`DataError`. Text is UTF-8
-    without BOM. In Parquet, bool and numeric columns keep their type and every
-    other column is stored as strings. Writing no chunk at all gives an empty
+    without BOM; CSV/TSV cells are made spreadsheet-safe (:func:`spreadsheet_safe`).
+    In Parquet, bool and numeric columns keep their type and every other column
+    is stored as strings. Writing no chunk at all gives an empty
     file (Parquet: a file with no columns).
     """
 
@@ -856,8 +1145,8 @@ class AtomicWriter:
             if list(chunk.columns) != self._columns:
                 chunk = chunk.reindex(columns=self._columns)
         if self._kind in ("csv", "tsv"):
-            chunk.to_csv(self._stream, header=first, index=False,
-                         sep="\t" if self._kind == "tsv" else ",", lineterminator="\n")
+            assert self._stream is not None
+            write_csv(chunk, self._stream, header=first, sep="\t" if self._kind == "tsv" else ",")
         elif self._kind == "jsonl":
             if len(chunk):
                 text = chunk.to_json(orient="records", lines=True, force_ascii=False,
@@ -883,10 +1172,11 @@ class AtomicWriter:
             for field in self._schema:
                 try:
                     arrays.append(_arrow_column(chunk[field.name], field.type))
-                except (pa.ArrowException, TypeError, ValueError) as exc:
+                except (pa.ArrowException, TypeError, ValueError):
+                    # not the exception's text: Arrow quotes the offending cell
                     raise DataError(f"{self.path}: column {field.name!r} cannot be stored as "
-                                    f"{field.type} like in the first chunk: "
-                                    f"{_one_line(exc, 120)}") from None
+                                    f"{field.type} like in the first chunk: a later chunk "
+                                    "holds values of another type") from None
         self._parquet.write_table(pa.Table.from_arrays(arrays, schema=self._schema))
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
@@ -971,12 +1261,15 @@ def _cell_text(value: Any) -> str | None:
 
 
 def write_rejects(path: str | os.PathLike[str], rejected: list[Rejected]) -> None:
-    """Write rejected records as CSV (columns file, line, reason, raw), atomically."""
+    """Write rejected records as CSV (columns file, line, reason, raw), atomically; phone
+    numbers and emails in ``raw`` are masked like in the review queue."""
+    from kanalml.rank import mask_pii
+
     frame = pd.DataFrame({
         "file": pd.array([r.file for r in rejected], dtype=object),
         "line": pd.array([r.line for r in rejected], dtype="int64"),
         "reason": pd.array([r.reason for r in rejected], dtype=object),
-        "raw": pd.array([r.raw for r in rejected], dtype=object),
+        "raw": pd.array([mask_pii(r.raw) for r in rejected], dtype=object),
     })
     with _CsvWriter(path) as writer:
         writer.write(frame)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from kanalml.io import TEXT_COLUMNS, DataError, ExportReader
+from kanalml.io import TEXT_COLUMNS, DataError, ExportReader, unescape_cell
 from kanalml.preprocess import as_text
 
 _TRUE = frozenset({"1", "1.0", "true", "yes", "y", "ya"})
@@ -114,7 +114,7 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
         line = raw[:exc.start].count(b"\n") + 1
         raise DataError(f"{path}:{line}: not valid UTF-8") from None
     rows = csv.reader(content.splitlines(keepends=True))
-    header = [h.strip() for h in next(rows, [])]
+    header = [unescape_cell(h).strip() for h in next(rows, [])]
     lowered = {h.lower(): i for i, h in enumerate(header)}
 
     def find(names: Sequence[str]) -> int | None:
@@ -138,6 +138,8 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
     records, undecided = [], 0
     for values in rows:
         line = rows.line_num
+        # kanalml wrote the file (suggest's output): undo its spreadsheet escaping of cells
+        values = [unescape_cell(v) for v in values]
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):

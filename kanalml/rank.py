@@ -66,11 +66,18 @@ PRIORITY_FORMULA = (
 _NON_WORD = re.compile(r"[\W_]+")
 _FORWARD_MARK = re.compile(r"^(?:(?:fwd|fw|forwarded)(?: |$))+")
 _SPACES = re.compile(r"\s+")
+_CUT_NUMBER = re.compile(r"[\d\s().+-]+$")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?![\w.-]*@)", re.IGNORECASE)
 # Indonesian mobile numbers: 08xx / 628xx / +62 8xx, digits grouped by spaces, dots or dashes,
 # the operator prefix optionally in parentheses; 9 to 13 digits after the 0 / 62.
 _PHONE = re.compile(
     r"(?<![\d+])\(?(?:\+62|62|\+?62\)|0)[ .-]?\(?8\d{1,3}\)?(?:[ .-]?\d{2,5}){1,4}(?!\d)")
+# Addresses spelled to dodge filters: budi [at] gmail [dot] com, budi(at)gmail.com.
+_SPELLED_EMAIL = re.compile(
+    r"[\w.+-]+\s*[\[({]\s*(?:at|@)\s*[\])}]\s*[\w-]+"
+    r"(?:\s*(?:[\[({]\s*(?:dot|titik)\s*[\])}]|\.)\s*[\w-]+)+", re.IGNORECASE)
+# Full-width digits and signs (０８１２...) read like ASCII; one character each, so spans match.
+_FULLWIDTH = str.maketrans("０１２３４５６７８９＋（）－．", "0123456789+()-.")
 _EVIDENCE_TEXT = re.compile(r"\s*(.+?)\s*\(\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*\)\s*(?:;|$)",
                             re.IGNORECASE)
 _US_MAX = np.iinfo(np.int64).max
@@ -80,11 +87,23 @@ _RESERVED = {"rank", "score", "category", "flagged", "text", "evidence", "copies
 
 
 def mask_pii(text: str) -> str:
-    """Replace phone numbers with ``[telepon]`` and email addresses with ``[email]``."""
+    """Replace Indonesian mobile numbers with ``[telepon]`` and email addresses with
+    ``[email]``, in full-width digits or spelled ``nama [at] gmail [dot] com`` too."""
     text = as_text(text)
     if "@" in text:
         text = _EMAIL.sub("[email]", text)
-    return _PHONE.sub(_phone_or_keep, text)
+    if "[" in text or "(" in text or "{" in text:
+        text = _SPELLED_EMAIL.sub("[email]", text)
+    ascii_digits = text.translate(_FULLWIDTH)
+    if ascii_digits == text:
+        return _PHONE.sub(_phone_or_keep, text)
+    parts, end = [], 0
+    for match in _PHONE.finditer(ascii_digits):
+        masked = _phone_or_keep(match)
+        if masked != match.group():
+            parts += [text[end:match.start()], masked]
+            end = match.end()
+    return "".join(parts) + text[end:]
 
 
 def _phone_or_keep(match: re.Match[str]) -> str:
@@ -124,7 +143,11 @@ def _same(value: int) -> int:
 
 def _excerpt(text: str) -> str:
     """The first EXCERPT_CHARS characters, whitespace collapsed, phones and emails masked."""
-    short = mask_pii(_SPACES.sub(" ", as_text(text)[: EXCERPT_CHARS * 8]).strip())
+    text = as_text(text)
+    head = text[: EXCERPT_CHARS * 8]
+    if len(head) < len(text):  # a number cut in two would escape the mask: drop its start
+        head = _CUT_NUMBER.sub("", head)
+    short = mask_pii(_SPACES.sub(" ", head).strip())
     return short if len(short) <= EXCERPT_CHARS else short[: EXCERPT_CHARS - 1].rstrip() + "…"
 
 

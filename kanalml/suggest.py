@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from kanalml.api import clip_texts
 from kanalml.rank import QueueBuilder
 
 LAMBDA = 0.5
@@ -54,6 +55,10 @@ class Suggester:
     """Streams scored chunks and keeps the pool of candidates; memory is bounded by the pool
     plus one small integer per distinct message."""
 
+    # columns suggestions() adds (and the pool's own): input columns must not bear these names
+    ADDED = ("suggest_rank", "score", "uncertainty", "copies", *DECISION_COLUMNS, "_group",
+             "_text")
+
     def __init__(self, model: Any, n: int) -> None:
         if n < 1:
             raise ValueError(f"n must be at least 1, got {n}")
@@ -69,7 +74,7 @@ class Suggester:
         """Score one chunk of posts and fold it into the pool."""
         if chunk.empty:
             return
-        texts = chunk[text_column].tolist()
+        texts = clip_texts(chunk[text_column].tolist())
         proba = self.model.predict_proba(texts)[:, 0]
         group = self._groups.groups(texts)
         if len(self._groups) > len(self._copies):

@@ -495,3 +495,43 @@ def test_a_pickled_model_scores_the_same_without_its_caches(default_model) -> No
     assert copy.featurizer_.preprocessor_._extra == {}
     np.testing.assert_array_equal(copy.predict_proba(texts), expected)
     assert copy.explain(texts[0]) == default_model.explain(texts[0])
+
+
+# --- containers that are not a batch of texts -----------------------------------------------
+
+@pytest.mark.parametrize("texts, needle", [
+    (pd.DataFrame({"text": [SLOGAN, "cuaca cerah"], "channel": ["a", "b"]}),
+     "score(frame['text'])"),
+    ({"p1": SLOGAN, "p2": "cuaca cerah"}, "score(list(posts.values()))"),
+    (np.array([[SLOGAN, "cuaca cerah"]]), "score(array[:, 0])"),
+    (np.array([[[SLOGAN]]], dtype=object), "3-D array"),
+], ids=["DataFrame", "dict", "2-D", "3-D"])
+def test_score_refuses_containers_whose_items_are_not_texts(texts, needle) -> None:
+    with pytest.raises(TypeError) as info:
+        kanalml.score(texts)
+    assert needle in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(TypeError):
+        kanalml.score(texts, explain=True)
+
+
+def test_the_suggested_fixes_score_the_texts(default_model) -> None:
+    frame = pd.DataFrame({"text": [SLOGAN, "cuaca cerah"]})
+    expected = kanalml.score([SLOGAN, "cuaca cerah"])
+    pd.testing.assert_frame_equal(kanalml.score(frame["text"]), expected)
+    pd.testing.assert_frame_equal(kanalml.score(list({"a": SLOGAN, "b": "cuaca cerah"}.values())),
+                                  expected)
+    pd.testing.assert_frame_equal(kanalml.score(np.array([[SLOGAN], ["cuaca cerah"]])[:, 0]),
+                                  expected)
+    assert kanalml.score(np.array(SLOGAN)) == kanalml.score(SLOGAN)  # 0-D: one text
+
+
+def test_posts_longer_than_the_cap_are_scored_on_their_beginning(default_model) -> None:
+    from kanalml.api import MAX_TEXT_CHARS
+
+    head = ("cuaca cerah hari ini, jalan macet. " * 3000)[:MAX_TEXT_CHARS]
+    long = head + " tegakkan khilafah, bubarkan thaghut" * 100
+    assert MAX_TEXT_CHARS == 100_000  # the README documents this figure
+    assert kanalml.score(long, explain=True) == kanalml.score(head, explain=True)
+    frame = kanalml.score([long, "cuaca cerah"])
+    assert frame["score"].iloc[0] == kanalml.score(head)["score"]
+    assert kanalml.score(long[:MAX_TEXT_CHARS - 1]) != kanalml.score(long)

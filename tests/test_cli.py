@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import csv
+import gzip
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -297,3 +300,259 @@ def test_progress_estimate_for_the_eta(tmp_path) -> None:
     assert _estimated_rows([str(tmp_path / "a.csv"), str(tmp_path / "b.parquet")]) == 12
     assert _estimated_rows([str(tmp_path / "c.csv.gz")]) is None  # unknown: no ETA
     assert _estimated_rows([str(tmp_path / "missing.csv")]) is None
+
+
+# -- bad input (README "Bad input") ----------------------------------------------------------
+
+FORMULAS = ["=HYPERLINK(\"http://contoh.id\",\"klik\")", "+62 812 3456", "-- tegakkan khilafah",
+            "@admin cek", "\tkata", "\rkata", "'=sudah", "''+dua"]
+NUMBERS = ["-5", "+3.5", "1e-3", "-.5"]
+
+
+def _cells(path: Path, sep: str = ",") -> list[list[str]]:
+
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", newline="") as handle:
+        return list(csv.reader(handle, delimiter=sep))
+
+
+def _inert(cells: list[list[str]]) -> bool:
+    return all(not c or c[0] not in "=+-@\t\r" or re.fullmatch(r"[+-]?[\d.]+(e-?\d+)?", c)
+               for row in cells for c in row)
+
+
+@pytest.mark.parametrize("name, sep", [("out.csv", ","), ("out.tsv", "\t"),
+                                       ("out.csv.gz", ",")])
+def test_csv_outputs_never_hold_a_spreadsheet_formula(tmp_path, name, sep) -> None:
+    from kanalml.io import unescape_cell
+
+    texts = FORMULAS + NUMBERS
+    src = tmp_path / "posts.csv"
+    pd.DataFrame({"channel": ["=cmd|' /C calc'!A0", *["k"] * (len(texts) - 1)], "text": texts,
+                  "=1+1": NUMBERS * 3}).to_csv(src, index=False, quoting=1)  # quote "\r"
+    with open(src, "a", encoding="utf-8") as handle:
+        handle.write('=2+5,"row","too","long"\n')  # a rejected row, its raw line a formula
+    out = tmp_path / name
+    assert main(["score", str(src), "-o", str(out), "--quiet"]) == 0
+    cells = _cells(out, sep)
+    assert _inert(cells)
+    header = cells[0]
+    assert header[2] == "'=1+1"
+    back = [unescape_cell(row[header.index("text")]) for row in cells[1:]]
+    assert back == texts  # escaping is reversible, and plain numbers are left alone
+    assert [row[header.index("text")] for row in cells[1:]][-4:] == NUMBERS
+    rejects = _cells(tmp_path / f"{name}.rejects.csv")
+    assert _inert(rejects) and rejects[1][3] == "'=2+5,\"row\",\"too\",\"long\""
+    queue, channels = tmp_path / "queue.csv", tmp_path / "channels.csv"
+    assert main(["rank", str(src), "-o", str(queue), "--channels", str(channels), "-q"]) == 0
+    assert _inert(_cells(queue)) and _inert(_cells(channels))
+    assert "'=cmd|' /C calc'!A0" in {row[0] for row in _cells(channels)}
+
+
+def test_stdout_csv_is_spreadsheet_safe_but_jsonl_and_parquet_keep_values(tmp_path,
+                                                                          capsys) -> None:
+    src = tmp_path / "posts.csv"
+    pd.DataFrame({"text": FORMULAS}).to_csv(src, index=False, quoting=1)
+    assert main(["score", str(src), "--quiet"]) == 0
+    assert _inert(list(csv.reader(io.StringIO(capsys.readouterr().out))))
+    for name in ("out.jsonl", "out.parquet"):
+        assert main(["score", str(src), "-o", str(tmp_path / name), "--quiet"]) == 0
+    jsonl = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    assert [r["text"] for r in jsonl] == FORMULAS
+    assert pd.read_parquet(tmp_path / "out.parquet")["text"].tolist() == FORMULAS
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet", ".jsonl"])
+def test_lone_surrogates_in_a_jsonl_export_are_scored_and_written(tmp_path, suffix) -> None:
+    src = tmp_path / "posts.jsonl"
+    src.write_text('{"text": "tegakkan khilafah \\ud800"}\n{"text": "\\udc80 cuaca"}\n',
+                   encoding="utf-8")
+    out = tmp_path / f"out{suffix}"
+    done = run("score", str(src), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "posts.jsonl: 2 cell(s) held invalid Unicode" in done.stderr
+    back = (pd.read_parquet(out) if suffix == ".parquet" else
+            pd.read_json(out, lines=True) if suffix == ".jsonl" else pd.read_csv(out))
+    assert sorted(back["text"]) == ["tegakkan khilafah \ufffd", "\ufffd cuaca"]
+
+
+def test_an_output_that_is_also_an_input_is_refused_before_anything_is_written(tmp_path) -> None:
+    src = tmp_path / "posts.csv"
+    posts_frame().to_csv(src, index=False)
+    original = src.read_bytes()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.csv").symlink_to(src)
+    os.link(src, tmp_path / "hard.csv")
+    cases = [["score", str(src), "-o", str(src)],
+             ["score", str(src), "-o", str(tmp_path / "sub" / ".." / "posts.csv")],
+             ["score", str(src), "-o", str(tmp_path / "link.csv")],
+             ["score", str(tmp_path / "hard.csv"), "-o", str(src)],
+             ["rank", str(src), "-o", str(tmp_path / "q.csv"), "--channels", str(src)],
+             ["suggest", str(src), "-o", str(src)],
+             ["score", str(tmp_path / "out.csv.rejects.csv"), "-o", str(tmp_path / "out.csv")]]
+    (tmp_path / "out.csv.rejects.csv").write_text("text\nhalo\n")
+    for argv in cases:
+        done = run(*argv)
+        assert done.returncode == 1, argv
+        assert "is also an input" in done.stderr and "Traceback" not in done.stderr
+        assert src.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hard.csv", "link.csv",
+                                                          "out.csv.rejects.csv", "posts.csv",
+                                                          "sub"]
+
+
+def test_output_paths_are_checked_before_the_model_loads_or_a_row_is_read(tmp_path) -> None:
+    src = tmp_path / "posts.csv"
+    posts_frame().to_csv(src, index=False)
+    (tmp_path / "adir").mkdir()
+    cases = [(["-o", str(tmp_path / "out.xlsx")], "output format"),
+             (["-o", str(tmp_path / "missing" / "out.csv")], "does not exist"),
+             (["-o", str(tmp_path / "adir")], "is a directory"),
+             (["-o", str(tmp_path / "q.csv"), "--channels", str(tmp_path / "q.csv")],
+              "two outputs"),
+             (["-o", str(tmp_path / "q.csv"), "--channels", str(tmp_path / "c.txt")],
+              "output format"),
+             (["--rejects", str(tmp_path / "missing" / "r.csv")], "does not exist")]
+    for extra, needle in cases:
+        # --model nowhere would fail first if the model were loaded before the outputs are checked
+        done = run("rank", str(src), "--model", str(tmp_path / "nowhere"), *extra)
+        assert done.returncode == 1 and needle in done.stderr, (extra, done.stderr)
+        assert "Traceback" not in done.stderr and done.stderr.count("\n") == 1
+    if os.geteuid() != 0:  # root may write anywhere
+        locked = tmp_path / "locked"
+        locked.mkdir(mode=0o500)
+        done = run("score", str(src), "-o", str(locked / "out.csv"))
+        assert done.returncode == 1 and "not writable" in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) in (["adir", "posts.csv"],
+                                                         ["adir", "locked", "posts.csv"])
+
+
+def test_rejects_describe_the_last_run_and_can_be_named(tmp_path, monkeypatch) -> None:
+    bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
+    bad.write_text('channel,text\na,"harga cabai"\nb,"x","y"\n', encoding="utf-8")
+    posts_frame().to_csv(good, index=False)
+    out = tmp_path / "out.csv"
+    rejects = tmp_path / "out.csv.rejects.csv"
+    assert main(["score", str(bad), "-o", str(out), "-q"]) == 0 and rejects.exists()
+    assert main(["score", str(good), "-o", str(out), "-q"]) == 0
+    assert not rejects.exists()  # it listed rows of the earlier run's input
+    monkeypatch.chdir(tmp_path)
+    named = tmp_path / "ditolak.csv"
+    assert main(["score", str(good), "-q", "--rejects", str(named)]) == 0
+    assert named.read_text() == "file,line,reason,raw\n"  # named: written even when empty
+    assert main(["score", str(bad), "-q", "--rejects", str(named)]) == 0
+    assert pd.read_csv(named)["line"].tolist() == [3]
+    assert not (tmp_path / "kanalml.rejects.csv").exists()
+
+
+@pytest.mark.parametrize("signum, status, word", [(15, 143, "terminated"),
+                                                   (2, 130, "interrupted")],
+                         ids=["SIGTERM", "SIGINT"])
+def test_a_stopped_run_leaves_no_output_rejects_or_spool(tmp_path, signum, status, word) -> None:
+    import time
+
+    src = tmp_path / "many.csv"
+    frame = pd.concat([posts_frame()] * 40_000, ignore_index=True)
+    frame["text"] = frame["text"] + " " + frame.index.astype(str)
+    frame.to_csv(src, index=False)
+    with open(src, "a", encoding="utf-8") as handle:
+        handle.write('x,1,2026-11-02,"a","b","c"\n')  # a rejected row
+    spool_root = tmp_path / "tmp"
+    spool_root.mkdir()
+    out = tmp_path / "out.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "kanalml", "score", str(src), "-o", str(out),
+                             "-q", "--chunk-rows", "2000"], stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "TMPDIR": str(spool_root)})
+    deadline = time.monotonic() + 60
+    spools: list[Path] = []
+    while time.monotonic() < deadline and not any(s.glob("*.parquet") for s in spools):
+        spools = list(spool_root.iterdir())
+        time.sleep(0.05)
+    assert spools and proc.poll() is None, "scoring ended before the signal"
+    assert spools[0].stat().st_mode & 0o777 == 0o700  # private: post texts are spooled there
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == status and word in err and "Traceback" not in err
+    assert list(spool_root.iterdir()) == []
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.csv", "tmp"]
+
+
+def test_input_columns_named_like_added_ones_are_kept_renamed(tmp_path) -> None:
+    src = tmp_path / "scored_before.csv"
+    frame = posts_frame().assign(score="lama", flagged="ya", rank="7", evidence="catatan",
+                                 radikalisme="0", _file="asal.csv", _line="99",
+                                 score_input="sudah ada", category="berita")
+    frame.to_csv(src, index=False)
+    out = tmp_path / "out.csv"
+    done = run("score", str(src), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    back = pd.read_csv(out, dtype=str)
+    for name, value in [("score_input2", "lama"), ("flagged_input", "ya"), ("rank_input", "7"),
+                        ("evidence_input", "catatan"), ("radikalisme_input", "0"),
+                        ("_file_input", "asal.csv"), ("_line_input", "99"),
+                        ("score_input", "sudah ada"), ("category_input", "berita")]:
+        assert back[name].tolist() == [value] * len(POSTS), name
+    assert back["_file"].tolist() == [str(src)] * len(POSTS)
+    assert sorted(back["rank"].astype(int)) == list(range(1, len(POSTS) + 1))
+    assert done.stderr.count("renamed") == 1 and "'score' -> 'score_input2'" in done.stderr
+    # the text column itself may bear a reserved name
+    texts = tmp_path / "texts.jsonl"
+    texts.write_text('{"score": "tegakkan khilafah"}\n', encoding="utf-8")
+    assert main(["score", str(texts), "--text-column", "score", "-o", str(out), "-q"]) == 0
+    assert pd.read_csv(out)["score_input"].tolist() == ["tegakkan khilafah"]
+    # suggest adds label and decided_at: a labelled input keeps its own
+    labelled = tmp_path / "labelled.csv"
+    posts_frame().assign(label="1").to_csv(labelled, index=False)
+    assert main(["suggest", str(labelled), "-n", "2", "-o", str(out), "-q"]) == 0
+    picked = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert picked["label_input"].tolist() == ["1", "1"] and picked["label"].tolist() == ["", ""]
+
+
+def test_a_post_over_the_length_cap_is_scored_on_its_beginning_and_kept_whole(tmp_path) -> None:
+    from kanalml.api import MAX_TEXT_CHARS
+
+    head = ("tegakkan khilafah, bubarkan thaghut. " * 3000)[:MAX_TEXT_CHARS]
+    long = head + " cuaca cerah" * 2000
+    src = tmp_path / "long.csv"
+    pd.DataFrame({"text": ["cuaca cerah", long]}).to_csv(src, index=False)
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out{jobs}.csv"
+        done = run("score", str(src), "-o", str(out), "--jobs", jobs, "-q")
+        assert done.returncode == 0, done.stderr
+        assert "long.csv:3: 1 post(s) longer than 100,000 characters" in done.stderr
+        back = pd.read_csv(out)
+        assert back["text"].tolist()[1] == long
+        assert back["score"].iloc[1] == round(kanalml.score(head)["score"], 4)
+
+
+def test_rejects_and_evidence_mask_phones_and_emails(tmp_path) -> None:
+    from kanalml.cli import _evidence_text
+
+    src = tmp_path / "bad.csv"
+    src.write_text('channel,text\na,"harga cabai"\nb,"WA 0812-3456-7890","admin@contoh.id","x"\n',
+                   encoding="utf-8")
+    out = tmp_path / "out.csv"
+    assert main(["score", str(src), "-o", str(out), "-q"]) == 0
+    raw = pd.read_csv(tmp_path / "out.csv.rejects.csv")["raw"].iloc[0]
+    assert raw == 'b,"WA [telepon]","[email]","x"'
+    assert _evidence_text([("admin@contoh.id", 1.5), ("khilafah", 1.0)]) == \
+        "[email] (1.50); khilafah (1.00)"
+
+
+def test_stdout_data_is_utf8_whatever_the_terminal_encoding(tmp_path) -> None:
+    src = tmp_path / "emoji.csv"
+    src.write_text("text\nkopi ☕ pagi\n", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "kanalml", "score", str(src), "-q"],
+                          capture_output=True, env={**os.environ, "PYTHONIOENCODING": "latin-1"})
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert "kopi ☕ pagi".encode() in done.stdout
+
+
+def test_a_file_given_twice_is_read_once(tmp_path) -> None:
+    src = tmp_path / "posts.csv"
+    posts_frame().to_csv(src, index=False)
+    (tmp_path / "alias.csv").symlink_to(src)
+    done = run("rank", str(src), str(tmp_path / "alias.csv"), str(src), "-q")
+    assert done.returncode == 0, done.stderr
+    assert pd.read_csv(io.StringIO(done.stdout))["copies"].eq(1).all()
+    assert done.stderr.count("read once") == 2

@@ -179,3 +179,11 @@ def test_cli_dask_usage_errors(tmp_path, capsys) -> None:
     assert main(["score", str(tmp_path / "nothing_*.csv"), "-o", str(tmp_path / "o"),
                  "--engine", "dask"]) == 1
     assert "no files match" in capsys.readouterr().err
+
+
+def test_score_dataframe_keeps_an_input_score_column(small_model) -> None:
+    ddf = dd.from_pandas(pd.DataFrame({"text": ["tegakkan khilafah", "cuaca cerah"],
+                                       "score": [5, 6]}), npartitions=1)
+    out = score_dataframe(ddf, "text", model=small_model).compute()
+    assert out["score_input"].tolist() == [5, 6]
+    assert out["score"].between(0, 1).all()

@@ -546,3 +546,27 @@ def test_message_ids_are_capped_and_counted(monkeypatch) -> None:
     builder.add(chunk, text_column="message", channel_column=None, date_column="date",
                 id_column="message_id")
     assert builder.queue()[0]["message_ids"].tolist() == ["1; 2; +2 more"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("hubungi ０８１２－３４５６－７８９０ ya", "hubungi [telepon] ya"),
+    ("WA ＋６２ ８１２ ３４５６ ７８９０", "WA [telepon]"),
+    ("tulis ke budi [at] gmail [dot] com", "tulis ke [email]"),
+    ("tulis ke budi(at)gmail.com sekarang", "tulis ke [email] sekarang"),
+    ("Budi.S {AT} mail (titik) co (dot) id!", "[email]!"),
+])
+def test_mask_pii_sees_through_full_width_digits_and_spelled_addresses(text, expected) -> None:
+    assert mask_pii(text) == expected
+
+
+@pytest.mark.parametrize("text", ["rapat (at) balai desa", "tahun (2024) [at] rumah",
+                                  "skor ３－１ untuk timnas"])
+def test_mask_pii_keeps_look_alikes(text) -> None:
+    assert mask_pii(text) == text
+
+
+def test_an_excerpt_never_shows_the_start_of_a_number_cut_off() -> None:
+    from kanalml.rank import EXCERPT_CHARS, _excerpt
+
+    text = " " * (EXCERPT_CHARS * 8 - 10) + "0812-3456-7890 tegakkan khilafah"  # cut in the number
+    assert "0812" not in _excerpt(text) and "3456" not in _excerpt(text)

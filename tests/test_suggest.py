@@ -110,3 +110,25 @@ def test_suggest_cli_reports_bad_input(tmp_path, capsys) -> None:
 def test_n_must_be_positive(small_model, n) -> None:
     with pytest.raises(ValueError, match="at least 1"):
         Suggester(small_model, n)
+
+
+def test_a_formula_like_post_suggested_and_decided_matches_its_training_row(small_model_dir,
+                                                                            tmp_path) -> None:
+    from kanalml.labelled import merge_decisions, read_decisions, read_labelled
+
+    post = "-- tegakkan khilafah, bubarkan rezim thaghut sekarang"
+    data = tmp_path / "train.csv"
+    pd.DataFrame({"text": [post, "cuaca cerah", "=1+1 promo"], "radikalisme": [0, 0, 1],
+                  "promosi": [0, 1, 0]}).to_csv(data, index=False)
+    suggestions = tmp_path / "to_label.csv"
+    assert main(["suggest", str(data), "-n", "3", "-o", str(suggestions),
+                 "--model", str(small_model_dir), "-q"]) == 0
+    assert '"\'-- tegakkan' in suggestions.read_text(encoding="utf-8")  # inert in a spreadsheet
+    filled = pd.read_csv(suggestions, dtype=str, keep_default_na=False)
+    filled = filled.drop(columns=["radikalisme", "promosi"])  # the moderator's own label wins
+    filled["label"], filled["decided_at"] = "1", "2026-11-28T10:00:00Z"
+    filled.to_csv(suggestions, index=False)
+    frame, column, labels = read_labelled([data])
+    merged, counts = merge_decisions(frame, column, labels, read_decisions(suggestions, labels))
+    assert counts["updated"] == 3 and counts["added"] == 0  # matched by their original text
+    assert merged["radikalisme"].tolist() == [1, 1, 1]
