@@ -13,7 +13,9 @@ foreign or padded artifact is refused with a message naming the file.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -120,6 +122,72 @@ def _strings(value: Any, path: Path) -> list[str]:
     return value
 
 
+def _check_featurizer(params: Any, path: Path) -> None:
+    """Featurizer parameters in the ranges kanalml trains with: an edited model must not load
+    and then fail (or run for hours) at its first score."""
+    if not isinstance(params, dict):
+        raise ModelError(f"{path}: 'featurizer' must be an object")
+    chars = params.get("char_ngrams")
+    checks = {
+        "ngram_max": params.get("ngram_max") in (1, 2),
+        "char_ngrams": chars is None or (isinstance(chars, list) and len(chars) == 2
+                                         and all(type(n) is int for n in chars)
+                                         and 1 <= chars[0] <= chars[1] <= 10),
+        "min_df": type(params.get("min_df")) is int and params["min_df"] >= 1,
+        "word_weight": isinstance(params.get("word_weight"), (int, float))
+        and math.isfinite(params["word_weight"]) and params["word_weight"] >= 0,
+        "cache_size": type(params.get("cache_size", 1)) is int and params.get("cache_size", 1) > 0,
+    }
+    bad = [name for name, ok in checks.items() if not ok]
+    unknown = sorted(set(params) - set(checks))
+    if bad or unknown:
+        raise ModelError(f"{path}: featurizer parameter(s) out of range or unknown: "
+                         f"{', '.join(bad + unknown)}")
+
+
+def _read_arrays(path: Path, shapes: dict[str, tuple[int, ...]]) -> dict[str, np.ndarray]:
+    """The named float64 arrays of a model's npz, each checked before it is read.
+
+    The .npy header's shape and dtype are compared with what the vocabularies and labels
+    imply before any data is read, and no member is inflated past the bytes that shape needs,
+    so a header claiming 10^13 elements or a zip bomb costs nothing. Non-finite values
+    (NaN weights or thresholds) are refused: they would score every post as NaN.
+    """
+    arrays = {}
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = {n.removesuffix(".npy"): n for n in archive.namelist()}
+            for name, shape in shapes.items():
+                if name not in members:
+                    raise ModelError(f"{path}: array {name!r} is missing")
+                limit = int(np.prod(shape, dtype=np.int64)) * 8 + 4096  # data + .npy header
+                if archive.getinfo(members[name]).file_size > limit:
+                    raise ModelError(f"{path}: array {name!r} is larger than shape {shape} needs")
+                with archive.open(members[name]) as member:
+                    data = member.read(limit + 1)
+                if len(data) > limit:
+                    raise ModelError(f"{path}: array {name!r} is larger than shape {shape} needs")
+                buffer = io.BytesIO(data)
+                readers = {(1, 0): np.lib.format.read_array_header_1_0,
+                           (2, 0): np.lib.format.read_array_header_2_0}
+                read_header = readers.get(np.lib.format.read_magic(buffer))
+                if read_header is None:
+                    raise ModelError(f"{path}: array {name!r} has an unknown .npy version")
+                found_shape, _, dtype = read_header(buffer)
+                if tuple(found_shape) != shape or dtype != np.dtype("<f8"):
+                    raise ModelError(f"{path}: array {name!r} has shape {tuple(found_shape)} and "
+                                     f"type {dtype}, expected {shape} float64")
+                array = np.lib.format.read_array(io.BytesIO(data), allow_pickle=False)
+                if not np.isfinite(array).all():
+                    raise ModelError(f"{path}: array {name!r} holds NaN or infinite values")
+                arrays[name] = array
+    except ModelError:
+        raise
+    except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile) as exc:
+        raise ModelError(f"{path}: unreadable weights ({type(exc).__name__}: {exc})") from None
+    return arrays
+
+
 def load(directory: str | os.PathLike[str]) -> Any:
     """Read a model saved by :func:`save`, verifying the manifest first."""
     from kanalml.features import Featurizer
@@ -172,26 +240,21 @@ def load(directory: str | os.PathLike[str]) -> Any:
     if TRAINING_KEYS in files:
         metadata["training_keys"] = _strings(_read_json(root / TRAINING_KEYS), root / TRAINING_KEYS)
     categories = _strings(metadata.get("categories", []), root / METADATA)
-    names = _ARRAY_NAMES + (_CATEGORY_ARRAYS if categories else ())
+    labels = _strings(metadata.get("labels"), root / METADATA)
+    for kind, values in (("labels", labels), ("categories", categories)):
+        if len(set(values)) != len(values) or not all(values):
+            raise ModelError(f"{root / METADATA}: {kind} must be distinct, non-empty names")
+    if not labels:
+        raise ModelError(f"{root / METADATA}: the model has no labels")
+    _check_featurizer(metadata.get("featurizer"), root / METADATA)
+    n_features, n_labels = len(words) + len(chars), len(labels)
+    shapes = {"coef": (n_features, n_labels), "intercept": (n_labels,),
+              "calibration": (n_labels, 2), "thresholds": (n_labels,)}
+    if categories:
+        shapes.update(category_coef=(n_features, len(categories)),
+                      category_intercept=(len(categories),))
+    arrays = _read_arrays(root / ARRAYS, shapes)
     try:
-        with np.load(root / ARRAYS, allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in names}
-    except (OSError, ValueError, KeyError, EOFError, AttributeError, TypeError,
-            zipfile.BadZipFile) as exc:
-        raise ModelError(f"{root / ARRAYS}: unreadable weights ({type(exc).__name__}: {exc})") \
-            from None
-    try:
-        labels = [str(label) for label in metadata["labels"]]
-        n_features, n_labels = len(words) + len(chars), len(labels)
-        shapes = {"coef": (n_features, n_labels), "intercept": (n_labels,),
-                  "calibration": (n_labels, 2), "thresholds": (n_labels,),
-                  "category_coef": (n_features, len(categories)),
-                  "category_intercept": (len(categories),)}
-        for name in names:
-            shape = shapes[name]
-            if arrays[name].shape != shape or arrays[name].dtype.kind != "f":
-                raise ModelError(f"{root / ARRAYS}: array {name!r} has shape "
-                                 f"{arrays[name].shape}, expected {shape}")
         preprocessor = Preprocessor()
         preprocessor.stem_table_ = {t: (tuple(entry[1:]), entry[0]) for t, entry in stems.items()
                                     if all(isinstance(e, str) for e in entry) and entry}

@@ -6,6 +6,8 @@ import hashlib
 import io
 import json
 import re
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -320,7 +322,45 @@ REHASHED_WEIGHTS = {
     "integer-dtype": lambda d: _npz(**{**_weights(d),
                                        "intercept": np.zeros(len(SMALL_LABELS), dtype=int)}),
     "empty-zip": lambda d: _empty_zip(),
+    "nan-weights": lambda d: _npz(**{**_weights(d), "coef": _weights(d)["coef"] * np.nan}),
+    "nan-threshold": lambda d: _npz(**{**_weights(d),
+                                       "thresholds": np.full(len(SMALL_LABELS), np.nan)}),
+    "infinite-intercept": lambda d: _npz(**{**_weights(d),
+                                            "intercept": np.full(len(SMALL_LABELS), np.inf)}),
+    "header-claims-10^13-elements": lambda d: _lying_header(d),
+    "zip-bomb": lambda d: _zip_bomb(d),
 }
+
+
+def _lying_header(directory: Path) -> bytes:
+    """An npz whose coef header claims 10^13 float64s (80 TB) over a few real bytes."""
+    real = _npy(_weights(directory)["coef"])
+    header = np.lib.format.header_data_from_array_1_0(np.zeros(1))
+    header["shape"] = (10**13,)
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, header)
+    lying = buffer.getvalue() + real[-4096:]
+    arrays = {k: _npy(v) for k, v in _weights(directory).items() if k != "coef"}
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        archive.writestr("coef.npy", lying)
+        for name, data in arrays.items():
+            archive.writestr(f"{name}.npy", data)
+    return out.getvalue()
+
+
+def _zip_bomb(directory: Path) -> bytes:
+    """2 GB of zeros in a small deflated member named like the weights."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        with archive.open("coef.npy", "w", force_zip64=True) as member:
+            block = bytes(1 << 24)
+            for _ in range(128):
+                member.write(block)
+        for name, array in _weights(directory).items():
+            if name != "coef":
+                archive.writestr(f"{name}.npy", _npy(array))
+    return out.getvalue()
 
 
 def _npy(array: np.ndarray) -> bytes:
@@ -342,7 +382,37 @@ def test_rehashed_bad_weights(model_copy, make) -> None:
     content = make(model_copy)
     path.write_bytes(content)
     rehash(model_copy)
+    # Refused fast and small: nothing the file claims is allocated or inflated first.
+    code = ("import resource, time, kanalml, kanalml.model\n"
+            "rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "before, t = rss(), time.process_time()\n"
+            f"try:\n    kanalml.load_model({str(model_copy)!r})\n"
+            "except kanalml.ModelError as e:\n"
+            f"    print(time.process_time() - t, rss() - before, {path.name!r} in str(e))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    seconds, grown_kb, named = done.stdout.split()
+    assert named == "True", done.stdout + done.stderr
+    assert float(seconds) < 1.0 and int(grown_kb) < 200_000
     load_fails(model_copy, path)
+
+
+@pytest.mark.parametrize(("change", "word"), [
+    (lambda m: m["featurizer"].update(char_ngrams=[1, 10000]), "char_ngrams"),
+    (lambda m: m["featurizer"].update(ngram_max=7), "ngram_max"),
+    (lambda m: m["featurizer"].update(min_df=0), "min_df"),
+    (lambda m: m["featurizer"].update(word_weight=float("nan")), "word_weight"),
+    (lambda m: m["featurizer"].update(exec="os.system"), "exec"),
+    (lambda m: m.update(labels=["radikalisme", "radikalisme"]), "distinct"),
+    (lambda m: m.update(labels=[]), "no labels"),
+    (lambda m: m.update(categories=["a", "a"]), "distinct"),
+], ids=["char-ngrams", "ngram-max", "min-df", "word-weight-nan", "unknown-param",
+        "duplicate-labels", "no-labels", "duplicate-categories"])
+def test_rehashed_bad_parameters(model_copy, change, word) -> None:
+    edit_json(model_copy / "metadata.json", change)
+    rehash(model_copy)
+    with pytest.raises(ModelError, match=word):
+        kanalml.load_model(model_copy)
 
 
 REHASHED_JSON = {
