@@ -38,12 +38,6 @@ def _find(columns: Sequence[str], candidates: Sequence[str]) -> str | None:
     return next((lowered[c] for c in candidates if c in lowered), None)
 
 
-def _evidence_text(pairs: list[tuple[str, float]]) -> str:
-    from kanalml.rank import mask_pii
-
-    return mask_pii("; ".join(f"{word} ({weight:.2f})" for word, weight in pairs))
-
-
 def _score_chunk(model: Any, chunk: Any, text_column: str, threshold: float,
                  as_pairs: bool = False) -> Any:
     """The chunk with score, one column per label, category (if the model has them), flagged
@@ -61,7 +55,11 @@ def _score_chunk(model: Any, chunk: Any, text_column: str, threshold: float,
         out["category"] = category
     out["flagged"] = proba[:, 0] >= threshold
     evidence = [model.explain(t) if p >= EVIDENCE_FLOOR else [] for t, p in zip(texts, proba[:, 0])]
-    out["evidence"] = evidence if as_pairs else [_evidence_text(e) for e in evidence]
+    if not as_pairs:
+        from kanalml.rank import render_evidence
+
+        evidence = [render_evidence(e) for e in evidence]
+    out["evidence"] = evidence
     return out
 
 
@@ -235,13 +233,19 @@ def _check_outputs(args: argparse.Namespace, outputs: Sequence[str | None]) -> N
         seen.append(path)
         if path.is_dir():
             raise DataError(f"{output}: is a directory")
-        if output in (args.output, getattr(args, "channels", None)):
+        html_queue = args.command == "rank" and output == args.output and _is_html(output)
+        if output in (args.output, getattr(args, "channels", None)) and not html_queue:
             AtomicWriter(path)  # raises on a file name whose format is unknown (rejects: CSV)
         parent = path.parent
         if not parent.is_dir():
             raise DataError(f"{output}: directory {str(parent)!r} does not exist")
         if not os.access(parent, os.W_OK | os.X_OK):
             raise DataError(f"{output}: directory {str(parent)!r} is not writable")
+
+
+def _is_html(output: str) -> bool:
+    """``rank -o queue.html``: the read-only review page instead of a table."""
+    return output.lower().endswith((".html", ".htm"))
 
 
 def _rejects_path(args: argparse.Namespace) -> str:
@@ -265,7 +269,7 @@ def _report_reader(reader: Any, args: argparse.Namespace) -> None:
         write_rejects(target, reader.rejected)
     elif args.output and args.output != "-":
         Path(target).unlink(missing_ok=True)
-    if reader.rejected:
+    if reader.rejected and getattr(args, "on_bad_lines", "warn") == "warn":  # skip: listed only
         _warn(f"{len(reader.rejected)} malformed row(s) were not scored; they are listed with "
               f"their file and line in {target}")
 
@@ -403,7 +407,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
     queue, covered = builder.queue(budget=args.budget)
     probabilities = ["score", *model.labels_]
     queue[probabilities] = queue[probabilities].round(DECIMALS)
-    if args.output and args.output.lower().endswith((".html", ".htm")):
+    if args.output and _is_html(args.output):
         from kanalml.review import frame_items, write_static_page
 
         write_static_page(frame_items(queue, "text"), args.output, name=Path(args.output).name)

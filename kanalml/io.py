@@ -355,6 +355,7 @@ class ExportReader:
         captured.clear()
         batch: list[list[str]] = []
         lines: list[int] = []
+        emitted = False
         while True:
             restart: list[str] | None = None
             try:
@@ -365,7 +366,7 @@ class ExportReader:
                         lines.append(start)
                         if len(batch) >= self.chunk_rows:
                             yield self._csv_frame(path, batch, lines, keep, names), text_column
-                            batch, lines = [], []
+                            batch, lines, emitted = [], [], True
                     elif not row or (len(row) == 1 and not row[0].strip()):
                         pass  # a blank line is not a record
                     elif span > 1:  # let the lines after the first be read again on their own
@@ -389,12 +390,12 @@ class ExportReader:
             if restart is None:
                 break
             rows = reader(itertools.chain(restart, stream))
-        if batch:
+        if batch or not emitted:  # a header-only file still says what its columns are
             yield self._csv_frame(path, batch, lines, keep, names), text_column
 
     def _csv_frame(self, path: Path, batch: list[list[str]], lines: list[int],
                    keep: list[int], names: list[str]) -> pd.DataFrame:
-        columns = list(zip(*batch))
+        columns = list(zip(*batch)) or [()] * (max(keep, default=-1) + 1)
         data: dict[str, Any] = {name: columns[i] for i, name in zip(keep, names)}
         return self._finish(data, path, lines)
 
@@ -411,7 +412,8 @@ class ExportReader:
                 if not line.strip():
                     continue
                 try:
-                    record = json.loads(line)
+                    # without its line break, an error at the end is still on this line's column
+                    record = json.loads(line.rstrip("\r\n"))
                 except json.JSONDecodeError as exc:
                     self._reject(path, number, f"not valid JSON at column {exc.colno}: {exc.msg}",
                                  line, exc.colno)

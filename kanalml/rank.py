@@ -28,7 +28,7 @@ from datasketch import MinHash, MinHashLSH
 
 from kanalml.preprocess import as_text, normalize
 
-__all__ = ["PRIORITY_FORMULA", "QueueBuilder", "mask_pii"]
+__all__ = ["PRIORITY_FORMULA", "QueueBuilder", "mask_pii", "render_evidence"]
 
 # Near-duplicate detection. Character 5-shingles survive small edits far better than
 # word shingles: one word added to a 10-word post keeps ~80% of the character
@@ -68,16 +68,22 @@ _FORWARD_MARK = re.compile(r"^(?:(?:fwd|fw|forwarded)(?: |$))+")
 _SPACES = re.compile(r"\s+")
 _CUT_NUMBER = re.compile(r"[\d\s().+-]+$")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}(?![\w.-]*@)", re.IGNORECASE)
-# Indonesian mobile numbers: 08xx / 628xx / +62 8xx, digits grouped by spaces, dots or dashes,
-# the operator prefix optionally in parentheses; 9 to 13 digits after the 0 / 62.
-_PHONE = re.compile(
-    r"(?<![\d+])\(?(?:\+62|62|\+?62\)|0)[ .-]?\(?8\d{1,3}\)?(?:[ .-]?\d{2,5}){1,4}(?!\d)")
+# Indonesian phone numbers, mobile or landline: 9+ digits grouped by any of space . - / _ ( ),
+# even one digit at a time; _phone_or_keep keeps those that do not start with 0, 62 or +62
+# (dates, NIK) or are too short or long for a number.
+_PHONE = re.compile(r"(?<![\w+])(?:\+\s?)?\(?\+?\d(?:[\s().\-/_]{0,3}\d){8,15}(?!\d)")
 # Addresses spelled to dodge filters: budi [at] gmail [dot] com, budi(at)gmail.com.
 _SPELLED_EMAIL = re.compile(
     r"[\w.+-]+\s*[\[({]\s*(?:at|@)\s*[\])}]\s*[\w-]+"
     r"(?:\s*(?:[\[({]\s*(?:dot|titik)\s*[\])}]|\.)\s*[\w-]+)+", re.IGNORECASE)
-# Full-width digits and signs (０８１２...) read like ASCII; one character each, so spans match.
-_FULLWIDTH = str.maketrans("０１２３４５６７８９＋（）－．", "0123456789+()-.")
+# What PII is found in: full-width and Arabic-Indic digits and signs as ASCII, dashes as "-",
+# the full-width at sign as "@", zero-width characters dropped (they hide an address).
+_PII_VIEW = str.maketrans({
+    **dict(zip("０１２３４５６７８９＋（）－．＠", "0123456789+()-.@")),
+    **{chr(0x660 + i): str(i) for i in range(10)}, **{chr(0x6F0 + i): str(i) for i in range(10)},
+    **dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"),
+    **dict.fromkeys("\u200b\u200c\u200d\u2060\ufeff\u00ad"),
+})
 _EVIDENCE_TEXT = re.compile(r"\s*(.+?)\s*\(\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*\)\s*(?:;|$)",
                             re.IGNORECASE)
 _US_MAX = np.iinfo(np.int64).max
@@ -87,30 +93,32 @@ _RESERVED = {"rank", "score", "category", "flagged", "text", "evidence", "copies
 
 
 def mask_pii(text: str) -> str:
-    """Replace Indonesian mobile numbers with ``[telepon]`` and email addresses with
-    ``[email]``, in full-width digits or spelled ``nama [at] gmail [dot] com`` too."""
+    """Replace Indonesian phone numbers (mobile and landline) with ``[telepon]`` and email
+    addresses with ``[email]``: also in full-width or Arabic-Indic digits, with any grouping
+    (``+62 (0) 812 3456 7890``, ``0812/3456/7890``, one digit at a time), spelled
+    ``nama [at] gmail [dot] com``, ``nama＠gmail.com`` or with a zero-width character inside.
+    Where something is masked the text comes back in that ASCII reading; else unchanged."""
     text = as_text(text)
-    if "@" in text:
-        text = _EMAIL.sub("[email]", text)
-    if "[" in text or "(" in text or "{" in text:
-        text = _SPELLED_EMAIL.sub("[email]", text)
-    ascii_digits = text.translate(_FULLWIDTH)
-    if ascii_digits == text:
-        return _PHONE.sub(_phone_or_keep, text)
-    parts, end = [], 0
-    for match in _PHONE.finditer(ascii_digits):
-        masked = _phone_or_keep(match)
-        if masked != match.group():
-            parts += [text[end:match.start()], masked]
-            end = match.end()
-    return "".join(parts) + text[end:]
+    view = text.translate(_PII_VIEW)
+    masked = view
+    if "@" in masked:
+        masked = _EMAIL.sub("[email]", masked)
+    if "[" in masked or "(" in masked or "{" in masked:
+        masked = _SPELLED_EMAIL.sub("[email]", masked)
+    masked = _PHONE.sub(_phone_or_keep, masked)
+    return text if masked == view else masked
 
 
 def _phone_or_keep(match: re.Match[str]) -> str:
     found = match.group()
     digits = re.sub(r"\D", "", found)
-    national = digits[2:] if digits.startswith("62") else digits[1:]
-    return "[telepon]" if 9 <= len(national) <= 13 else found
+    if digits.startswith("62"):
+        national = digits[3:] if digits[2:3] == "0" else digits[2:]  # +62 (0) 812 ...
+    elif digits.startswith("0"):
+        national = digits[1:]
+    else:  # NIK, dates, prices: not a phone number
+        return found
+    return "[telepon]" if 8 <= len(national) <= 13 else found
 
 
 def _canonical(text: str) -> str:
@@ -181,8 +189,10 @@ def _evidence_pairs(value: Any) -> list[tuple[str, float]]:
     return out
 
 
-def _render_evidence(pairs: list[tuple[str, float]]) -> str:
-    return mask_pii("; ".join(f"{word} ({weight:.2f})" for word, weight in pairs))
+def render_evidence(pairs: list[tuple[str, float]]) -> str:
+    """Evidence as one cell, ``word (weight); ...``, each word PII-masked on its own (a weight's
+    digits must not read as the end of a phone number)."""
+    return "; ".join(f"{mask_pii(word)} ({weight:.2f})" for word, weight in pairs)
 
 
 def _to_micros(values: pd.Series) -> np.ndarray:
@@ -314,7 +324,10 @@ class QueueBuilder:
         if missing:
             raise ValueError(f"chunk lacks column(s): {', '.join(map(repr, missing))}")
         n = len(chunk)
+        # an empty queue keeps the columns a full one would have
+        self._has_category |= "category" in chunk.columns
         if n == 0:
+            self._has_source |= id_column is not None or {"_file", "_line"} <= set(chunk.columns)
             return
         scores = np.nan_to_num(pd.to_numeric(chunk["score"], errors="coerce")
                                .to_numpy(dtype=float, na_value=np.nan), nan=0.0)
@@ -324,7 +337,6 @@ class QueueBuilder:
                    if "flagged" in chunk.columns else np.zeros(n, dtype=bool))
         evidence = (chunk["evidence"].to_numpy(dtype=object) if "evidence" in chunk.columns
                     else np.full(n, None, dtype=object))
-        self._has_category |= "category" in chunk.columns
         category = (chunk["category"].fillna("").astype(str).to_numpy(dtype=object)
                     if "category" in chunk.columns else np.full(n, "", dtype=object))
         texts = chunk[text_column].to_numpy(dtype=object)
@@ -444,7 +456,7 @@ class QueueBuilder:
         better = scores[best] > self._score[ids]
         for g, row in zip(ids[better].tolist(), best[better].tolist()):
             self._text[g] = _excerpt(texts[row])
-            self._evidence[g] = _render_evidence(_evidence_pairs(evidence[row]))
+            self._evidence[g] = render_evidence(_evidence_pairs(evidence[row]))
             self._category[g] = category[row]
         np.maximum.at(self._score, group, scores)
         np.maximum.at(self._label, group, probs)

@@ -526,7 +526,7 @@ def test_a_post_over_the_length_cap_is_scored_on_its_beginning_and_kept_whole(tm
 
 
 def test_rejects_and_evidence_mask_phones_and_emails(tmp_path) -> None:
-    from kanalml.cli import _evidence_text
+    from kanalml.rank import render_evidence
 
     src = tmp_path / "bad.csv"
     src.write_text('channel,text\na,"harga cabai"\nb,"WA 0812-3456-7890","admin@contoh.id","x"\n',
@@ -535,7 +535,7 @@ def test_rejects_and_evidence_mask_phones_and_emails(tmp_path) -> None:
     assert main(["score", str(src), "-o", str(out), "-q"]) == 0
     raw = pd.read_csv(tmp_path / "out.csv.rejects.csv")["raw"].iloc[0]
     assert raw == 'b,"WA [telepon]","[email]","x"'
-    assert _evidence_text([("admin@contoh.id", 1.5), ("khilafah", 1.0)]) == \
+    assert render_evidence([("admin@contoh.id", 1.5), ("khilafah", 1.0)]) == \
         "[email] (1.50); khilafah (1.00)"
 
 
@@ -556,3 +556,34 @@ def test_a_file_given_twice_is_read_once(tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     assert pd.read_csv(io.StringIO(done.stdout))["copies"].eq(1).all()
     assert done.stderr.count("read once") == 2
+
+
+def test_header_only_input_gives_a_header_only_output(tmp_path) -> None:
+    src = tmp_path / "kosong.csv"
+    src.write_text("channel,text\n", encoding="utf-8")
+    for command, name in (("score", "out.csv"), ("rank", "queue.csv")):
+        assert main([command, str(src), "-o", str(tmp_path / name), "-q"]) == 0
+        back = pd.read_csv(tmp_path / name)
+        assert back.empty
+    assert list(pd.read_csv(tmp_path / "out.csv").columns) == \
+        ["channel", "text", "_file", "_line", *ADDED]
+    assert list(pd.read_csv(tmp_path / "queue.csv").columns) == QUEUE
+
+
+def test_skip_lists_bad_rows_without_announcing_them(tmp_path) -> None:
+    src = tmp_path / "bad.csv"
+    src.write_text('channel,text\na,"halo"\nb,"x","y"\n', encoding="utf-8")
+    for mode, announced in (("warn", True), ("skip", False)):
+        out = tmp_path / f"{mode}.csv"
+        done = run("score", str(src), "-o", str(out), "--on-bad-lines", mode)
+        assert done.returncode == 0
+        assert ("malformed" in done.stderr) is announced, done.stderr
+        assert pd.read_csv(f"{out}.rejects.csv")["line"].tolist() == [3]  # listed either way
+
+
+def test_jsonl_errors_name_the_column_on_the_line(tmp_path) -> None:
+    src = tmp_path / "bad.jsonl"
+    src.write_text('{"text": "halo"}\n{"text": "a", "b": \n', encoding="utf-8")
+    assert main(["score", str(src), "-o", str(tmp_path / "o.csv"), "-q"]) == 0
+    reason = pd.read_csv(tmp_path / "o.csv.rejects.csv")["reason"].iloc[0]
+    assert reason.startswith("not valid JSON at column 20")

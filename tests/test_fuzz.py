@@ -101,7 +101,8 @@ def test_any_bytes_give_rows_of_valid_text_or_one_data_error(data, suffix) -> No
 def test_score_takes_any_values_and_returns_probabilities(values) -> None:
     frame = kanalml.score(values)
     assert len(frame) == len(values)
-    probs = frame.drop(columns="flagged").to_numpy(dtype=float)
+    assert frame["category"].isin(kanalml.load_model().categories_).all()
+    probs = frame.drop(columns=["flagged", "category"]).to_numpy(dtype=float)
     assert np.isfinite(probs).all() and ((probs >= 0) & (probs <= 1)).all()
 
 

@@ -428,6 +428,17 @@ def test_real_scores_from_a_trained_model(small_model) -> None:
     ("kirim ke admin.kanal+1@gmail.com sekarang", "kirim ke [email] sekarang"),
     ("Email: Nama_Saya@Mail.Co.ID.", "Email: [email]."),
     ("0812345678@gmail.com", "[email]"),
+    ("hub +62 (0) 812 3456 7890 ya", "hub [telepon] ya"),
+    ("hub 0812–3456–7890 ya", "hub [telepon] ya"),
+    ("hub 0812/3456/7890 ya", "hub [telepon] ya"),
+    ("hub 0812_3456_7890 ya", "hub [telepon] ya"),
+    ("hub 0 8 1 2 3 4 5 6 7 8 9 0 ya", "hub [telepon] ya"),
+    ("hub ٠٨١٢٣٤٥٦٧٨٩٠ ya", "hub [telepon] ya"),
+    ("kantor (021) 5551234 ya", "kantor [telepon] ya"),
+    ("kantor 021-5551234 ya", "kantor [telepon] ya"),
+    ("nomor 0212345678", "nomor [telepon]"),  # a landline is a person's number too
+    ("nama＠gmail.com", "[email]"),
+    ("na\u200bma@gmail.com", "[email]"),
 ])
 def test_mask_pii_masks_phones_and_emails(text: str, expected: str) -> None:
     assert mask_pii(text) == expected
@@ -437,8 +448,9 @@ def test_mask_pii_masks_phones_and_emails(text: str, expected: str) -> None:
     "tanggal 2024-08-17 jam 10.30",
     "harga Rp 50.000, stok 1200 buah",
     "NIK 3174012345678901",
-    "kode 081234",  # too short for a mobile number
-    "nomor 0212345678",  # not a mobile number
+    "kode 081234",  # too short for a phone number
+    "jam 08.00-17.00, istirahat 12.00",
+    "tanggal 17/08/2024 dan 08/12/2024",
     "tagar #bubarkan @akun",
 ])
 def test_mask_pii_keeps_other_numbers(text: str) -> None:
