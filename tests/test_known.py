@@ -1,0 +1,166 @@
+"""Known-content lists: format, verification, merge, hash-only export and matching."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import numpy as np
+import pytest
+
+from kanalml import known
+from kanalml.known import KnownList, KnownListError, Matcher, merge
+from kanalml.rank import QueueBuilder, _canonical
+
+POSTS = [
+    "Perangi thaghut dan bala tentaranya, jihad qital telah menjadi fardhu ain atas kalian",
+    "Bergabunglah bersama ikhwah di bumi syam, hijrah adalah kewajiban setiap muwahhid sejati",
+    "Kirim infaq untuk mujahidin melalui rekening yang kami bagikan di grup tertutup ini",
+]
+UNRELATED = [
+    "Harga cabai di pasar induk naik lagi minggu ini menurut pedagang setempat",
+    "Jadwal kereta bandara berubah mulai bulan depan, cek aplikasi sebelum berangkat",
+]
+
+
+def make_list(texts: list[str] = POSTS, org: str = "org-a", when: str = "2026-11-01T00:00:00+00:00"
+              ) -> KnownList:
+    known_list = KnownList()
+    known_list.add(texts, added_by=org, categories=["hasutan"] * len(texts),
+                   sources=[f"f.csv:{i}" for i in range(2, len(texts) + 2)], added_at=when)
+    return known_list
+
+
+def test_signatures_equal_the_queue_minhash() -> None:
+    builder = QueueBuilder(["ekstremisme"])
+    canonicals = [_canonical(t) for t in POSTS + UNRELATED + ["dua kata"]]
+    sigs = known.signatures(canonicals)
+    for canonical, signature in zip(canonicals[:-1], sigs[:-1]):
+        assert (builder._minhash(canonical).hashvalues == signature).all()
+    assert not sigs[-1].any()  # too short for similarity: exact matches only
+
+
+def test_save_load_round_trip(tmp_path) -> None:
+    original = make_list()
+    original.save(tmp_path / "list")
+    loaded = known.load(tmp_path / "list")
+    assert loaded.items == original.items
+    assert (loaded.signatures == original.signatures).all()
+    assert {p.name for p in (tmp_path / "list").iterdir()} == {
+        "items.json", "signatures.npy", "manifest.json"}
+    assert loaded.items[0]["text"] == POSTS[0]
+    assert loaded.items[0]["category"] == "hasutan" and loaded.items[0]["added_by"] == "org-a"
+
+
+def test_add_skips_items_already_listed() -> None:
+    known_list = make_list()
+    assert known_list.add(["FWD: " + POSTS[0].upper() + " 🔥", UNRELATED[0]], added_by="b") == 1
+    assert len(known_list) == 4
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda d: (d / "items.json").write_text(
+        (d / "items.json").read_text().replace("org-a", "org-x")), "SHA-256 differs"),
+    (lambda d: (d / "signatures.npy").write_bytes((d / "signatures.npy").read_bytes()[:-8]),
+     "SHA-256 differs"),
+    (lambda d: (d / "manifest.json").write_text("{not json"), "not valid JSON"),
+    (lambda d: (d / "manifest.json").unlink(), "manifest.json is missing"),
+    (lambda d: (d / "extra.pkl").write_bytes(b"x"), "does not list"),
+])
+def test_damaged_lists_are_refused(tmp_path, damage, message) -> None:
+    make_list().save(tmp_path / "list")
+    damage(tmp_path / "list")
+    with pytest.raises(KnownListError, match=message):
+        known.load(tmp_path / "list")
+
+
+def test_edited_list_with_rewritten_manifest_is_still_checked(tmp_path) -> None:
+    root = tmp_path / "list"
+    make_list().save(root)
+    items = json.loads((root / "items.json").read_text())
+    items.append(dict(items[0]))  # a duplicate item; manifest hashes recomputed by the editor
+    (root / "items.json").write_text(json.dumps(items))
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["files"]["items.json"] = known._sha256(root / "items.json")
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(KnownListError, match="expected a list of 3 items"):
+        known.load(root)
+
+
+def test_wrong_version_is_refused(tmp_path) -> None:
+    root = tmp_path / "list"
+    make_list().save(root)
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["format_version"] = 2
+    (root / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(KnownListError, match="format version 2 is not supported"):
+        known.load(root)
+
+
+def test_not_a_list_is_refused(tmp_path) -> None:
+    with pytest.raises(KnownListError, match="no such known-content list"):
+        known.load(tmp_path / "missing")
+
+
+def test_merge_dedupes_by_hash_and_keeps_provenance() -> None:
+    a = make_list(POSTS[:2], "org-a", "2026-11-02T00:00:00+00:00")
+    b = make_list(POSTS[1:], "org-b", "2026-11-01T00:00:00+00:00")
+    merged = merge(a, b)
+    assert len(merged) == 3 and merged.signatures.shape == (3, known.NUM_PERM)
+    shared = next(i for i in merged.items if i["text"] == POSTS[1])
+    assert shared["added_by"] == "org-b"  # the earlier addition
+    assert shared["seen_by"] == [{"added_by": "org-a", "added_at": "2026-11-02T00:00:00+00:00",
+                                  "source": "f.csv:3"}]
+    assert [i["added_by"] for i in merged.items if i["text"] != POSTS[1]] == ["org-a", "org-b"]
+    for item, signature in zip(merged.items, merged.signatures):
+        assert (known.signatures([_canonical(item["text"])])[0] == signature).all()
+
+
+def test_hash_only_export_reveals_no_5gram(tmp_path) -> None:
+    make_list().without_text().save(tmp_path / "shared")
+    loaded = known.load(tmp_path / "shared")
+    assert loaded.hash_only and all("text" not in item for item in loaded.items)
+    blob = b"".join(p.read_bytes() for p in (tmp_path / "shared").iterdir())
+    for text in POSTS:
+        for form in (text, text.lower(), _canonical(text)):
+            for i in range(len(form) - 4):
+                gram = form[i:i + 5]
+                for encoding in ("utf-8", "utf-16-le", "utf-32-le"):
+                    assert gram.encode(encoding) not in blob, gram
+    # and it still matches
+    ids, sims = Matcher(loaded).match(["Fwd: " + POSTS[2]])
+    assert ids[0] == loaded.items[2]["id"] and sims[0] == 1.0
+
+
+def test_matching_exact_near_and_unrelated() -> None:
+    known_list = make_list()
+    matcher = Matcher(known_list)
+    edited = POSTS[0].replace("kalian", "kalian semua") + " https://t.me/x"
+    ids, sims = matcher.match([POSTS[0], "FWD: " + POSTS[1].upper(), edited, *UNRELATED, None,
+                               ""])
+    first, second = known_list.items[0]["id"], known_list.items[1]["id"]
+    assert list(ids[:3]) == [first, second, first]
+    assert sims[0] == 1.0 and sims[1] == 1.0 and known.THRESHOLD <= sims[2] < 1.0
+    assert list(ids[3:]) == [None] * 4 and np.isnan(sims[3:]).all()
+
+
+def test_matching_uses_an_index_not_pairs(monkeypatch) -> None:
+    known_list = make_list()
+    matcher = Matcher(known_list)
+    compared = []
+    real = np.unique
+
+    def spy(array, *args, **kwargs):
+        if kwargs.get("axis") == 0 and array.ndim == 2:
+            compared.append(len(array))
+        return real(array, *args, **kwargs)
+
+    monkeypatch.setattr(known.np, "unique", spy)
+    matcher.match([POSTS[0] + " ya", *UNRELATED * 50])
+    assert compared == [1]  # one candidate pair checked, not 3 x 101
+
+
+def test_ids_are_stable_hash_prefixes() -> None:
+    known_list = make_list()
+    assert all(re.fullmatch(r"k-[0-9a-f]{16}", i["id"]) for i in known_list.items)
+    assert all(i["id"][2:] == i["sha256"][:16] for i in known_list.items)
