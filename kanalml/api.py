@@ -49,7 +49,7 @@ def load_model(path: str | os.PathLike[str] | None = None) -> Model:
 
 
 def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | None = None,
-          explain: bool = False) -> dict[str, Any] | pd.DataFrame:
+          explain: bool = False, known: Any = None) -> dict[str, Any] | pd.DataFrame:
     """Score posts for extremist content.
 
     ``texts``: one text, or any iterable of texts (list, numpy array, pandas
@@ -64,7 +64,16 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
     every row and meaningful where the score is high), ``flagged`` (``score >=
     threshold``) and, with ``explain=True``, ``evidence``: the content words as
     written that raised the score most, with their log-odds weights.
+    With ``known`` (a known-content list's directory, a :class:`kanalml.known.KnownList` or a
+    :class:`kanalml.known.Matcher` - build one to reuse its index across calls), also
+    ``known_id`` (the matching item, or None) and ``known_similarity`` (1.0 when the canonical
+    text's hash matches, else the estimated Jaccard similarity; NaN without a match).
     """
+    matcher = None
+    if known is not None:
+        from kanalml.known import matcher as _matcher
+
+        matcher = _matcher(known)
     m = model if model is not None and not isinstance(model, (str, os.PathLike)) \
         else load_model(model)
     if isinstance(texts, (str, bytes, bytearray)) or not isinstance(texts, Iterable):
@@ -78,6 +87,9 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
         out["flagged"] = bool(proba[0] >= m.threshold)
         if explain:
             out["evidence"] = m.explain(text)
+        if matcher is not None:
+            ids, sims = matcher.match([text])
+            out["known_id"], out["known_similarity"] = ids[0], float(sims[0])
         return out
 
     import numpy as np
@@ -95,4 +107,8 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
     frame["flagged"] = proba[:, 0] >= m.threshold
     if explain:
         frame["evidence"] = [m.explain(t) for t in values]
+    if matcher is not None:
+        ids, sims = matcher.match(values)
+        frame["known_id"] = pd.Series(ids, index=frame.index, dtype=object)
+        frame["known_similarity"] = sims
     return frame

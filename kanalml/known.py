@@ -66,7 +66,7 @@ from kanalml.rank import (
     _shingle_hashes,
 )
 
-__all__ = ["KnownList", "KnownListError", "Matcher", "load", "merge", "signatures"]
+__all__ = ["KnownList", "KnownListError", "Matcher", "load", "matcher", "merge", "signatures"]
 
 FORMAT = "kanalml-known"
 FORMAT_VERSION = 1
@@ -423,3 +423,10 @@ class Matcher:
         best[pairs[first, 0]] = pairs[first, 1]
         best_sim[pairs[first, 0]] = sims[first]
         return best, best_sim
+
+
+def matcher(known: KnownList | Matcher | str | os.PathLike[str]) -> Matcher:
+    """A :class:`Matcher` for a list, a list's directory, or the matcher itself."""
+    if isinstance(known, Matcher):
+        return known
+    return Matcher(known if isinstance(known, KnownList) else load(known))

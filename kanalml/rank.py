@@ -8,8 +8,10 @@ distinct messages, not with the number of rows. Near duplicates are found with
 MinHash + LSH (datasketch) over character 5-shingles of the folded text, never
 by comparing all pairs. Each item also says where its first copy came from
 (``source``: channel/message id, or file:line) and lists its copies' message ids
-(``message_ids``), so a moderator can find the post. This module knows nothing
-about file formats.
+(``message_ids``), so a moderator can find the post. Rows that carry ``known_id`` and
+``known_similarity`` (matches against a known-content list, :mod:`kanalml.known`) make their
+item a known match: known matches come first in the queue, since a moderator confirms the
+match rather than judging anew. This module knows nothing about file formats.
 """
 
 from __future__ import annotations
@@ -74,7 +76,7 @@ _EVIDENCE_TEXT = re.compile(r"\s*(.+?)\s*\(\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*\)\s
 _US_MAX = np.iinfo(np.int64).max
 _US_MIN = np.iinfo(np.int64).min
 _RESERVED = {"rank", "score", "category", "flagged", "text", "evidence", "copies", "first_seen",
-             "last_seen", "channels", "source", "message_ids"}
+             "last_seen", "channels", "source", "message_ids", "known_id", "known_similarity"}
 
 
 def mask_pii(text: str) -> str:
@@ -228,6 +230,7 @@ class _Channel:
     score_max: float = 0.0
     words_flagged: Counter[str] = field(default_factory=Counter)
     words_all: Counter[str] = field(default_factory=Counter)
+    known: int = 0  # posts matching a known-content list
 
 
 class QueueBuilder:
@@ -270,6 +273,9 @@ class QueueBuilder:
         self._more_ids = np.zeros(cap, dtype=np.int64)  # ids beyond MAX_IDS
         self._channel_stats: dict[str, _Channel] = {}
         self._dropped_score = 0.0  # scores of items pruned away (see prune)
+        self._has_known = False  # chunks matched against a known-content list
+        self._known_sim = np.full(cap, -1.0)  # best known_similarity of a copy; -1: no match
+        self._known_id: list[str] = []
 
     def __len__(self) -> int:
         """Number of items (distinct messages) so far."""
@@ -316,12 +322,28 @@ class QueueBuilder:
         group = self._assign(texts)
         self._update_groups(group, scores, probs, flagged, evidence, category, texts, channels,
                             dates, reach)
+        matched = np.zeros(n, dtype=bool)
+        if "known_similarity" in chunk.columns and "known_id" in chunk.columns:
+            self._has_known = True
+            matched = self._update_known(group, chunk["known_id"].to_numpy(dtype=object),
+                                         pd.to_numeric(chunk["known_similarity"], errors="coerce")
+                                         .to_numpy(dtype=float, na_value=np.nan))
         refs, ids = _provenance(chunk, id_column, channels if channel_column else None)
         if refs is not None:
             self._has_source = True
             self._update_sources(group, dates, refs, ids)
-        self._update_channels(channels, scores, flagged, evidence)
+        self._update_channels(channels, scores, flagged, evidence, matched)
         self.rows += n
+
+    def _update_known(self, group: np.ndarray, ids: np.ndarray, sims: np.ndarray) -> np.ndarray:
+        """Record each item's best known match; returns which rows matched."""
+        matched = ~np.isnan(sims) & np.array([bool(i) and isinstance(i, str) for i in ids],
+                                             dtype=bool)
+        for g, ident, sim in zip(group[matched].tolist(), ids[matched].tolist(),
+                                 sims[matched].tolist()):
+            if sim > self._known_sim[g]:
+                self._known_sim[g], self._known_id[g] = sim, ident
+        return matched
 
     def groups(self, texts: Sequence[Any]) -> np.ndarray:
         """Item number of every text: near-duplicates, here or in earlier chunks, share one."""
@@ -387,6 +409,7 @@ class QueueBuilder:
         self._channels.append("")
         self._source.append("")
         self._ids.append([])
+        self._known_id.append("")
         self._n += 1
         return self._n - 1
 
@@ -407,6 +430,7 @@ class QueueBuilder:
         self._reach = extend(self._reach, 0.0)
         self._source_at = extend(self._source_at, _US_MAX)
         self._more_ids = extend(self._more_ids, 0)
+        self._known_sim = extend(self._known_sim, -1.0)
 
     def _update_groups(self, group: np.ndarray, scores: np.ndarray, probs: np.ndarray,
                        flagged: np.ndarray, evidence: np.ndarray, category: np.ndarray,
@@ -459,11 +483,12 @@ class QueueBuilder:
             self._channels[g] = {known, channel}
 
     def _update_channels(self, channels: np.ndarray, scores: np.ndarray, flagged: np.ndarray,
-                         evidence: np.ndarray) -> None:
+                         evidence: np.ndarray, matched: np.ndarray) -> None:
         names, inverse = np.unique(channels, return_inverse=True)
         posts = np.bincount(inverse, minlength=len(names))
         flags = np.bincount(inverse, weights=flagged, minlength=len(names))
         sums = np.bincount(inverse, weights=scores, minlength=len(names))
+        known = np.bincount(inverse, weights=matched, minlength=len(names))
         maxes = np.zeros(len(names))
         np.maximum.at(maxes, inverse, scores)
         stats = []
@@ -473,6 +498,7 @@ class QueueBuilder:
             entry.flagged += int(flags[i])
             entry.score_sum += float(sums[i])
             entry.score_max = max(entry.score_max, float(maxes[i]))
+            entry.known += int(known[i])
             stats.append(entry)
         for i, value in enumerate(evidence.tolist()):
             pairs = _evidence_pairs(value)
@@ -493,6 +519,7 @@ class QueueBuilder:
             raise ValueError("cannot merge queues built with different labels or reach column")
         self._has_category |= other._has_category
         self._has_source |= other._has_source
+        self._has_known |= other._has_known
         keys: dict[int, list[int]] = {}
         for key, g in other._exact.items():
             keys.setdefault(g, []).append(key)
@@ -517,6 +544,7 @@ class QueueBuilder:
             mine.flagged += entry.flagged
             mine.score_sum += entry.score_sum
             mine.score_max = max(mine.score_max, entry.score_max)
+            mine.known += entry.known
             mine.words_all.update(entry.words_all)
             mine.words_flagged.update(entry.words_flagged)
         self.rows += other.rows
@@ -534,6 +562,8 @@ class QueueBuilder:
         self._first[g] = min(self._first[g], other._first[h])
         self._last[g] = max(self._last[g], other._last[h])
         self._reach[g] = max(self._reach[g], other._reach[h])
+        if other._known_sim[h] > self._known_sim[g]:
+            self._known_sim[g], self._known_id[g] = other._known_sim[h], other._known_id[h]
         if other._source[h] and (other._source_at[h] < self._source_at[g]
                                  or not self._source[g]):
             self._source[g], self._source_at[g] = other._source[h], other._source_at[h]
@@ -558,13 +588,14 @@ class QueueBuilder:
         new_id[kept] = np.arange(len(kept))
         self._exact = {k: int(new_id[g]) for k, g in self._exact.items() if new_id[g] >= 0}
         for name in ("_signature", "_score", "_label", "_flagged", "_copies", "_first", "_last",
-                     "_reach", "_source_at", "_more_ids"):
+                     "_reach", "_source_at", "_more_ids", "_known_sim"):
             array = getattr(self, name)
             compact = array.copy()
             compact[: len(kept)] = array[kept]
             setattr(self, name, compact)
         self._score[len(kept):] = -np.inf
-        for name in ("_text", "_evidence", "_category", "_channels", "_source", "_ids"):
+        for name in ("_text", "_evidence", "_category", "_channels", "_source", "_ids",
+                     "_known_id"):
             setattr(self, name, [getattr(self, name)[i] for i in kept.tolist()])
         self._n = len(kept)
         self._lsh = MinHashLSH(num_perm=NUM_PERM, params=(LSH_BANDS, LSH_ROWS))
@@ -584,13 +615,14 @@ class QueueBuilder:
         return score * (1.0 + REACH_STEP * decades)
 
     def _review_order(self) -> np.ndarray:
-        """Items at or above min_score: priority, then score, copies, first_seen (unknown
-        last), then creation order."""
+        """Items at or above min_score, known matches (any score) first: priority, then score,
+        copies, first_seen (unknown last), then creation order."""
         n = self._n
         score = self._score[:n]
+        known = self._known_sim[:n] >= 0
         order = np.lexsort((np.arange(n), self._first[:n], -self._copies[:n], -score,
-                            -self._priority()))
-        return order[score[order] >= self.min_score]
+                            -self._priority(), ~known))
+        return order[(score[order] >= self.min_score) | known[order]]
 
     def queue(self, budget: int | None = None) -> tuple[pd.DataFrame, float]:
         """(queue, covered): items in review order, and the share of the expected positives
@@ -626,7 +658,17 @@ class QueueBuilder:
         if self._has_source:
             columns["source"] = pd.Series([self._source[i] for i in order], dtype=object)
             columns["message_ids"] = pd.Series([self._render_ids(i) for i in order], dtype=object)
+        if self._has_known:
+            sims = self._known_sim[order]
+            columns["known_id"] = pd.Series([self._known_id[i] or None for i in order],
+                                            dtype=object)
+            columns["known_similarity"] = np.where(sims >= 0, sims, np.nan)
         return pd.DataFrame(columns), covered
+
+    def known_counts(self) -> dict[str, int]:
+        """Posts matching a known-content list, per channel (channels with none left out)."""
+        return {name: entry.known for name, entry in sorted(self._channel_stats.items())
+                if entry.known}
 
     def _render_ids(self, g: int) -> str:
         more = int(self._more_ids[g])
@@ -647,9 +689,10 @@ class QueueBuilder:
                 "max_score": entry.score_max,
                 "mean_score": entry.score_sum / entry.posts,
                 "top_evidence": mask_pii("; ".join(w for w, _ in top[:5])),
+                "known_posts": entry.known,
             })
         columns = ["channel", "posts", "flagged_posts", "flagged_share", "max_score",
-                   "mean_score", "top_evidence"]
+                   "mean_score", "top_evidence"] + (["known_posts"] if self._has_known else [])
         frame = pd.DataFrame(rows, columns=columns)
         if frame.empty:
             return frame.astype({"posts": np.int64, "flagged_posts": np.int64,

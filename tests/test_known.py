@@ -165,3 +165,27 @@ def test_ids_are_stable_hash_prefixes() -> None:
     known_list = make_list()
     assert all(re.fullmatch(r"k-[0-9a-f]{16}", i["id"]) for i in known_list.items)
     assert all(i["id"][2:] == i["sha256"][:16] for i in known_list.items)
+
+
+def _chunk(texts, ids, sims, channel="c"):
+    import pandas as pd
+
+    return pd.DataFrame({"text": texts, "score": [0.9, 0.1][: len(texts)],
+                         "ekstremisme": [0.9, 0.1][: len(texts)], "channel": channel,
+                         "known_id": ids, "known_similarity": sims})
+
+
+def test_queue_puts_known_first_and_survives_merge_and_prune() -> None:
+    a = QueueBuilder(["ekstremisme"], min_score=0.5)
+    a.add(_chunk([POSTS[0], POSTS[1]], [None, "k-1"], [np.nan, 0.8]), text_column="text",
+          channel_column="channel", date_column=None)
+    b = QueueBuilder(["ekstremisme"], min_score=0.5)
+    b.add(_chunk([POSTS[1] + " ya"], ["k-1"], [0.9], channel="d"), text_column="text",
+          channel_column="channel", date_column=None)
+    queue, _ = a.merge(b).queue()
+    # the known match is first although its score (0.1) is below min_score
+    assert queue["known_id"].tolist() == ["k-1", None]
+    assert queue["known_similarity"].iloc[0] == 0.9 and queue["copies"].iloc[0] == 2
+    assert a.known_counts() == {"c": 1, "d": 1}
+    assert a.prune(1).queue()[0]["known_id"].tolist() == ["k-1"]
+    assert a.channels()["known_posts"].sum() == 2
