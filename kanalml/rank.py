@@ -101,20 +101,44 @@ def _canonical(text: str) -> str:
 
 
 def _shingle_hashes(text: str) -> np.ndarray:
-    """Distinct 32-bit hashes of the character 5-shingles of ``text`` (vectorized, seed-free).
+    """Distinct 32-bit hashes of the character 5-shingles of ``text`` (vectorized, seed-free)."""
+    return np.unique(_shingle_hashes_batch([text])[0])
+
+
+def _shingle_hashes_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """32-bit hashes of the character 5-shingles of many texts at once: (all hashes, text after
+    text, repeats kept; how many each text has). A text shorter than 5 characters has one
+    shingle, itself.
 
     A polynomial hash is enough: datasketch's affine32 scheme pre-mixes every input with the
     MurmurHash3 finalizer before permuting it.
     """
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    codes = codes.astype(np.uint64)
-    count = max(1, len(codes) - SHINGLE + 1)
-    hashes = np.zeros(count, dtype=np.uint64)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    codes = np.zeros(int(lengths.sum()) + SHINGLE - 1, dtype=np.uint64)
+    codes[: len(codes) - SHINGLE + 1] = np.frombuffer(
+        "".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    windows = len(codes) - SHINGLE + 1
+    hashes = np.zeros(windows, dtype=np.uint64)
     for k in range(SHINGLE):
-        part = codes[k:k + count]
-        hashes[: len(part)] = hashes[: len(part)] * np.uint64(1_000_003) + part  # wraps mod 2^64
-    hashes ^= hashes >> np.uint64(32)
-    return np.unique((hashes & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+        np.multiply(hashes, np.uint64(1_000_003), out=hashes)  # wraps mod 2^64
+        np.add(hashes, codes[k:k + windows], out=hashes)
+    counts = np.maximum(lengths - SHINGLE + 1, 1)
+    starts = np.cumsum(lengths) - lengths
+    if (lengths >= SHINGLE).all():  # drop the windows that run into the next text
+        keep = np.ones(windows, dtype=bool)
+        keep[(starts + lengths)[:, None] - np.arange(1, SHINGLE)] = False
+        picked = hashes[keep]
+    else:  # window i of a text starts at its start + i; an empty text has one, at its end
+        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        picked = np.append(hashes, np.uint64(0))[np.repeat(starts, counts) + offsets]
+    ends = np.cumsum(counts)
+    for i in np.flatnonzero(lengths < SHINGLE).tolist():  # one short shingle: no padding in it
+        short = 0
+        for code in codes[starts[i]:starts[i] + lengths[i]].tolist():
+            short = (short * 1_000_003 + code) & 0xFFFFFFFFFFFFFFFF
+        picked[ends[i] - 1] = short
+    picked ^= picked >> np.uint64(32)
+    return picked.astype(np.uint32), counts  # the low 32 bits
 
 
 def _same(value: int) -> int:
