@@ -6,22 +6,22 @@ hand it texts.
 
 Format (``kanalml-known``, version 1): a directory holding exactly
 
-- ``items.json``: a JSON list, one object per item, in list order::
-
-      {"id": "k-1f0c...", "sha256": "<hex of the canonical text>", "category": "hasutan",
-       "added_at": "2026-11-30T10:00:00+00:00", "added_by": "org-a", "source": "decisions.csv:4",
-       "seen_by": [{"added_by": "org-b", "added_at": "...", "source": "..."}],
-       "text": "..."}
-
-  ``text`` is absent in a hash-only list; ``seen_by`` lists the other organisations that added
-  the same item (merge keeps the earliest as ``added_by``). ``category`` may be "".
+- ``items.parquet``: one row per item, in list order, all columns strings: ``id``
+  (``k-`` and the first 16 hex digits of the hash), ``sha256`` (of the canonical text),
+  ``category`` (from the extremism taxonomy, or ""), ``added_at`` (ISO 8601, UTC),
+  ``added_by`` (organisation or team), ``source`` (the decision's file:line, or the queue's
+  channel/message id), ``seen_by`` (a JSON list of ``{"added_by", "added_at", "source"}``: the
+  other organisations that added the same item; merge keeps the earliest as ``added_by``) and,
+  except in a hash-only list, ``text`` (nullable).
 - ``signatures.npy``: the items' MinHash signatures, uint32, one row of ``NUM_PERM`` values per
-  item in ``items.json`` order (all zeros for a text too short to match by similarity), read
+  item in ``items.parquet`` order (all zeros for a text too short to match by similarity), read
   with ``allow_pickle=False``.
 - ``manifest.json``: ``format``, ``format_version``, ``hash_only``, ``items`` (count), the
   ``minhash`` parameters the signatures were computed with, and ``files``: the SHA-256 of each
   file above. It is checked before either file is parsed, so an edited, truncated, padded or
-  foreign list is refused with a one-line :class:`KnownListError`.
+  foreign list is refused with a one-line :class:`KnownListError`; so is one whose columns,
+  row count, types or unique hashes do not hold after a careless edit that rewrote the
+  manifest. Nothing is pickled; Parquet and ``.npy`` are read as data only.
 
 The canonical text and the signature are those of the review queue's grouping
 (:mod:`kanalml.rank`): folded text without forward marks, emoji or punctuation; character
@@ -41,10 +41,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -63,20 +63,20 @@ from kanalml.rank import (
     SHINGLE,
     THRESHOLD,
     _canonical,
-    _shingle_hashes,
+    _shingle_hashes_batch,
 )
 
 __all__ = ["KnownList", "KnownListError", "Matcher", "load", "matcher", "merge", "signatures"]
 
 FORMAT = "kanalml-known"
 FORMAT_VERSION = 1
-ITEMS = "items.json"
+ITEMS = "items.parquet"
 SIGNATURES = "signatures.npy"
 MANIFEST = "manifest.json"
 MINHASH = {"num_perm": NUM_PERM, "seed": SEED, "shingle": SHINGLE, "scheme": "affine32",
            "max_chars": MAX_SHINGLED_CHARS, "min_words": MIN_WORDS}
 _FIELDS = ("id", "sha256", "category", "added_at", "added_by", "source")
-_BATCH_SHINGLES = 150_000  # shingles permuted at once: 150,000 x 64 x 8 bytes = 77 MB
+_BATCH_SHINGLES = 16_384  # shingles permuted at once: 16,384 x 64 x 4 bytes = 4 MB
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
@@ -88,18 +88,17 @@ def _permutations() -> tuple[np.ndarray, np.ndarray]:
     from datasketch import MinHash
 
     a, b = MinHash(num_perm=NUM_PERM, seed=SEED).permutations
-    return a.astype(np.uint64), b.astype(np.uint64)
+    return a.astype(np.uint32), b.astype(np.uint32)  # affine32: arithmetic mod 2**32
 
 
 def _fmix32(values: np.ndarray) -> np.ndarray:
-    """MurmurHash3's 32-bit finalizer, as datasketch's affine32 scheme applies it (uint64 in,
-    values below 2**32 out)."""
-    mask = np.uint64(0xFFFFFFFF)
-    values = values ^ (values >> np.uint64(16))
-    values = (values * np.uint64(0x85EBCA6B)) & mask
-    values = values ^ (values >> np.uint64(13))
-    values = (values * np.uint64(0xC2B2AE35)) & mask
-    return values ^ (values >> np.uint64(16))
+    """MurmurHash3's 32-bit finalizer, as datasketch's affine32 scheme applies it (uint32,
+    multiplication wrapping mod 2**32)."""
+    values = values ^ (values >> np.uint32(16))
+    values = values * np.uint32(0x85EBCA6B)
+    values = values ^ (values >> np.uint32(13))
+    values = values * np.uint32(0xC2B2AE35)
+    return values ^ (values >> np.uint32(16))
 
 
 def canonical_sha256(canonical: str) -> str:
@@ -112,33 +111,26 @@ def signatures(canonicals: Sequence[str]) -> np.ndarray:
     ``QueueBuilder._minhash(...).hashvalues`` but computed for a whole batch at once; all
     zeros for a text of fewer than MIN_WORDS words."""
     out = np.zeros((len(canonicals), NUM_PERM), dtype=np.uint32)
+    rows = np.array([i for i, text in enumerate(canonicals)
+                     if text.count(" ") + 1 >= MIN_WORDS], dtype=np.int64)
+    if not len(rows):
+        return out
+    hashes, counts = _shingle_hashes_batch([canonicals[i][:MAX_SHINGLED_CHARS]
+                                            for i in rows.tolist()])
+    hashes = _fmix32(hashes)
     a, b = _permutations()
-    rows: list[int] = []
-    parts: list[np.ndarray] = []
-    pending = 0
-
-    def flush() -> None:
-        if not rows:
-            return
-        sizes = np.array([len(p) for p in parts])
-        hashes = _fmix32(np.concatenate(parts).astype(np.uint64))[:, None]
-        permuted = (hashes * a + b) & np.uint64(0xFFFFFFFF)
-        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-        out[rows] = np.minimum.reduceat(permuted, starts, axis=0).astype(np.uint32)
-        rows.clear()
-        parts.clear()
-
-    for i, text in enumerate(canonicals):
-        if text.count(" ") + 1 < MIN_WORDS:
-            continue
-        hashes = _shingle_hashes(text[:MAX_SHINGLED_CHARS])
-        if pending + len(hashes) > _BATCH_SHINGLES:
-            flush()
-            pending = 0
-        rows.append(i)
-        parts.append(hashes)
-        pending += len(hashes)
-    flush()
+    ends = np.cumsum(counts)
+    # Permute a slice of texts at a time: NUM_PERM x BATCH values stay in cache.
+    first = 0
+    while first < len(rows):
+        base = ends[first] - counts[first]
+        last = max(int(np.searchsorted(ends, base + _BATCH_SHINGLES, side="right")), first + 1)
+        piece = hashes[base:ends[last - 1]]
+        permuted = np.multiply.outer(a, piece)
+        permuted += b[:, None]
+        starts = (ends[first:last] - counts[first:last]) - base
+        out[rows[first:last]] = np.minimum.reduceat(permuted, starts, axis=1).T
+        first = last
     return out
 
 
@@ -152,17 +144,36 @@ def _band_keys(signature: np.ndarray) -> np.ndarray:
     return keys
 
 
-@dataclass
 class KnownList:
-    """Items and their signatures; ``items[i]`` goes with ``signatures[i]``."""
+    """Items and their signatures; ``items[i]`` goes with ``signatures[i]``.
 
-    items: list[dict[str, Any]] = field(default_factory=list)
-    signatures: np.ndarray = field(
-        default_factory=lambda: np.zeros((0, NUM_PERM), dtype=np.uint32))
-    hash_only: bool = False
+    A loaded list keeps its items as the Arrow table it read and builds the item dicts only when
+    ``items`` is asked for: matching needs just the ids and hashes (:meth:`column`)."""
+
+    def __init__(self, items: list[dict[str, Any]] | None = None,
+                 signatures: np.ndarray | None = None, hash_only: bool = False, *,
+                 table: Any = None) -> None:
+        self._items = items if items is not None or table is not None else []
+        self._table = table
+        self.signatures = (signatures if signatures is not None
+                           else np.zeros((0, NUM_PERM), dtype=np.uint32))
+        self.hash_only = hash_only
+
+    @property
+    def items(self) -> list[dict[str, Any]]:
+        if self._items is None:
+            self._items = _records(self._table)
+            self._table = None
+        return self._items
+
+    def column(self, name: str) -> list[Any]:
+        """One field of every item, in list order."""
+        if self._items is None:
+            return self._table.column(name).to_pylist()
+        return [item[name] for item in self._items]
 
     def __len__(self) -> int:
-        return len(self.items)
+        return len(self.signatures)
 
     def add(self, texts: Iterable[Any], *, added_by: str, categories: Iterable[str] | None = None,
             sources: Iterable[str] | None = None, added_at: str | None = None,
@@ -175,7 +186,7 @@ class KnownList:
         categories = list(categories) if categories is not None else [""] * len(texts)
         sources = list(sources) if sources is not None else [""] * len(texts)
         when = added_at or datetime.now(UTC).isoformat(timespec="seconds")
-        known = {item["sha256"] for item in self.items}
+        known = set(self.column("sha256"))
         new_items, new_canonicals = [], []
         for text, category, source in zip(texts, categories, sources):
             canonical = _canonical(text)
@@ -205,25 +216,26 @@ class KnownList:
     def summary(self) -> dict[str, Counter[str]]:
         """Item counts by category, organisation (added_by) and month added."""
         return {
-            "category": Counter(item["category"] or "(none)" for item in self.items),
-            "added_by": Counter(item["added_by"] for item in self.items),
-            "month": Counter(item["added_at"][:7] for item in self.items),
+            "category": Counter(c or "(none)" for c in self.column("category")),
+            "added_by": Counter(self.column("added_by")),
+            "month": Counter(when[:7] for when in self.column("added_at")),
         }
 
     def save(self, directory: str | os.PathLike[str]) -> Path:
         """Write the list to ``directory`` (replaced as a whole: an interrupted save leaves the
         old list in place)."""
+        import pyarrow.parquet as pq
+
         target = Path(directory)
         if target.exists() and not (target / MANIFEST).is_file() and any(target.iterdir()):
             raise KnownListError(f"{target}: exists and is not a known-content list")
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        (tmp / ITEMS).write_text(json.dumps(self.items, ensure_ascii=False, indent=0) + "\n",
-                                 encoding="utf-8")
+        pq.write_table(_table(self.items, self.hash_only), tmp / ITEMS, store_schema=False)
         np.save(tmp / SIGNATURES, np.ascontiguousarray(self.signatures, dtype=np.uint32),
                 allow_pickle=False)
         manifest = {"format": FORMAT, "format_version": FORMAT_VERSION,
-                    "hash_only": self.hash_only, "items": len(self.items), "minhash": MINHASH,
+                    "hash_only": self.hash_only, "items": len(self), "minhash": MINHASH,
                     "files": {name: _sha256(tmp / name) for name in (ITEMS, SIGNATURES)}}
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n",
                                     encoding="utf-8")
@@ -232,13 +244,38 @@ class KnownList:
             old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
             os.replace(target, old / "list")
             os.replace(tmp, target)
-            for name in (ITEMS, SIGNATURES, MANIFEST):
-                (old / "list" / name).unlink(missing_ok=True)
-            (old / "list").rmdir()
-            old.rmdir()
+            shutil.rmtree(old)
         else:
             os.replace(tmp, target)
         return target
+
+
+def _schema(hash_only: bool) -> Any:
+    import pyarrow as pa
+
+    fields = [pa.field(name, pa.string(), nullable=False) for name in (*_FIELDS, "seen_by")]
+    if not hash_only:
+        fields.append(pa.field("text", pa.string(), nullable=True))
+    return pa.schema(fields)
+
+
+def _table(items: list[dict[str, Any]], hash_only: bool) -> Any:
+    import pyarrow as pa
+
+    columns: dict[str, list[Any]] = {name: [i[name] for i in items] for name in _FIELDS}
+    columns["seen_by"] = [json.dumps(i.get("seen_by", []), ensure_ascii=False) for i in items]
+    if not hash_only:
+        columns["text"] = [i.get("text") for i in items]
+    return pa.Table.from_pydict(columns, schema=_schema(hash_only))
+
+
+def _records(table: Any) -> list[dict[str, Any]]:
+    records = table.to_pylist()
+    for record in records:
+        record["seen_by"] = json.loads(record["seen_by"])
+        if record.get("text", "") is None:
+            del record["text"]
+    return records
 
 
 def _sha256(path: Path) -> str:
@@ -247,6 +284,9 @@ def _sha256(path: Path) -> str:
 
 def load(directory: str | os.PathLike[str]) -> KnownList:
     """Read a list written by :meth:`KnownList.save`, verifying the manifest first."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     root = Path(directory)
     manifest_path = root / MANIFEST
     if not root.is_dir():
@@ -278,32 +318,34 @@ def load(directory: str | os.PathLike[str]) -> KnownList:
         if _sha256(path) != expected:
             raise KnownListError(f"{path}: SHA-256 differs from {MANIFEST}: the list was edited "
                                  "or damaged after it was written")
+    hash_only = manifest.get("hash_only") is True
     try:
-        items = json.loads((root / ITEMS).read_text(encoding="utf-8"))
+        table = pq.read_table(root / ITEMS)
         sigs = np.load(root / SIGNATURES, allow_pickle=False)
-    except (UnicodeDecodeError, json.JSONDecodeError, ValueError, OSError) as exc:
+    except (pa.ArrowException, ValueError, OSError) as exc:
         raise KnownListError(f"{root}: cannot read the list ({type(exc).__name__}: {exc})"
                              ) from None
-    _check(root, manifest, items, sigs)
-    return KnownList(items, sigs, hash_only=bool(manifest.get("hash_only")))
+    _check(root, manifest, table, sigs, hash_only)
+    return KnownList(None, sigs, hash_only=hash_only, table=table)
 
 
-def _check(root: Path, manifest: dict[str, Any], items: Any, sigs: np.ndarray) -> None:
+def _check(root: Path, manifest: dict[str, Any], table: Any, sigs: np.ndarray,
+           hash_only: bool) -> None:
     path = root / ITEMS
-    if not isinstance(items, list) or len(items) != manifest.get("items"):
-        raise KnownListError(f"{path}: expected a list of {manifest.get('items')!r} items")
-    if sigs.dtype != np.uint32 or sigs.shape != (len(items), NUM_PERM):
+    if not table.schema.equals(_schema(hash_only)):
+        raise KnownListError(f"{path}: columns are not those of a "
+                             f"{'hash-only ' if hash_only else ''}list: {table.schema.names}")
+    if table.num_rows != manifest.get("items"):
+        raise KnownListError(f"{path}: holds {table.num_rows} items, the manifest says "
+                             f"{manifest.get('items')!r}")
+    if any(table.column(name).null_count for name in (*_FIELDS, "seen_by")):
+        raise KnownListError(f"{path}: an item lacks a required field")
+    if sigs.dtype != np.uint32 or sigs.shape != (table.num_rows, NUM_PERM):
         raise KnownListError(f"{root / SIGNATURES}: expected uint32 of shape "
-                             f"({len(items)}, {NUM_PERM}), got {sigs.dtype} {sigs.shape}")
-    seen = set()
-    for i, item in enumerate(items, 1):
-        if not isinstance(item, dict) or not all(isinstance(item.get(k), str) for k in _FIELDS):
-            raise KnownListError(f"{path}: item {i}: needs string fields {', '.join(_FIELDS)}")
-        if manifest.get("hash_only") and "text" in item:
-            raise KnownListError(f"{path}: item {i}: has a text in a hash-only list")
-        if item["sha256"] in seen:
-            raise KnownListError(f"{path}: item {i}: duplicate sha256 {item['sha256']}")
-        seen.add(item["sha256"])
+                             f"({table.num_rows}, {NUM_PERM}), got {sigs.dtype} {sigs.shape}")
+    hashes = table.column("sha256").to_pylist()
+    if len(set(hashes)) != len(hashes):
+        raise KnownListError(f"{path}: the same sha256 is listed twice")
 
 
 def merge(first: KnownList, second: KnownList) -> KnownList:
@@ -344,8 +386,8 @@ class Matcher:
     over the items' signatures (built once, here) and a check of each candidate's signature."""
 
     def __init__(self, known: KnownList) -> None:
-        self.ids = np.array([item["id"] for item in known.items], dtype=object)
-        self._exact = {item["sha256"]: i for i, item in enumerate(known.items)}
+        self.ids = np.array(known.column("id"), dtype=object)
+        self._exact = {digest: i for i, digest in enumerate(known.column("sha256"))}
         self._signatures = known.signatures
         usable = np.flatnonzero(known.signatures.any(axis=1))
         keys = _band_keys(known.signatures[usable])

@@ -47,7 +47,7 @@ def test_save_load_round_trip(tmp_path) -> None:
     assert loaded.items == original.items
     assert (loaded.signatures == original.signatures).all()
     assert {p.name for p in (tmp_path / "list").iterdir()} == {
-        "items.json", "signatures.npy", "manifest.json"}
+        "items.parquet", "signatures.npy", "manifest.json"}
     assert loaded.items[0]["text"] == POSTS[0]
     assert loaded.items[0]["category"] == "hasutan" and loaded.items[0]["added_by"] == "org-a"
 
@@ -59,8 +59,8 @@ def test_add_skips_items_already_listed() -> None:
 
 
 @pytest.mark.parametrize("damage, message", [
-    (lambda d: (d / "items.json").write_text(
-        (d / "items.json").read_text().replace("org-a", "org-x")), "SHA-256 differs"),
+    (lambda d: (d / "items.parquet").write_bytes(
+        (d / "items.parquet").read_bytes().replace(b"org-a", b"org-x")), "SHA-256 differs"),
     (lambda d: (d / "signatures.npy").write_bytes((d / "signatures.npy").read_bytes()[:-8]),
      "SHA-256 differs"),
     (lambda d: (d / "manifest.json").write_text("{not json"), "not valid JSON"),
@@ -74,16 +74,25 @@ def test_damaged_lists_are_refused(tmp_path, damage, message) -> None:
         known.load(tmp_path / "list")
 
 
+def _rewrite(root, items: list, hash_only: bool = False) -> None:
+    """Edit a list's items and recompute the manifest's hash, as a careless editor would."""
+    import pyarrow.parquet as pq
+
+    pq.write_table(known._table(items, hash_only), root / "items.parquet")
+    manifest = json.loads((root / "manifest.json").read_text())
+    manifest["files"]["items.parquet"] = known._sha256(root / "items.parquet")
+    (root / "manifest.json").write_text(json.dumps(manifest))
+
+
 def test_edited_list_with_rewritten_manifest_is_still_checked(tmp_path) -> None:
     root = tmp_path / "list"
     make_list().save(root)
-    items = json.loads((root / "items.json").read_text())
-    items.append(dict(items[0]))  # a duplicate item; manifest hashes recomputed by the editor
-    (root / "items.json").write_text(json.dumps(items))
-    manifest = json.loads((root / "manifest.json").read_text())
-    manifest["files"]["items.json"] = known._sha256(root / "items.json")
-    (root / "manifest.json").write_text(json.dumps(manifest))
-    with pytest.raises(KnownListError, match="expected a list of 3 items"):
+    items = known.load(root).items
+    _rewrite(root, [*items, dict(items[0])])
+    with pytest.raises(KnownListError, match="holds 4 items, the manifest says 3"):
+        known.load(root)
+    _rewrite(root, items, hash_only=True)  # texts dropped, manifest still says texts
+    with pytest.raises(KnownListError, match="columns are not those of a list"):
         known.load(root)
 
 
@@ -189,3 +198,16 @@ def test_queue_puts_known_first_and_survives_merge_and_prune() -> None:
     assert a.known_counts() == {"c": 1, "d": 1}
     assert a.prune(1).queue()[0]["known_id"].tolist() == ["k-1"]
     assert a.channels()["known_posts"].sum() == 2
+
+
+@pytest.mark.parametrize("extra", [[], ["ab"], [""], ["", "abc", ""]])
+def test_batch_shingles_equal_one_text_shingles(extra) -> None:
+    from kanalml.rank import _shingle_hashes, _shingle_hashes_batch
+
+    texts = ["halo apa kabar 🔥", "x" * 50, "\ud800abc def", "abcde", "abcdef ghij", *extra]
+    hashes, counts = _shingle_hashes_batch(texts)
+    parts = np.split(hashes, np.cumsum(counts)[:-1])
+    assert len(parts) == len(texts)
+    for part, text in zip(parts, texts):
+        assert (np.unique(part) == _shingle_hashes(text)).all()
+    assert _shingle_hashes("abcd").tolist() == [2184044683]  # unchanged by the batching

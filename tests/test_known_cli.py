@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import math
 from pathlib import Path
 
@@ -132,13 +131,13 @@ def test_add_from_queue_and_texts_merge_show_export(tmp_path, capsys) -> None:
     assert "2 item(s), with texts" in shown and "hasutan" in shown and "org-a" in shown
     shared = tmp_path / "shared"
     assert main(["known", "export", str(merged), "--hash-only", "-o", str(shared), "-q"]) == 0
-    items = json.loads((shared / "items.json").read_text())
-    assert all("text" not in i for i in items) and known.load(shared).hash_only
-    assert "thaghut" not in (shared / "items.json").read_text()
+    loaded = known.load(shared)
+    assert loaded.hash_only and all("text" not in i for i in loaded.items)
+    assert b"thaghut" not in (shared / "items.parquet").read_bytes()
 
 
 @pytest.mark.parametrize("damage, message", [
-    (lambda d: (d / "items.json").write_text("[]"), "SHA-256 differs from manifest.json"),
+    (lambda d: (d / "items.parquet").write_bytes(b"PAR1"), "SHA-256 differs from manifest.json"),
     (lambda d: (d / "manifest.json").write_text(
         (d / "manifest.json").read_text().replace('"format_version": 1', '"format_version": 9')),
      "format version 9 is not supported"),
