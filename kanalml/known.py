@@ -54,6 +54,7 @@ import numpy as np
 from kanalml.io import DataError
 from kanalml.preprocess import as_text
 from kanalml.rank import (
+    EXCERPT_CHARS,
     LSH_BANDS,
     LSH_ROWS,
     MAX_SHINGLED_CHARS,
@@ -63,6 +64,7 @@ from kanalml.rank import (
     SHINGLE,
     THRESHOLD,
     _canonical,
+    _excerpt,
     _shingle_hashes_batch,
 )
 
@@ -399,42 +401,52 @@ class Matcher:
     def match(self, texts: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         """(known_id, known_similarity) per text: the id of the most similar item at or above
         THRESHOLD (None if none) and 1.0 for an exact match, else the estimated Jaccard
-        similarity (NaN when nothing matched)."""
+        similarity (NaN when nothing matched).
+
+        A post longer than the queue's excerpt is also matched by its excerpt, since an item
+        added from review decisions or a queue holds the excerpt the moderator saw, not the
+        whole post."""
         n = len(texts)
-        best = np.full(n, -1, dtype=np.int64)
-        similarity = np.full(n, np.nan)
         distinct: dict[str, int] = {}
+        owner: list[int] = []  # the distinct text each query canonical belongs to
         canonicals: list[str] = []
         where = np.empty(n, dtype=np.int64)
         for i, value in enumerate(texts):
             text = as_text(value)
             d = distinct.get(text)
             if d is None:
-                d = distinct[text] = len(canonicals)
+                d = distinct[text] = len(distinct)
+                owner.append(d)
                 canonicals.append(_canonical(text))
+                if len(text) > EXCERPT_CHARS:
+                    owner.append(d)
+                    canonicals.append(_canonical(_excerpt(text)))
             where[i] = d
-        m = len(canonicals)
-        found = np.full(m, -1, dtype=np.int64)
-        found_sim = np.full(m, np.nan)
+        found = np.full(len(canonicals), -1, dtype=np.int64)
+        found_sim = np.full(len(canonicals), -1.0)
         rest = []
-        for d, canonical in enumerate(canonicals):
+        for q, canonical in enumerate(canonicals):
             hit = self._exact.get(canonical_sha256(canonical)) if canonical else None
             if hit is not None:
-                found[d], found_sim[d] = hit, 1.0
+                found[q], found_sim[q] = hit, 1.0
             elif canonical:
-                rest.append(d)
+                rest.append(q)
         if rest and self._bands and len(self._bands[0][0]):
             rest_arr = np.array(rest, dtype=np.int64)
-            sigs = signatures([canonicals[d] for d in rest])
+            sigs = signatures([canonicals[q] for q in rest])
             usable = sigs.any(axis=1)
             rest_arr, sigs = rest_arr[usable], sigs[usable]
             ids, sims = self._nearest(sigs)
             hit = ids >= 0
             found[rest_arr[hit]], found_sim[rest_arr[hit]] = ids[hit], sims[hit]
-        best, similarity = found[where], found_sim[where]
+        # Per distinct text, its best query (the whole text first on ties).
+        owners = np.array(owner, dtype=np.int64)
+        order = np.lexsort((np.arange(len(owners)), -found_sim, owners))
+        first = order[np.unique(owners[order], return_index=True)[1]]
+        best, similarity = found[first][where], found_sim[first][where]
         out_ids = np.full(n, None, dtype=object)
         out_ids[best >= 0] = self.ids[best[best >= 0]]
-        return out_ids, similarity
+        return out_ids, np.where(best >= 0, similarity, np.nan)
 
     def _nearest(self, sigs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         keys = _band_keys(sigs)

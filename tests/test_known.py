@@ -211,3 +211,23 @@ def test_batch_shingles_equal_one_text_shingles(extra) -> None:
     for part, text in zip(parts, texts):
         assert (np.unique(part) == _shingle_hashes(text)).all()
     assert _shingle_hashes("abcd").tolist() == [2184044683]  # unchanged by the batching
+
+
+def test_long_post_confirmed_from_its_queue_excerpt_still_matches() -> None:
+    import pandas as pd
+
+    from kanalml.rank import EXCERPT_CHARS
+
+    long_post = " ".join(POSTS * 4) + " Hubungi 0812-3456-7890 untuk bergabung."
+    assert len(long_post) > EXCERPT_CHARS
+    builder = QueueBuilder(["ekstremisme"])
+    builder.add(pd.DataFrame({"text": [long_post], "score": [0.5], "ekstremisme": [0.5]}),
+                text_column="text", channel_column=None, date_column=None)
+    shown = builder.queue()[0]["text"].iloc[0]  # what the review page shows and decisions keep
+    assert shown.endswith("…") and len(shown) <= EXCERPT_CHARS
+    listing = KnownList()
+    listing.add([shown], added_by="org-a")
+    ids, sims = Matcher(listing).match(["FWD: " + long_post + " 🔥", long_post, POSTS[0], []])
+    assert list(ids) == [listing.items[0]["id"]] * 2 + [None, None]
+    assert sims[1] == 1.0 and sims[0] >= known.THRESHOLD
+    assert Matcher(listing).match([])[0].tolist() == []
