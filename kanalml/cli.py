@@ -173,6 +173,10 @@ def _write(frames: Iterator[Any], output: str | None) -> None:
 
 def _score_on_dask(args: argparse.Namespace) -> int:
     """``score --engine dask``: the same output as the local engine, one file per chunk."""
+    if args.known:
+        print("kanalml: error: --known works with the local engine only, not --engine dask",
+              file=sys.stderr)
+        return 2
     try:
         from kanalml.dask import score_files
     except ImportError as exc:
