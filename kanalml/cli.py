@@ -173,10 +173,6 @@ def _write(frames: Iterator[Any], output: str | None) -> None:
 
 def _score_on_dask(args: argparse.Namespace) -> int:
     """``score --engine dask``: the same output as the local engine, one file per chunk."""
-    if args.known:
-        print("kanalml: error: --known works with the local engine only, not --engine dask",
-              file=sys.stderr)
-        return 2
     try:
         from kanalml.dask import score_files
     except ImportError as exc:
@@ -198,7 +194,7 @@ def _score_on_dask(args: argparse.Namespace) -> int:
                          text_column=args.text_column, on_bad_lines=args.on_bad_lines,
                          keep_authors=args.keep_authors, chunk_rows=args.chunk_rows,
                          threshold=args.threshold, min_score=args.min_score, top=args.top,
-                         report=report)
+                         report=report, known=args.known)
     if not args.quiet:
         print(f"kanalml: scored {counts['rows']} rows from {counts['files']} file(s) on Dask; "
               f"{counts['flagged']} flagged at threshold {counts['threshold']:.3f}; wrote "

@@ -159,10 +159,3 @@ def test_decision_without_text_is_refused(tmp_path, capsys) -> None:
     path.write_text("message_id,decided_at,label\nch/1,2026-11-20T10:00:00Z,1\n")
     assert main(["known", "add", str(tmp_path / "l"), str(path), "--added-by", "a"]) == 1
     assert f"{path}:2: decision for message id 'ch/1' has no text" in capsys.readouterr().err
-
-
-def test_known_with_dask_engine_is_a_usage_error(tmp_path, capsys) -> None:
-    assert main(["score", str(DEMO), "--engine", "dask", "--known", str(tmp_path / "l"),
-                 "-o", str(tmp_path / "out")]) == 2
-    assert "--known works with the local engine only" in capsys.readouterr().err
-    assert not (tmp_path / "out").exists()
