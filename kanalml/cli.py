@@ -496,7 +496,12 @@ def cmd_known_add(args: argparse.Namespace) -> int:
     """Add confirmed posts (decisions labelled 1, a queue, a CSV of texts) to a list."""
     from kanalml import known
     from kanalml.labelled import read_confirmed
+    from kanalml.lexicon import CATEGORIES
 
+    if args.category and args.category not in CATEGORIES:
+        print(f"kanalml: error: --category {args.category!r} is not a category of the extremism "
+              f"taxonomy ({', '.join(CATEGORIES)})", file=sys.stderr)
+        return 2
     target = Path(args.list)
     listing = known.load(target) if (target / known.MANIFEST).exists() else known.KnownList()
     before = len(listing)

@@ -159,3 +159,11 @@ def test_decision_without_text_is_refused(tmp_path, capsys) -> None:
     path.write_text("message_id,decided_at,label\nch/1,2026-11-20T10:00:00Z,1\n")
     assert main(["known", "add", str(tmp_path / "l"), str(path), "--added-by", "a"]) == 1
     assert f"{path}:2: decision for message id 'ch/1' has no text" in capsys.readouterr().err
+
+
+def test_category_outside_the_taxonomy_is_a_usage_error(tmp_path, capsys) -> None:
+    assert main(["known", "add", str(tmp_path / "l"), str(decisions(tmp_path / "d.csv")),
+                 "--added-by", "a", "--category", "bom"]) == 2
+    assert "--category 'bom' is not a category of the extremism taxonomy" in \
+        capsys.readouterr().err
+    assert not (tmp_path / "l").exists()
