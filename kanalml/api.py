@@ -95,7 +95,7 @@ def _check_batch(texts: Any) -> None:
 
 
 def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | None = None,
-          explain: bool = False) -> dict[str, Any] | pd.DataFrame:
+          explain: bool = False, known: Any = None) -> dict[str, Any] | pd.DataFrame:
     """Score posts for extremist content.
 
     ``texts``: one text, or any iterable of texts (list, numpy array, pandas
@@ -115,7 +115,17 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
     (their items are column names, keys or rows, not texts); a 0-D array is one text.
     A text longer than :data:`MAX_TEXT_CHARS` (100,000) characters is scored on
     its first 100,000.
+
+    With ``known`` (a known-content list's directory, a :class:`kanalml.known.KnownList` or a
+    :class:`kanalml.known.Matcher` - build one to reuse its index across calls), also
+    ``known_id`` (the matching item, or None) and ``known_similarity`` (1.0 when the canonical
+    text's hash matches, else the estimated Jaccard similarity; NaN without a match).
     """
+    matcher = None
+    if known is not None:
+        from kanalml.known import matcher as _matcher
+
+        matcher = _matcher(known)
     m = model if model is not None and not isinstance(model, (str, os.PathLike)) \
         else load_model(model)
     if getattr(texts, "ndim", None) == 0 and hasattr(texts, "item"):  # a 0-D array: one value
@@ -131,6 +141,9 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
         out["flagged"] = bool(proba[0] >= m.threshold)
         if explain:
             out["evidence"] = m.explain(text)
+        if matcher is not None:
+            ids, sims = matcher.match([text])
+            out["known_id"], out["known_similarity"] = ids[0], float(sims[0])
         return out
 
     import numpy as np
@@ -149,4 +162,8 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
     frame["flagged"] = proba[:, 0] >= m.threshold
     if explain:
         frame["evidence"] = [m.explain(t) for t in values]
+    if matcher is not None:
+        ids, sims = matcher.match(values)
+        frame["known_id"] = pd.Series(ids, index=frame.index, dtype=object)
+        frame["known_similarity"] = sims
     return frame

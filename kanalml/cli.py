@@ -16,6 +16,7 @@ import tempfile
 import threading
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -176,10 +177,11 @@ def _progress(args: argparse.Namespace) -> Iterator[Callable[[int], None]]:
         bar.total = bar.n  # the estimate is done with: end at 100%
 
 
-def _added_columns(model: Any) -> list[str]:
+def _added_columns(model: Any, known: bool = False) -> list[str]:
     """The columns score adds to every row (rank and the Dask engine add the same)."""
     category = ["category"] if model.categories_ else []
-    return ["score", *model.labels_, *category, "flagged", "evidence", "rank"]
+    matches = ["known_id", "known_similarity"] if known else []
+    return ["score", *model.labels_, *category, "flagged", "evidence", "rank", *matches]
 
 
 def _reader(args: argparse.Namespace, reserved: Sequence[str]) -> Any:
@@ -317,7 +319,7 @@ def _score_on_dask(args: argparse.Namespace) -> int:
                          text_column=args.text_column, on_bad_lines=args.on_bad_lines,
                          keep_authors=args.keep_authors, chunk_rows=args.chunk_rows,
                          threshold=args.threshold, min_score=args.min_score, top=args.top,
-                         report=report)
+                         report=report, known=args.known)
     if not args.quiet:
         print(f"kanalml: scored {counts['rows']} rows from {counts['files']} file(s) on Dask; "
               f"{counts['flagged']} flagged at threshold {counts['threshold']:.3f}; wrote "
@@ -335,14 +337,16 @@ def cmd_score(args: argparse.Namespace) -> int:
     _check_outputs(args, [args.output, _rejects_path(args)])
     model = kanalml.load_model(args.model)
     threshold = model.threshold if args.threshold is None else args.threshold
-    reader = _reader(args, _added_columns(model))
+    matcher = _known_matcher(args)
+    reader = _reader(args, _added_columns(model, known=matcher is not None))
     columns: dict[str, None] = {}
     scores: list[np.ndarray] = []
     with tempfile.TemporaryDirectory(prefix="kanalml-") as spool:
         # Pass 1: score chunk by chunk into a spool, keeping only the scores in memory.
         n_chunks = 0
         with _progress(args) as advance:
-            for scored, _ in _scored_chunks(reader, args, threshold, as_pairs=False):
+            for scored, text_column in _scored_chunks(reader, args, threshold, as_pairs=False):
+                _add_known(scored, text_column, matcher)
                 columns.update(dict.fromkeys(scored.columns))
                 scores.append(scored["score"].to_numpy())
                 scored.to_parquet(Path(spool) / f"{n_chunks:06d}.parquet", index=False)
@@ -353,7 +357,7 @@ def cmd_score(args: argparse.Namespace) -> int:
         rank = np.empty(len(every), dtype=np.int64)
         rank[np.argsort(-every, kind="stable")] = np.arange(1, len(every) + 1)
         order = [c for c in columns if c not in ("rank",)] + ["rank"]
-        probabilities = ["score", *model.labels_]
+        probabilities = ["score", *model.labels_] + (["known_similarity"] if matcher else [])
 
         def frames() -> Iterator[pd.DataFrame]:
             start = 0
@@ -381,6 +385,21 @@ def cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _known_matcher(args: argparse.Namespace) -> Any:
+    """The matcher for ``--known LIST`` (its index built once for the run), or None."""
+    if not getattr(args, "known", None):
+        return None
+    from kanalml.known import matcher
+
+    return matcher(args.known)
+
+
+def _add_known(scored: Any, text_column: str, matcher: Any) -> None:
+    if matcher is not None:
+        scored["known_id"], scored["known_similarity"] = matcher.match(
+            scored[text_column].tolist())
+
+
 def cmd_rank(args: argparse.Namespace) -> int:
     """Build the moderator queue: one item per distinct message, highest priority first."""
     from kanalml.io import AtomicWriter, DataError
@@ -390,7 +409,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
     _check_outputs(args, [args.output, _rejects_path(args), args.channels])
     model = kanalml.load_model(args.model)
     threshold = model.threshold if args.threshold is None else args.threshold
-    reader = _reader(args, _added_columns(model))
+    matcher = _known_matcher(args)
+    reader = _reader(args, _added_columns(model, known=matcher is not None))
     builder = QueueBuilder(model.labels_, reach_column=args.reach_column,
                            min_score=args.min_score)
     with _progress(args) as advance:
@@ -399,13 +419,14 @@ def cmd_rank(args: argparse.Namespace) -> int:
             if args.reach_column and args.reach_column not in columns:
                 raise DataError(f"--reach-column {args.reach_column!r} is not a column "
                                 f"(columns: {', '.join(columns)})")
+            _add_known(scored, text_column, matcher)
             builder.add(scored, text_column=text_column,
                         channel_column=_find(columns, CHANNEL_COLUMNS),
                         date_column=_find(columns, DATE_COLUMNS),
                         id_column=_find(columns, ID_COLUMNS))
             advance(len(scored))
     queue, covered = builder.queue(budget=args.budget)
-    probabilities = ["score", *model.labels_]
+    probabilities = ["score", *model.labels_] + (["known_similarity"] if matcher else [])
     queue[probabilities] = queue[probabilities].round(DECIMALS)
     if args.output and _is_html(args.output):
         from kanalml.review import frame_items, write_static_page
@@ -417,6 +438,13 @@ def cmd_rank(args: argparse.Namespace) -> int:
         with AtomicWriter(args.channels) as writer:
             writer.write(builder.channels())
     _report_reader(reader, args)
+    if matcher is not None and not args.quiet:
+        counts = builder.known_counts()
+        items = int(queue["known_id"].notna().sum())
+        print(f"kanalml: {sum(counts.values())} post(s) in {items} queue item(s) match the known "
+              f"list {args.known}; they come first", file=sys.stderr)
+        for channel, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            print(f"kanalml:   {channel}: {count} known", file=sys.stderr)
     if args.budget is not None and not args.quiet:
         print(f"kanalml: the first {len(queue)} items cover {covered:.1%} of the expected "
               "positives (sum of scores)", file=sys.stderr)
@@ -591,6 +619,76 @@ def cmd_models_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_known_add(args: argparse.Namespace) -> int:
+    """Add confirmed posts (decisions labelled 1, a queue, a CSV of texts) to a list."""
+    from kanalml import known
+    from kanalml.labelled import read_confirmed
+    from kanalml.lexicon import CATEGORIES
+
+    if args.category and args.category not in CATEGORIES:
+        print(f"kanalml: error: --category {args.category!r} is not a category of the extremism "
+              f"taxonomy ({', '.join(CATEGORIES)})", file=sys.stderr)
+        return 2
+    target = Path(args.list)
+    listing = known.load(target) if (target / known.MANIFEST).exists() else known.KnownList()
+    before = len(listing)
+    for name in args.files:
+        rows, kind = read_confirmed(name, text_column=args.text_column)
+        categories = [c or args.category for c in rows["category"].tolist()]
+        added = listing.add(rows["text"].tolist(), added_by=args.added_by,
+                            categories=categories, sources=rows["source"].tolist())
+        if not args.quiet:
+            print(f"kanalml: {name} ({kind}): {len(rows)} confirmed post(s), {added} new item(s)",
+                  file=sys.stderr)
+    listing.save(target)
+    if not args.quiet:
+        print(f"kanalml: {target}: {len(listing)} item(s) ({len(listing) - before} added)",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_known_merge(args: argparse.Namespace) -> int:
+    """Merge lists from several organisations: one item per hash, provenance kept."""
+    from kanalml import known
+
+    merged = known.load(args.lists[0])
+    for name in args.lists[1:]:
+        merged = known.merge(merged, known.load(name))
+    merged.save(args.output)
+    if not args.quiet:
+        print(f"kanalml: {args.output}: {len(merged)} item(s) from {len(args.lists)} list(s)"
+              + (" (hash-only)" if merged.hash_only else ""), file=sys.stderr)
+    return 0
+
+
+def cmd_known_show(args: argparse.Namespace) -> int:
+    """Counts by category, organisation and month."""
+    from kanalml import known
+
+    listing = known.load(args.list)
+    kind = "hash-only" if listing.hash_only else "with texts"
+    print(f"{args.list}: {len(listing)} item(s), {kind}")
+    for title, counts in listing.summary().items():
+        print(f"by {title}:")
+        for name, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+            print(f"  {count:>7}  {name}")
+    return 0
+
+
+def cmd_known_export(args: argparse.Namespace) -> int:
+    """Write a copy of a list to share; --hash-only drops the texts."""
+    from kanalml import known
+
+    listing = known.load(args.list)
+    if args.hash_only:
+        listing = listing.without_text()
+    listing.save(args.output)
+    if not args.quiet:
+        print(f"kanalml: {args.output}: {len(listing)} item(s)"
+              + (", no texts" if listing.hash_only else ""), file=sys.stderr)
+    return 0
+
+
 def _positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -734,6 +832,10 @@ def build_parser() -> argparse.ArgumentParser:
     common(rank, "queue file (default: CSV on stdout); .html: one self-contained read-only "
                  "page")
     rank.add_argument("--channels", metavar="FILE", help="also write a per-channel summary")
+    for sub in (score, rank):
+        sub.add_argument("--known", metavar="LIST",
+                         help="known-content list: add known_id and known_similarity"
+                              + (" and put known matches first" if sub is rank else ""))
     rank.add_argument("--budget", type=_positive_int, metavar="N",
                       help="keep the first N items and report the share of expected "
                            "positives they cover")
@@ -837,6 +939,36 @@ def build_parser() -> argparse.ArgumentParser:
                          help=argparse.SUPPRESS)
     suggest.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
     suggest.set_defaults(run=cmd_suggest)
+
+    known = commands.add_parser("known", help="lists of confirmed items, matched on every run")
+    known_actions = known.add_subparsers(dest="action", required=True, metavar="ACTION")
+    add = known_actions.add_parser("add", help="add confirmed posts to a list (created if new)",
+                                   description="Add decisions labelled 1 (kanalml review), a "
+                                   "queue, or a CSV of texts (rows labelled 1 if it has a "
+                                   "label column) to LIST.")
+    add.add_argument("list", metavar="LIST", help="list directory")
+    add.add_argument("files", nargs="+", metavar="FILE", help="decisions, queue or texts")
+    add.add_argument("--added-by", required=True, metavar="ORG",
+                     help="who confirmed these items (organisation or team)")
+    add.add_argument("--category", default="", metavar="NAME",
+                     help="category for rows that have none (e.g. hasutan)")
+    add.add_argument("--text-column", metavar="NAME", help="column holding the post text")
+    add.set_defaults(run=cmd_known_add)
+    merging = known_actions.add_parser("merge", help="merge lists; duplicates by hash")
+    merging.add_argument("lists", nargs="+", metavar="LIST")
+    merging.add_argument("-o", "--output", required=True, metavar="LIST", help="merged list")
+    merging.set_defaults(run=cmd_known_merge)
+    show = known_actions.add_parser("show", help="counts by category, organisation, month")
+    show.add_argument("list", metavar="LIST")
+    show.set_defaults(run=cmd_known_show)
+    export = known_actions.add_parser("export", help="copy a list to share")
+    export.add_argument("list", metavar="LIST")
+    export.add_argument("--hash-only", action="store_true",
+                        help="leave the texts out (hashes and signatures only)")
+    export.add_argument("-o", "--output", required=True, metavar="LIST", help="exported list")
+    export.set_defaults(run=cmd_known_export)
+    for sub in (add, merging, show, export):
+        sub.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
     return parser
 
 
@@ -859,6 +991,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + signal.SIGTERM
     except (DataError, ModelError) as exc:
         print(f"kanalml: error: {exc}", file=sys.stderr)
+        return 1
+    except BrokenProcessPool:
+        print("kanalml: error: a --jobs worker process died (killed, or out of memory); no "
+              "output was written", file=sys.stderr)
         return 1
     except BrokenPipeError:  # e.g. piped into head
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -35,6 +35,7 @@ import pandas as pd
 _models: dict[str, Any] = {}
 _models_lock = threading.Lock()
 LOADS: dict[str, int] = {}  # model loads in this process, by path (the tests read it)
+_matchers: dict[str, Any] = {}  # known-content list path -> its Matcher, one per process
 
 
 def _worker_model(path: str) -> Any:
@@ -49,6 +50,41 @@ def _worker_model(path: str) -> Any:
                 model = _models[path] = kanalml.load_model(path)
                 LOADS[path] = LOADS.get(path, 0) + 1
     return model
+
+
+def _worker_matcher(path: str | None) -> Any:
+    """The known-content list at ``path`` with its index, loaded once per process; None
+    without a list."""
+    if path is None:
+        return None
+    matcher = _matchers.get(path)
+    if matcher is None:
+        with _models_lock:
+            matcher = _matchers.get(path)
+            if matcher is None:
+                from kanalml.known import matcher as load_matcher
+
+                matcher = _matchers[path] = load_matcher(path)
+    return matcher
+
+
+def _known_path(known: str | os.PathLike[str] | None) -> str | None:
+    """The list's absolute path, verified here first so a bad list fails before any task."""
+    if known is None:
+        return None
+    from kanalml.known import load
+
+    load(known)
+    return str(Path(known).resolve())
+
+
+def _add_known(frame: pd.DataFrame, text_column: str, known: str | None) -> pd.DataFrame:
+    matcher = _worker_matcher(known)
+    if matcher is None:
+        return frame
+    ids, sims = matcher.match(frame[text_column].tolist())
+    return frame.assign(known_id=pd.Series(ids, index=frame.index, dtype=object),
+                        known_similarity=pd.Series(sims, index=frame.index))
 
 
 def _model_path(model: str | os.PathLike[str] | None) -> str:
@@ -83,34 +119,41 @@ def _score_columns(model: Any) -> dict[str, Any]:
     return {"score": "f8", **dict.fromkeys(model.labels_, "f8"), **category, "flagged": "bool"}
 
 
-def _score_partition(part: pd.DataFrame, text_column: str, ref: Any) -> pd.DataFrame:
+def _score_partition(part: pd.DataFrame, text_column: str, ref: Any,
+                     known: str | None = None) -> pd.DataFrame:
     import kanalml
 
     scored = kanalml.score(part[text_column], model=_resolve(ref))
-    return part.assign(**{column: scored[column] for column in scored.columns})
+    return _add_known(part.assign(**{column: scored[column] for column in scored.columns}),
+                      text_column, known)
 
 
-def score_dataframe(ddf: Any, text_column: str, model: Any = None) -> Any:
+def score_dataframe(ddf: Any, text_column: str, model: Any = None,
+                    known: str | os.PathLike[str] | None = None) -> Any:
     """``ddf`` with the columns :func:`kanalml.score` returns (``score``, one probability
     per label, ``flagged``) added to each row; lazy, like any Dask DataFrame. An input column
-    with one of those names is kept, renamed ``NAME_input``."""
+    with one of those names is kept, renamed ``NAME_input``. With ``known`` (a known-content
+    list's directory, loaded once per worker), also ``known_id`` and ``known_similarity``."""
     from kanalml.io import _free_name
 
     ref, here = _model_ref(model)
     if text_column not in ddf.columns:
         raise KeyError(f"no column {text_column!r} (columns: {', '.join(map(str, ddf.columns))})")
-    added = _score_columns(here)
-    clash = [str(c) for c in ddf.columns if c in added]
+    known_path = _known_path(known)
+    columns = {c: pd.Series(dtype=t) for c, t in _score_columns(here).items()}
+    if known_path is not None:
+        columns |= {"known_id": pd.Series(dtype=object), "known_similarity": pd.Series(dtype="f8")}
+    clash = [str(c) for c in ddf.columns if c in columns]
     if clash:  # input columns are renamed, never overwritten
-        taken = {*map(str, ddf.columns), *added}
+        taken = {*map(str, ddf.columns), *columns}
         renamed = {}
         for name in clash:
             renamed[name] = _free_name(name, taken)
             taken.add(renamed[name])
         ddf = ddf.rename(columns=renamed)
         text_column = renamed.get(text_column, text_column)
-    meta = ddf._meta.assign(**{c: pd.Series(dtype=t) for c, t in _score_columns(here).items()})
-    return ddf.map_partitions(_score_partition, text_column, ref, meta=meta)
+    meta = ddf._meta.assign(**columns)
+    return ddf.map_partitions(_score_partition, text_column, ref, known_path, meta=meta)
 
 
 def _partition_queue(part: pd.DataFrame, text_column: str, ref: Any, options: dict[str, Any],
@@ -120,6 +163,7 @@ def _partition_queue(part: pd.DataFrame, text_column: str, ref: Any, options: di
 
     model = _resolve(ref)
     scored = _score_chunk(model, part, text_column, model.threshold, as_pairs=True)
+    scored = _add_known(scored, text_column, options.get("known"))
     builder = QueueBuilder(model.labels_, reach_column=options["reach_column"],
                            min_score=options["min_score"])
     builder.add(scored, text_column=text_column, channel_column=options["channel_column"],
@@ -133,7 +177,8 @@ def _merge(a: Any, b: Any) -> Any:
 
 def rank_dataframe(ddf: Any, text_column: str, model: Any = None, *, budget: int | None = None,
                    channel_column: str | None = None, date_column: str | None = None,
-                   reach_column: str | None = None, min_score: float = 0.0
+                   reach_column: str | None = None, min_score: float = 0.0,
+                   known: str | os.PathLike[str] | None = None
                    ) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     """The moderator queue over all partitions: (queue, channel summary, covered share).
 
@@ -141,13 +186,15 @@ def rank_dataframe(ddf: Any, text_column: str, model: Any = None, *, budget: int
     where it lives; with ``budget`` it keeps only its first ``budget`` items
     (then an item's copies in partitions where it was pruned are not counted, and
     the covered share is a lower bound). The partial queues are merged pairwise
-    in a tree, in partition order.
+    in a tree, in partition order. With ``known`` (a known-content list's directory,
+    loaded once per worker) items matching it come first, as with ``kanalml rank --known``.
     """
     import dask
 
     ref, _ = _model_ref(model)
     options = {"channel_column": channel_column, "date_column": date_column,
-               "reach_column": reach_column, "min_score": min_score}
+               "reach_column": reach_column, "min_score": min_score,
+               "known": _known_path(known)}
     parts = [dask.delayed(_partition_queue)(p, text_column, ref, options, budget)
              for p in ddf.to_delayed()]
     while len(parts) > 1:
@@ -177,7 +224,7 @@ def expand(patterns: Sequence[str]) -> list[str]:
 
 
 def _spool_file(index: int, path: str, spool: str, model_path: str, reader_options: dict,
-                threshold: float) -> dict[str, Any]:
+                threshold: float, known: str | None = None) -> dict[str, Any]:
     """Score one input file chunk by chunk into spool parts; return what the client needs."""
     from kanalml.cli import _score_chunk
     from kanalml.io import ExportReader
@@ -187,7 +234,7 @@ def _spool_file(index: int, path: str, spool: str, model_path: str, reader_optio
     reader = ExportReader([path], warn=warnings.append, **reader_options)
     parts, scores, columns = [], [], {}
     for c, (chunk, text_column) in enumerate(reader):
-        scored = _score_chunk(model, chunk, text_column, threshold)
+        scored = _add_known(_score_chunk(model, chunk, text_column, threshold), text_column, known)
         columns.update(dict.fromkeys(scored.columns))
         name = str(Path(spool) / f"{index:05d}-{c:05d}.parquet")
         scored.to_parquet(name, index=False)
@@ -231,7 +278,8 @@ def score_files(patterns: Sequence[str], out_dir: str | os.PathLike[str], *,
                 text_column: str | None = None, on_bad_lines: str = "warn",
                 keep_authors: bool = False, chunk_rows: int = 20_000,
                 threshold: float | None = None, min_score: float = 0.0, top: int | None = None,
-                report: Callable[[Any], None] | None = None) -> dict[str, Any]:
+                report: Callable[[Any], None] | None = None,
+                known: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Score every row of the inputs on a Dask cluster into ``out_dir``, one file per chunk
     (``part-FFFFF-CCCCC.<fmt>``: input file and chunk numbers), or with ``top`` one file.
 
@@ -240,7 +288,8 @@ def score_files(patterns: Sequence[str], out_dir: str | os.PathLike[str], *,
     appears only when everything is written. Without ``scheduler`` a LocalCluster of
     ``workers`` processes is started and closed. ``report`` receives an object with
     ``rejected``, ``skipped_chats`` (the local engine's reader counters) and the
-    readers' ``warnings``.
+    readers' ``warnings``. ``known``: a known-content list's directory (reachable by every
+    worker, loaded once per worker): adds ``known_id`` and ``known_similarity``.
     Returns counts: rows, flagged, threshold, files.
     """
     import kanalml
@@ -253,6 +302,7 @@ def score_files(patterns: Sequence[str], out_dir: str | os.PathLike[str], *,
     from kanalml.io import ExportReader
 
     ExportReader(paths)  # missing or unreadable files fail here, before a cluster starts
+    known_path = _known_path(known)  # and so does a bad known-content list
     model_path = _model_path(model)
     loaded = kanalml.load_model(model_path)
     threshold = loaded.threshold if threshold is None else threshold
@@ -269,7 +319,7 @@ def score_files(patterns: Sequence[str], out_dir: str | os.PathLike[str], *,
     try:
         futures = client.map(_spool_file, range(len(paths)), paths, spool=str(spool),
                              model_path=model_path, reader_options=reader_options,
-                             threshold=threshold, pure=False)
+                             threshold=threshold, known=known_path, pure=False)
         results = client.gather(futures)
         every = (np.concatenate([r["scores"] for r in results]) if results else np.zeros(0))
         rank = np.empty(len(every), dtype=np.int64)
@@ -286,7 +336,8 @@ def score_files(patterns: Sequence[str], out_dir: str | os.PathLike[str], *,
                 start += n
         written = client.gather(client.map(
             _write_part, [j[0] for j in jobs], [j[1] for j in jobs], [j[2] for j in jobs],
-            order=order, probabilities=["score", *labels], min_score=min_score, top=top,
+            order=order, probabilities=["score", *labels, *(["known_similarity"] if known else [])],
+            min_score=min_score, top=top,
             pure=False))
         if top is not None:
             from kanalml.io import AtomicWriter

@@ -449,9 +449,18 @@ class ExportReader:
             if name == text_column:
                 data[name] = [_message_text(r.get(name)) for r in records]
             else:
-                data[name] = [_json_cell(r.get(name)) for r in records]
+                data[name] = [_json_cell(self._without_authors(r.get(name))) for r in records]
         yield self._finish(data, path, lines), text_column
         return text_column
+
+    def _without_authors(self, value: Any) -> Any:
+        """A nested JSON value without author keys at any depth ({"meta": {"from_id": ...}})."""
+        if self.keep_authors or not isinstance(value, (dict, list)):
+            return value
+        if isinstance(value, list):
+            return [self._without_authors(v) for v in value]
+        return {k: self._without_authors(v) for k, v in value.items()
+                if not is_author_column(str(k))}
 
     # -- Parquet --
 
@@ -1201,6 +1210,9 @@ class AtomicWriter:
             else:
                 with contextlib.suppress(Exception):
                     self._close()
+                if isinstance(exc, OSError) and not exc.filename:  # a full disk names no file
+                    raise DataError(f"{self.path}: cannot write: "
+                                    f"{_one_line(exc.strerror or exc)}") from None
         finally:
             if tmp is not None:
                 with contextlib.suppress(OSError):

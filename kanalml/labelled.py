@@ -231,3 +231,64 @@ def merge_decisions(frame: pd.DataFrame, text_column: str, labels: Sequence[str]
         frame[list(labels)] = frame[list(labels)].astype("float64")  # NaN: not decided
     return frame, {"decisions": len(decisions), "updated": updated, "added": len(added),
                    "undecided": int(decisions.attrs.get("undecided", 0))}
+
+
+def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = None
+                   ) -> tuple[pd.DataFrame, str]:
+    """Confirmed posts to add to a known-content list: (frame of ``text``, ``category``,
+    ``source``; what the file was).
+
+    A decisions file (a CSV with a decided-at column and a ``label`` column, as ``kanalml
+    review`` writes it) gives its posts whose latest decision is 1; a decision without a text is
+    a :class:`~kanalml.io.DataError`. Any other export (a queue from ``kanalml rank``, a CSV of
+    texts) gives every row, or only the rows labelled 1 when it has a ``label`` column.
+    ``category`` comes from a ``category`` column where there is one; ``source`` is the row's
+    ``source`` cell (a queue's channel/message id) or file:line.
+    """
+    path = Path(path)
+    if path.suffix.lower() in (".csv", ".txt") and path.is_file():
+        with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
+            header = {h.strip().lower() for h in next(csv.reader(f), [])}
+        if header & set(DECIDED_COLUMNS) and "label" in header:
+            decisions = read_decisions(path, ["label"])
+            decisions = decisions[decisions["label"] == 1]
+            missing = decisions[decisions["text"].isna()]
+            if len(missing):
+                row = missing.iloc[0]
+                raise DataError(f"{path}:{row['_line']}: decision for message id "
+                                f"{row['message_id']!r} has no text to add")
+            frame = pd.DataFrame({
+                "text": decisions["text"].tolist(),
+                "category": [""] * len(decisions),
+                "source": [f"{path}:{line}" for line in decisions["_line"].tolist()]})
+            return frame, "decisions"
+    frame, column, _ = _read_rows(path, text_column)
+    if "label" in frame.columns:
+        parsed = frame["label"].map(_label_value)
+        bad = parsed.isna()
+        if bad.any():
+            row = frame.loc[bad.idxmax()]
+            raise DataError(f"{row['_file']}:{row['_line']}: column 'label': {row['label']!r} "
+                            "is not a 0/1 label")
+        frame = frame[parsed == 1]
+    kind = "queue" if {"rank", "copies"} <= set(frame.columns) else "texts"
+    sources = (frame["source"].fillna("").astype(str).tolist() if "source" in frame.columns
+               else [""] * len(frame))
+    lines = [f"{f}:{line}" for f, line in zip(frame["_file"].tolist(), frame["_line"].tolist())]
+    out = pd.DataFrame({
+        "text": [unguard(as_text(t)) for t in frame[column].tolist()],
+        "category": (frame["category"].fillna("").astype(str).tolist()
+                     if "category" in frame.columns else [""] * len(frame)),
+        "source": [s or line for s, line in zip(sources, lines)]})
+    return out, kind
+
+
+def _read_rows(path: Path, text_column: str | None) -> tuple[pd.DataFrame, str, None]:
+    reader = ExportReader([path], text_column=text_column, on_bad_lines="error")
+    chunks, columns = [], []
+    for chunk, name in reader:
+        chunks.append(chunk)
+        columns.append(name)
+    if not chunks:
+        raise DataError(f"{path}: no rows to read")
+    return pd.concat(chunks, ignore_index=True), columns[0], None

@@ -8,8 +8,10 @@ distinct messages, not with the number of rows. Near duplicates are found with
 MinHash + LSH (datasketch) over character 5-shingles of the folded text, never
 by comparing all pairs. Each item also says where its first copy came from
 (``source``: channel/message id, or file:line) and lists its copies' message ids
-(``message_ids``), so a moderator can find the post. This module knows nothing
-about file formats.
+(``message_ids``), so a moderator can find the post. Rows that carry ``known_id`` and
+``known_similarity`` (matches against a known-content list, :mod:`kanalml.known`) make their
+item a known match: known matches come first in the queue, since a moderator confirms the
+match rather than judging anew. This module knows nothing about file formats.
 """
 
 from __future__ import annotations
@@ -89,7 +91,7 @@ _EVIDENCE_TEXT = re.compile(r"\s*(.+?)\s*\(\s*([-+]?[\d.]+(?:e[-+]?\d+)?)\s*\)\s
 _US_MAX = np.iinfo(np.int64).max
 _US_MIN = np.iinfo(np.int64).min
 _RESERVED = {"rank", "score", "category", "flagged", "text", "evidence", "copies", "first_seen",
-             "last_seen", "channels", "source", "message_ids"}
+             "last_seen", "channels", "source", "message_ids", "known_id", "known_similarity"}
 
 
 def mask_pii(text: str) -> str:
@@ -128,20 +130,44 @@ def _canonical(text: str) -> str:
 
 
 def _shingle_hashes(text: str) -> np.ndarray:
-    """Distinct 32-bit hashes of the character 5-shingles of ``text`` (vectorized, seed-free).
+    """Distinct 32-bit hashes of the character 5-shingles of ``text`` (vectorized, seed-free)."""
+    return np.unique(_shingle_hashes_batch([text])[0])
+
+
+def _shingle_hashes_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """32-bit hashes of the character 5-shingles of many texts at once: (all hashes, text after
+    text, repeats kept; how many each text has). A text shorter than 5 characters has one
+    shingle, itself.
 
     A polynomial hash is enough: datasketch's affine32 scheme pre-mixes every input with the
     MurmurHash3 finalizer before permuting it.
     """
-    codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    codes = codes.astype(np.uint64)
-    count = max(1, len(codes) - SHINGLE + 1)
-    hashes = np.zeros(count, dtype=np.uint64)
+    lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+    codes = np.zeros(int(lengths.sum()) + SHINGLE - 1, dtype=np.uint64)
+    codes[: len(codes) - SHINGLE + 1] = np.frombuffer(
+        "".join(texts).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    windows = len(codes) - SHINGLE + 1
+    hashes = np.zeros(windows, dtype=np.uint64)
     for k in range(SHINGLE):
-        part = codes[k:k + count]
-        hashes[: len(part)] = hashes[: len(part)] * np.uint64(1_000_003) + part  # wraps mod 2^64
-    hashes ^= hashes >> np.uint64(32)
-    return np.unique((hashes & np.uint64(0xFFFFFFFF)).astype(np.uint32))
+        np.multiply(hashes, np.uint64(1_000_003), out=hashes)  # wraps mod 2^64
+        np.add(hashes, codes[k:k + windows], out=hashes)
+    counts = np.maximum(lengths - SHINGLE + 1, 1)
+    starts = np.cumsum(lengths) - lengths
+    if (lengths >= SHINGLE).all():  # drop the windows that run into the next text
+        keep = np.ones(windows, dtype=bool)
+        keep[(starts + lengths)[:, None] - np.arange(1, SHINGLE)] = False
+        picked = hashes[keep]
+    else:  # window i of a text starts at its start + i; an empty text has one, at its end
+        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        picked = np.append(hashes, np.uint64(0))[np.repeat(starts, counts) + offsets]
+    ends = np.cumsum(counts)
+    for i in np.flatnonzero(lengths < SHINGLE).tolist():  # one short shingle: no padding in it
+        short = 0
+        for code in codes[starts[i]:starts[i] + lengths[i]].tolist():
+            short = (short * 1_000_003 + code) & 0xFFFFFFFFFFFFFFFF
+        picked[ends[i] - 1] = short
+    picked ^= picked >> np.uint64(32)
+    return picked.astype(np.uint32), counts  # the low 32 bits
 
 
 def _same(value: int) -> int:
@@ -263,6 +289,7 @@ class _Channel:
     score_max: float = 0.0
     words_flagged: Counter[str] = field(default_factory=Counter)
     words_all: Counter[str] = field(default_factory=Counter)
+    known: int = 0  # posts matching a known-content list
 
 
 class QueueBuilder:
@@ -305,6 +332,9 @@ class QueueBuilder:
         self._more_ids = np.zeros(cap, dtype=np.int64)  # ids beyond MAX_IDS
         self._channel_stats: dict[str, _Channel] = {}
         self._dropped_score = 0.0  # scores of items pruned away (see prune)
+        self._has_known = False  # chunks matched against a known-content list
+        self._known_sim = np.full(cap, -1.0)  # best known_similarity of a copy; -1: no match
+        self._known_id: list[str] = []
 
     def __len__(self) -> int:
         """Number of items (distinct messages) so far."""
@@ -353,12 +383,28 @@ class QueueBuilder:
         group = self._assign(texts)
         self._update_groups(group, scores, probs, flagged, evidence, category, texts, channels,
                             dates, reach)
+        matched = np.zeros(n, dtype=bool)
+        if "known_similarity" in chunk.columns and "known_id" in chunk.columns:
+            self._has_known = True
+            matched = self._update_known(group, chunk["known_id"].to_numpy(dtype=object),
+                                         pd.to_numeric(chunk["known_similarity"], errors="coerce")
+                                         .to_numpy(dtype=float, na_value=np.nan))
         refs, ids = _provenance(chunk, id_column, channels if channel_column else None)
         if refs is not None:
             self._has_source = True
             self._update_sources(group, dates, refs, ids)
-        self._update_channels(channels, scores, flagged, evidence)
+        self._update_channels(channels, scores, flagged, evidence, matched)
         self.rows += n
+
+    def _update_known(self, group: np.ndarray, ids: np.ndarray, sims: np.ndarray) -> np.ndarray:
+        """Record each item's best known match; returns which rows matched."""
+        matched = ~np.isnan(sims) & np.array([bool(i) and isinstance(i, str) for i in ids],
+                                             dtype=bool)
+        for g, ident, sim in zip(group[matched].tolist(), ids[matched].tolist(),
+                                 sims[matched].tolist()):
+            if sim > self._known_sim[g]:
+                self._known_sim[g], self._known_id[g] = sim, ident
+        return matched
 
     def groups(self, texts: Sequence[Any]) -> np.ndarray:
         """Item number of every text: near-duplicates, here or in earlier chunks, share one."""
@@ -424,6 +470,7 @@ class QueueBuilder:
         self._channels.append("")
         self._source.append("")
         self._ids.append([])
+        self._known_id.append("")
         self._n += 1
         return self._n - 1
 
@@ -444,6 +491,7 @@ class QueueBuilder:
         self._reach = extend(self._reach, 0.0)
         self._source_at = extend(self._source_at, _US_MAX)
         self._more_ids = extend(self._more_ids, 0)
+        self._known_sim = extend(self._known_sim, -1.0)
 
     def _update_groups(self, group: np.ndarray, scores: np.ndarray, probs: np.ndarray,
                        flagged: np.ndarray, evidence: np.ndarray, category: np.ndarray,
@@ -496,11 +544,12 @@ class QueueBuilder:
             self._channels[g] = {known, channel}
 
     def _update_channels(self, channels: np.ndarray, scores: np.ndarray, flagged: np.ndarray,
-                         evidence: np.ndarray) -> None:
+                         evidence: np.ndarray, matched: np.ndarray) -> None:
         names, inverse = np.unique(channels, return_inverse=True)
         posts = np.bincount(inverse, minlength=len(names))
         flags = np.bincount(inverse, weights=flagged, minlength=len(names))
         sums = np.bincount(inverse, weights=scores, minlength=len(names))
+        known = np.bincount(inverse, weights=matched, minlength=len(names))
         maxes = np.zeros(len(names))
         np.maximum.at(maxes, inverse, scores)
         stats = []
@@ -510,6 +559,7 @@ class QueueBuilder:
             entry.flagged += int(flags[i])
             entry.score_sum += float(sums[i])
             entry.score_max = max(entry.score_max, float(maxes[i]))
+            entry.known += int(known[i])
             stats.append(entry)
         for i, value in enumerate(evidence.tolist()):
             pairs = _evidence_pairs(value)
@@ -530,6 +580,7 @@ class QueueBuilder:
             raise ValueError("cannot merge queues built with different labels or reach column")
         self._has_category |= other._has_category
         self._has_source |= other._has_source
+        self._has_known |= other._has_known
         keys: dict[int, list[int]] = {}
         for key, g in other._exact.items():
             keys.setdefault(g, []).append(key)
@@ -554,6 +605,7 @@ class QueueBuilder:
             mine.flagged += entry.flagged
             mine.score_sum += entry.score_sum
             mine.score_max = max(mine.score_max, entry.score_max)
+            mine.known += entry.known
             mine.words_all.update(entry.words_all)
             mine.words_flagged.update(entry.words_flagged)
         self.rows += other.rows
@@ -571,6 +623,8 @@ class QueueBuilder:
         self._first[g] = min(self._first[g], other._first[h])
         self._last[g] = max(self._last[g], other._last[h])
         self._reach[g] = max(self._reach[g], other._reach[h])
+        if other._known_sim[h] > self._known_sim[g]:
+            self._known_sim[g], self._known_id[g] = other._known_sim[h], other._known_id[h]
         if other._source[h] and (other._source_at[h] < self._source_at[g]
                                  or not self._source[g]):
             self._source[g], self._source_at[g] = other._source[h], other._source_at[h]
@@ -595,13 +649,14 @@ class QueueBuilder:
         new_id[kept] = np.arange(len(kept))
         self._exact = {k: int(new_id[g]) for k, g in self._exact.items() if new_id[g] >= 0}
         for name in ("_signature", "_score", "_label", "_flagged", "_copies", "_first", "_last",
-                     "_reach", "_source_at", "_more_ids"):
+                     "_reach", "_source_at", "_more_ids", "_known_sim"):
             array = getattr(self, name)
             compact = array.copy()
             compact[: len(kept)] = array[kept]
             setattr(self, name, compact)
         self._score[len(kept):] = -np.inf
-        for name in ("_text", "_evidence", "_category", "_channels", "_source", "_ids"):
+        for name in ("_text", "_evidence", "_category", "_channels", "_source", "_ids",
+                     "_known_id"):
             setattr(self, name, [getattr(self, name)[i] for i in kept.tolist()])
         self._n = len(kept)
         self._lsh = MinHashLSH(num_perm=NUM_PERM, params=(LSH_BANDS, LSH_ROWS))
@@ -621,13 +676,14 @@ class QueueBuilder:
         return score * (1.0 + REACH_STEP * decades)
 
     def _review_order(self) -> np.ndarray:
-        """Items at or above min_score: priority, then score, copies, first_seen (unknown
-        last), then creation order."""
+        """Items at or above min_score, known matches (any score) first: priority, then score,
+        copies, first_seen (unknown last), then creation order."""
         n = self._n
         score = self._score[:n]
+        known = self._known_sim[:n] >= 0
         order = np.lexsort((np.arange(n), self._first[:n], -self._copies[:n], -score,
-                            -self._priority()))
-        return order[score[order] >= self.min_score]
+                            -self._priority(), ~known))
+        return order[(score[order] >= self.min_score) | known[order]]
 
     def queue(self, budget: int | None = None) -> tuple[pd.DataFrame, float]:
         """(queue, covered): items in review order, and the share of the expected positives
@@ -663,7 +719,17 @@ class QueueBuilder:
         if self._has_source:
             columns["source"] = pd.Series([self._source[i] for i in order], dtype=object)
             columns["message_ids"] = pd.Series([self._render_ids(i) for i in order], dtype=object)
+        if self._has_known:
+            sims = self._known_sim[order]
+            columns["known_id"] = pd.Series([self._known_id[i] or None for i in order],
+                                            dtype=object)
+            columns["known_similarity"] = np.where(sims >= 0, sims, np.nan)
         return pd.DataFrame(columns), covered
+
+    def known_counts(self) -> dict[str, int]:
+        """Posts matching a known-content list, per channel (channels with none left out)."""
+        return {name: entry.known for name, entry in sorted(self._channel_stats.items())
+                if entry.known}
 
     def _render_ids(self, g: int) -> str:
         more = int(self._more_ids[g])
@@ -684,9 +750,10 @@ class QueueBuilder:
                 "max_score": entry.score_max,
                 "mean_score": entry.score_sum / entry.posts,
                 "top_evidence": mask_pii("; ".join(w for w, _ in top[:5])),
+                "known_posts": entry.known,
             })
         columns = ["channel", "posts", "flagged_posts", "flagged_share", "max_score",
-                   "mean_score", "top_evidence"]
+                   "mean_score", "top_evidence"] + (["known_posts"] if self._has_known else [])
         frame = pd.DataFrame(rows, columns=columns)
         if frame.empty:
             return frame.astype({"posts": np.int64, "flagged_posts": np.int64,

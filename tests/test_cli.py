@@ -587,3 +587,33 @@ def test_jsonl_errors_name_the_column_on_the_line(tmp_path) -> None:
     assert main(["score", str(src), "-o", str(tmp_path / "o.csv"), "-q"]) == 0
     reason = pd.read_csv(tmp_path / "o.csv.rejects.csv")["reason"].iloc[0]
     assert reason.startswith("not valid JSON at column 20")
+
+
+def test_a_dead_jobs_worker_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys) -> None:
+    from concurrent.futures.process import BrokenProcessPool
+
+    import kanalml.cli as cli
+
+    src = tmp_path / "posts.csv"
+    posts_frame().to_csv(src, index=False)
+
+    def dies(*_args, **_kw):
+        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+
+    monkeypatch.setattr(cli, "_scored_chunks", dies)
+    assert main(["score", str(src), "-o", str(tmp_path / "out.csv"), "--jobs", "2", "-q"]) == 1
+    err = capsys.readouterr().err
+    assert "worker process died" in err and "Traceback" not in err
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_full_disk_names_the_output(tmp_path) -> None:
+    import errno
+
+    from kanalml.io import AtomicWriter, DataError
+
+    target = tmp_path / "out.csv"
+    full = pytest.raises(DataError, match=r"out\.csv: cannot write: No space left on device")
+    with full, AtomicWriter(target):
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert list(tmp_path.iterdir()) == []

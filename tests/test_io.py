@@ -835,3 +835,13 @@ def test_nul_bytes_are_removed_from_cells_not_taken_for_binary(tmp_path: Path) -
     utf16 = write_bytes(tmp_path / "utf16.csv", "id,text\n1,halo\n".encode("utf-16-le"))
     with pytest.raises(DataError, match="binary data"):  # half its bytes are NUL
         list(ExportReader([utf16]))
+
+
+def test_nested_author_keys_are_dropped_at_any_depth(tmp_path) -> None:
+    src = tmp_path / "nested.jsonl"
+    src.write_text('{"text": "halo", "meta": {"from_id": "user123", "views": 5, '
+                   '"fwd": [{"sender_name": "Budi", "date": "2026-11-01"}]}}\n', encoding="utf-8")
+    kept = pd.concat(frame for frame, _ in ExportReader([src], keep_authors=True))
+    dropped = pd.concat(frame for frame, _ in ExportReader([src]))
+    assert "user123" in kept["meta"].iloc[0] and "Budi" in kept["meta"].iloc[0]
+    assert json.loads(dropped["meta"].iloc[0]) == {"views": 5, "fwd": [{"date": "2026-11-01"}]}
