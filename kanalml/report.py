@@ -186,6 +186,7 @@ def write_report(model: Any, texts: Sequence[Any], labels: Any,
     import pandas as pd
 
     from kanalml.evaluation import evaluate, metrics_table, overlap_warning, training_overlap
+    from kanalml.io import write_csv
 
     target = Path(out_dir)
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
@@ -217,7 +218,8 @@ def write_report(model: Any, texts: Sequence[Any], labels: Any,
                 path = tmp / f"{_file_name(label)}_{kind}.png"
                 _plot(kind, label, y, proba[:, j], float(model.thresholds_[j]), path)
                 plots[label].append(path)
-        table.to_csv(tmp / "metrics.csv", index=False)
+        with open(tmp / "metrics.csv", "w", encoding="utf-8", newline="") as stream:
+            write_csv(table, stream)  # group values are user data: no cell may be a formula
         (tmp / "metrics.json").write_text(json.dumps(_no_nan(report), indent=1) + "\n",
                                           encoding="utf-8")
         examples = ""

@@ -136,3 +136,12 @@ def test_undefined_metrics_are_nan_not_zero(small_model, held_out) -> None:
     for key in ("roc_auc", "average_precision", "recall", "f1", "recall_at_0.05_budget"):
         assert m[key] != m[key], key  # NaN
     assert m["brier"] >= 0 and m["flagged"] >= 0
+
+
+def test_metrics_csv_cells_cannot_be_formulas(small_model, held_out, tmp_path) -> None:
+    groups = ["=HYPERLINK(\"http://x\",\"klik\")" if i % 2 else "kanal_a"
+              for i in range(len(held_out))]
+    write_report(small_model, held_out["text"], held_out[SMALL_LABELS], tmp_path / "r",
+                 groups=groups)
+    cells = (tmp_path / "r" / "metrics.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in cells and "\n=HYPERLINK" not in cells and ",=HYPERLINK" not in cells
