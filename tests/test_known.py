@@ -218,7 +218,8 @@ def test_long_post_confirmed_from_its_queue_excerpt_still_matches() -> None:
 
     from kanalml.rank import EXCERPT_CHARS
 
-    long_post = " ".join(POSTS * 4) + " Hubungi 0812-3456-7890 untuk bergabung."
+    repeats = EXCERPT_CHARS // len(" ".join(POSTS)) + 2  # longer than a Telegram message
+    long_post = " ".join(POSTS * repeats) + " Hubungi 0812-3456-7890 untuk bergabung."
     assert len(long_post) > EXCERPT_CHARS
     builder = QueueBuilder(["ekstremisme"])
     builder.add(pd.DataFrame({"text": [long_post], "score": [0.5], "ekstremisme": [0.5]}),
