@@ -62,19 +62,22 @@ class Model:
                  category_intercept: np.ndarray | None = None) -> None:
         self.labels_ = list(labels)
         self.featurizer_ = featurizer
-        self.coef_ = np.ascontiguousarray(coef, dtype=np.float64)
         self.intercept_ = np.asarray(intercept, dtype=np.float64)
         self.calibration_ = np.asarray(calibration, dtype=np.float64)
         self.thresholds_ = np.asarray(thresholds, dtype=np.float64)
         self.metadata_ = metadata
         self.categories_ = list(categories)
         n_cat = len(self.categories_)
-        self.category_coef_ = np.zeros((self.coef_.shape[0], n_cat)) if category_coef is None \
-            else np.asarray(category_coef, dtype=np.float64)
+        coef = np.asarray(coef, dtype=np.float64)
+        if category_coef is None:
+            category_coef = np.zeros((coef.shape[0], n_cat))
         self.category_intercept_ = np.zeros(n_cat) if category_intercept is None \
             else np.asarray(category_intercept, dtype=np.float64)
-        # Labels and categories in one product: the features are the cost, not the columns.
-        self._weights = np.ascontiguousarray(np.hstack((self.coef_, self.category_coef_)))
+        # Labels and categories in one product (the features are the cost, not the columns),
+        # held once: coef_ and category_coef_ are views of it.
+        self._weights = np.hstack((coef, np.asarray(category_coef, dtype=np.float64)))
+        self.coef_ = self._weights[:, :len(self.labels_)]
+        self.category_coef_ = self._weights[:, len(self.labels_):]
 
     def __repr__(self) -> str:
         cats = f", categories={self.categories_}" if self.categories_ else ""
