@@ -9,9 +9,11 @@ from __future__ import annotations
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["ModelError", "__version__", "evaluate", "load_model", "score", "train"]
+__all__ = ["DataError", "KanalmlError", "ModelError", "__version__", "evaluate", "load_model",
+           "score", "train"]
 
 from kanalml.api import load_model, score
+from kanalml.errors import DataError, KanalmlError, ModelError
 
 
 def train(texts: Any, labels: Any, **options: Any) -> Any:
@@ -27,10 +29,3 @@ def evaluate(model: Any, texts: Any, labels: Any, **options: Any) -> dict[str, d
 
     return _evaluate(model, texts, labels, **options)
 
-
-def __getattr__(name: str) -> Any:
-    if name == "ModelError":
-        from kanalml.artifact import ModelError
-
-        return ModelError
-    raise AttributeError(f"module 'kanalml' has no attribute {name!r}")

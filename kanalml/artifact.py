@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from kanalml.errors import ModelError
+
 FORMAT = "kanalml-model"
 FORMAT_VERSION = 1
 ARRAYS = "weights.npz"
@@ -38,10 +40,6 @@ _ARRAY_NAMES = ("coef", "intercept", "calibration", "thresholds")
 _CATEGORY_ARRAYS = ("category_coef", "category_intercept")
 _REQUIRED = (ARRAYS, VOCABULARY, CHAR_VOCABULARY, STEMS, METADATA)
 _OPTIONAL = (CARD, TRAINING_KEYS)
-
-
-class ModelError(Exception):
-    """A model artifact is missing, corrupt, tampered with or from an incompatible version."""
 
 
 def file_sha256(path: str | os.PathLike[str]) -> str:

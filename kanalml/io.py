@@ -51,6 +51,8 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from kanalml.errors import DataError
+
 __all__ = ["AtomicWriter", "DataError", "ExportReader", "Rejected", "spreadsheet_safe",
            "unescape_cell", "write_csv", "write_rejects"]
 
@@ -92,14 +94,6 @@ def _latin1_fallback(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_LATIN1_FALLBACK, _latin1_fallback)
 if csv.field_size_limit() < MAX_FIELD_CHARS:
     csv.field_size_limit(MAX_FIELD_CHARS)
-
-
-class DataError(Exception):
-    """A problem with the user's data or paths.
-
-    ``str(e)`` is one line naming the file and, where known, line and column;
-    never a traceback-worthy bug.
-    """
 
 
 @dataclass
