@@ -22,8 +22,6 @@ AUTHOR_WORDS = frozenset({"author", "authors", "user", "users", "username", "use
 _FORWARD_WORDS = frozenset({"forwarded", "forward", "fwd", "fw"})
 _PLACE_WORDS = frozenset({"channel", "chat", "group", "kanal", "grup", "saluran"})
 _NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
-
-
 _JSON_KEY = re.compile(r'"((?:[^"\\]|\\.){1,200})"\s*:')
 
 
@@ -44,12 +42,15 @@ def has_author_key(raw: str) -> bool:
 
 
 def list_columns(columns: Sequence[Any]) -> str:
+    """Column names for a one-line message: the first 30, quoted, and how many more."""
     shown = ", ".join(repr(str(c)) for c in list(columns)[:30])
     more = len(columns) - 30
     return (shown + (f", … ({more} more)" if more > 0 else "")) if columns else "none"
 
 
 def free_name(name: str, taken: set[str]) -> str:
+    """A new name for input column ``name`` that is not in ``taken``: ``NAME_input``, else
+    ``NAME_input2``, ``NAME_input3``..."""
     candidate, n = f"{name}_input", 1
     while candidate in taken:
         n += 1

@@ -1,9 +1,19 @@
 """Telegram Desktop JSON exports: only public channels and public supergroups are read.
 
-A chat's messages are read only if its ``type`` is ``public_channel`` or ``public_supergroup``
-(:data:`PUBLIC_CHAT_TYPES`); any other chat (a private chat, a private group, a bot, saved
-messages) is passed over without its messages being built, and counted by type. Knows nothing
-about models.
+Privacy rule: a chat's messages are read only if its ``type`` is ``public_channel`` or
+``public_supergroup`` (:data:`PUBLIC_CHAT_TYPES`). Any other chat - a personal chat, a private
+group or channel, a bot, saved messages - is never read beyond its name and type: its messages are
+passed over without being built, and the chat is counted by type in the sink's ``skipped_chats``.
+Telegram Desktop writes a chat's ``type`` before its messages; a public chat whose type comes
+after its messages is skipped too, with a warning, since its messages went by unread.
+
+Reads a single-chat export (``{"name", "type", "messages": [...]}``) and a full-account export
+(``chats.list`` and ``left_chats.list``). Rows: ``chat``, ``chat_type``, ``message_id``, ``date``,
+``views`` and ``forwards`` (once seen in the file), ``text`` (a list of text entities is joined),
+and with ``keep_authors`` only ``from``, ``from_id``, ``forwarded_from``. ``message_id``, ``views``
+and ``forwards`` are nullable integers (``Int64``); the other columns are ``str`` or ``None``.
+Service messages (joins, pins) are not rows. ``_line`` is the 1-based index of the message in its
+chat's ``messages`` list. Knows nothing about models.
 """
 
 from __future__ import annotations
@@ -11,19 +21,40 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
 from kanalml.errors import DataError
 from kanalml.io.columns import json_cell, message_text
-from kanalml.io.text import open_binary
-
-if TYPE_CHECKING:
-    from kanalml.io.reader import ExportReader
-
+from kanalml.io.context import ReadContext
+from kanalml.io.text import one_line, open_binary
 
 PUBLIC_CHAT_TYPES = frozenset({"public_channel", "public_supergroup"})
+
+
+def read_telegram(context: ReadContext, gz: bool) -> Iterator[tuple[pd.DataFrame, str]]:
+    """``(chunk, "text")`` of the public chats of one Telegram Desktop export."""
+    import ijson
+
+    path = context.path
+    parser = TelegramParser(context)
+    try:
+        chat = public_single_chat(path, gz)
+        with open_binary(path, gz) as raw:
+            if chat is not None:  # fast path: ijson builds the messages in C
+                parser.found = True
+                items = ijson.items(raw, "messages.item", use_float=True)
+                yield from parser.messages(chat, items)
+            else:
+                yield from parser.run(ijson.parse(raw, use_float=True))
+    except ijson.JSONError as exc:
+        # yajl quotes the text around the error on the lines after the first: posts, names
+        reason = (str(exc).strip().splitlines() or ["parse error"])[0]
+        raise DataError(f"{path}: invalid JSON: {one_line(reason, 200)}") from None
+    if not parser.found:
+        raise DataError(f"{path}: JSON, but not a Telegram Desktop export (no \"messages\" "
+                        "list and no \"chats\" list)")
 
 
 def public_single_chat(path: Path, gz: bool) -> dict[str, Any] | None:
@@ -52,13 +83,14 @@ class TelegramParser:
 
     A chat's messages are read only if its ``type``, which Telegram Desktop
     writes before the messages, is a public one; otherwise they are passed over
-    without being built. Chats are counted in ``skipped_chats`` when they end.
+    without being built. Chats not read are counted in the context's sink when
+    they end.
     """
 
     _CHAT_ITEMS = ("chats.list.item", "left_chats.list.item")
 
-    def __init__(self, owner: ExportReader, path: Path) -> None:
-        self.owner, self.path = owner, path
+    def __init__(self, context: ReadContext) -> None:
+        self.context, self.path = context, context.path
         self.found = False
         self.rows: list[dict[str, Any]] = []
         self.lines: list[int] = []
@@ -85,7 +117,7 @@ class TelegramParser:
                             builder.event(event, value)
                             self._message(chats[-1], index, builder.value)
                             builder = None
-                            if len(self.rows) >= self.owner.chunk_rows:
+                            if len(self.rows) >= self.context.options.chunk_rows:
                                 yield self._chunk()
                         skipping = False
                     elif builder is not None:
@@ -99,8 +131,8 @@ class TelegramParser:
                         builder = ijson.ObjectBuilder()
                         builder.event(event, value)
                     else:
-                        self.owner._reject(self.path, index, "a message that is not an object",
-                                           json.dumps(value, default=str))
+                        self.context.reject(index, "a message that is not an object",
+                                            json.dumps(value, default=str))
                     continue
                 item = ""  # the end of the messages list
                 continue
@@ -127,7 +159,7 @@ class TelegramParser:
         """Rows of one public chat's already built messages."""
         for index, item in enumerate(items, 1):
             self._message(chat, index, item)
-            if len(self.rows) >= self.owner.chunk_rows:
+            if len(self.rows) >= self.context.options.chunk_rows:
                 yield self._chunk()
         if self.rows:
             yield self._chunk()
@@ -139,14 +171,14 @@ class TelegramParser:
             return
         kind = str(chat.get("type") or "unknown")
         if kind in PUBLIC_CHAT_TYPES:  # its type came after its messages: not read, to be safe
-            self.owner.warn(f"{self.path}: chat {chat.get('name')!r} was skipped: its type is "
+            self.context.warn(f"{self.path}: chat {chat.get('name')!r} was skipped: its type is "
                             "listed after its messages")
-        self.owner.skipped_chats[kind] = self.owner.skipped_chats.get(kind, 0) + 1
+        self.context.skip_chat(kind)
 
     def _message(self, chat: dict[str, Any], index: int, message: Any) -> None:
         if not isinstance(message, dict):
-            self.owner._reject(self.path, index, "a message that is not an object",
-                               json.dumps(message, default=str, ensure_ascii=False))
+            self.context.reject(index, "a message that is not an object",
+                                json.dumps(message, default=str, ensure_ascii=False))
             return
         if message.get("type") != "message":
             return  # service message: joins, pins, title changes
@@ -161,7 +193,7 @@ class TelegramParser:
                 self.optional[key] = None
                 row[key] = message[key]
         row["text"] = message_text(message.get("text"))
-        if self.owner.keep_authors:
+        if self.context.options.keep_authors:
             row["from"] = json_cell(message.get("from"))
             row["from_id"] = json_cell(message.get("from_id"))
             row["forwarded_from"] = json_cell(message.get("forwarded_from"))
@@ -170,7 +202,7 @@ class TelegramParser:
 
     def _chunk(self) -> tuple[pd.DataFrame, str]:
         names = ["chat", "chat_type", "message_id", "date", *self.optional, "text"]
-        if self.owner.keep_authors:
+        if self.context.options.keep_authors:
             names += ["from", "from_id", "forwarded_from"]
         data: dict[str, Any] = {}
         for name in names:
@@ -182,6 +214,6 @@ class TelegramParser:
                 except (TypeError, ValueError):
                     values = [json_cell(v) for v in values]
             data[name] = pd.Series(values, dtype=object)  # not inferred as str: None stays
-        frame = self.owner._finish(pd.DataFrame(data), self.path, self.lines)
+        frame = self.context.finish(pd.DataFrame(data), self.lines)
         self.rows, self.lines = [], []
         return frame, "text"

@@ -1,9 +1,10 @@
 """Text and encodings of input files: decoding, per-line legacy encodings, Unicode repair.
 
 Owns how bytes become ``str``: UTF-8 (BOM or not), or line by line UTF-8 / cp1252 for a file
-appended to by several tools; the repair of cells that are not valid Unicode (lone surrogates,
-Parquet bytes that are not UTF-8) and the removal of NUL characters. Knows nothing about formats,
-columns or models.
+appended to by several tools (:func:`encoding_of`); streams that end lines at ``\n``, ``\r\n``
+or a lone ``\r``; the repair of cells that are not valid Unicode (lone surrogates, which only
+JSON can spell) and the removal of NUL characters (:func:`clean_text`); one-line messages.
+Knows nothing about formats, columns or models.
 """
 
 from __future__ import annotations
@@ -20,8 +21,6 @@ from typing import IO, Any
 import pandas as pd
 
 BLOCK = 1 << 20  # bytes per read in the streaming passes
-
-
 _LATIN1_FALLBACK = "kanalml-latin1"
 
 
@@ -36,6 +35,7 @@ codecs.register_error(_LATIN1_FALLBACK, _latin1_fallback)
 
 
 def one_line(text: object, limit: int = 300) -> str:
+    """``text`` on one line (runs of white space made one space), cut to ``limit`` characters."""
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
@@ -157,6 +157,12 @@ class _PerLineText:
             if total >= size:
                 break
         return "".join(out)[:size]
+
+
+def encoding_of(path: Path, gz: bool) -> Encoding:
+    """UTF-8 (BOM or not) if every byte sequence is valid UTF-8; else line by line (a file
+    appended to by several tools): UTF-8 where a line is valid UTF-8, cp1252 where not."""
+    return Encoding(per_line=first_invalid_utf8_line(path, gz) is not None)
 
 
 def first_invalid_utf8_line(path: Path, gz: bool) -> int | None:
