@@ -44,6 +44,7 @@ from kanalml.errors import DataError
 from kanalml.io.columns import AUTHOR_WORDS, TEXT_COLUMNS, free_name, is_author_column
 from kanalml.io.context import RAW_CHARS, RAW_WITHHELD, ReadContext, ReadOptions, ReadSink, Rejected
 from kanalml.io.delimited import DELIMITERS, MAX_FIELD_CHARS
+from kanalml.io.detect import Detected, detect_format, estimate_rows, expand_globs
 from kanalml.io.reader import ExportReader
 from kanalml.io.spreadsheet import spreadsheet_safe, unescape_cell
 from kanalml.io.telegram_public import PUBLIC_CHAT_TYPES
@@ -52,6 +53,7 @@ from kanalml.io.writers import AtomicWriter, write_csv, write_rejects
 _free_name = free_name  # the old name, imported by kanalml.dask; use free_name
 
 __all__ = ["AUTHOR_WORDS", "DELIMITERS", "MAX_FIELD_CHARS", "PUBLIC_CHAT_TYPES", "RAW_CHARS",
-           "RAW_WITHHELD", "TEXT_COLUMNS", "AtomicWriter", "DataError", "ExportReader",
-           "ReadContext", "ReadOptions", "ReadSink", "Rejected", "free_name", "is_author_column",
-           "spreadsheet_safe", "unescape_cell", "write_csv", "write_rejects"]
+           "RAW_WITHHELD", "TEXT_COLUMNS", "AtomicWriter", "DataError", "Detected", "ExportReader",
+           "ReadContext", "ReadOptions", "ReadSink", "Rejected", "detect_format", "estimate_rows",
+           "expand_globs", "free_name", "is_author_column", "spreadsheet_safe", "unescape_cell",
+           "write_csv", "write_rejects"]

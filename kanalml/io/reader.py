@@ -24,7 +24,7 @@ import pandas as pd
 from kanalml.errors import DataError
 from kanalml.io.context import BAD_LINES, BadLines, ReadContext, ReadOptions, ReadSink, Rejected
 from kanalml.io.delimited import read_delimited
-from kanalml.io.detect import check_file, detect
+from kanalml.io.detect import check_file, detect_format
 from kanalml.io.jsonl import read_jsonl
 from kanalml.io.parquet import read_parquet
 from kanalml.io.telegram_public import read_telegram
@@ -132,7 +132,7 @@ class ExportReader:
 def _read(context: ReadContext) -> Iterator[tuple[pd.DataFrame, str]]:
     """One file's chunks, by the reader of its format; read errors as :class:`DataError`."""
     path = context.path
-    kind, gz = detect(path)
+    kind, gz = detect_format(path)
     try:
         if kind == "parquet":
             yield from read_parquet(context)
