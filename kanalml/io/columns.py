@@ -73,8 +73,10 @@ def message_text(value: Any) -> str | None:
             elif part is not None:
                 parts.append(str(part))
         return "".join(parts)
-    if isinstance(value, dict) and isinstance(value.get("text"), str):
-        return value["text"]
+    if isinstance(value, dict):
+        text = value.get("text")
+        if isinstance(text, str):
+            return text
     return json_cell(value)
 
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import csv
 import io
 import itertools
-from collections.abc import Iterator
-from typing import IO, Any
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 import pandas as pd
 
@@ -21,7 +21,7 @@ from kanalml.errors import DataError
 from kanalml.io.columns import unique_names
 from kanalml.io.context import ReadContext
 from kanalml.io.detect import inner_suffix
-from kanalml.io.text import Encoding, one_line, open_text
+from kanalml.io.text import Encoding, TextStream, one_line, open_text
 
 DELIMITERS = (",", ";", "\t", "|")
 MAX_FIELD_CHARS = 32 * 1024 * 1024  # a CSV field longer than this is rejected (runaway quote)
@@ -42,17 +42,17 @@ def read_delimited(context: ReadContext, gz: bool,
         yield from _parse(context, stream, delimiter)
 
 
-def _parse(context: ReadContext, stream: IO[str],
+def _parse(context: ReadContext, stream: TextStream,
            delimiter: str) -> Iterator[tuple[pd.DataFrame, str]]:
     path, chunk_rows = context.path, context.options.chunk_rows
     captured: list[str] = []  # physical lines of the record being parsed
 
-    def feed(lines: Iterator[str]) -> Iterator[str]:
+    def feed(lines: Iterable[str]) -> Iterator[str]:
         for line in lines:
             captured.append(line)
             yield line
 
-    def reader(lines: Iterator[str]) -> Any:
+    def reader(lines: Iterable[str]) -> Any:
         return csv.reader(feed(lines), delimiter=delimiter, strict=True)
 
     rows = reader(stream)

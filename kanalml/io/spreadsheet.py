@@ -50,7 +50,8 @@ def escape_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
         if any(a is not b for a, b in zip(escaped, values)):
             if out is None:
                 out = frame.copy()
-            out.isetitem(i, pd.Series(escaped, index=frame.index, dtype=object, name=column))
+            escaped_column = pd.Series(escaped, index=frame.index, dtype=object, name=column)
+            out.isetitem(i, escaped_column)  # type: ignore[arg-type]  # as in text.clean_text
         carriage_return = carriage_return or any(isinstance(v, str) and "\r" in v for v in values)
     names = [_escape_cell(str(c)) for c in frame.columns]
     carriage_return = carriage_return or any("\r" in name for name in names)

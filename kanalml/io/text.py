@@ -16,7 +16,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from types import TracebackType
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -91,12 +92,27 @@ def clean_text(frame: pd.DataFrame, repaired: list[int], nuls: list[int]) -> pd.
                 if nul:
                     nuls.append(lines[row])
             fixed.append(value)
-        frame.isetitem(i, pd.Series(fixed, index=frame.index, dtype=object, name=frame.columns[i]))
+        column = pd.Series(fixed, index=frame.index, dtype=object, name=frame.columns[i])
+        frame.isetitem(i, column)  # type: ignore[arg-type]  # pandas takes a Series; stubs do not
     return frame
 
 
-def open_binary(path: Path, gz: bool) -> IO[bytes]:
+def open_binary(path: Path, gz: bool) -> gzip.GzipFile | io.BufferedReader:
+    """``path`` opened for reading bytes, through gzip if ``gz``."""
     return gzip.open(path, "rb") if gz else open(path, "rb")
+
+
+class TextStream(Protocol):
+    """What the readers use of a text stream: lines, a first sample, the ``with`` block."""
+
+    def __enter__(self) -> TextStream: ...
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None: ...
+
+    def __iter__(self) -> Iterator[str]: ...
+
+    def read(self, size: int, /) -> str: ...
 
 
 @dataclass
@@ -107,7 +123,7 @@ class Encoding:
     legacy_lines: list[int] = field(default_factory=list)
 
 
-def open_text(path: Path, gz: bool, encoding: Encoding, count: bool = True) -> IO[str]:
+def open_text(path: Path, gz: bool, encoding: Encoding, count: bool = True) -> TextStream:
     """A text stream with ``newline=""`` semantics (lines end at \\n, \\r\\n or a lone \\r).
     A per-line stream appends its cp1252 lines to ``encoding.legacy_lines`` if ``count``."""
     if not encoding.per_line:
@@ -122,7 +138,7 @@ class _PerLineText:
     """Decodes each line as UTF-8 if it is valid UTF-8, else as cp1252 (the 5 bytes cp1252
     leaves undefined as latin-1); iterable and readable like the TextIOWrapper it replaces."""
 
-    def __init__(self, raw: IO[bytes], legacy_lines: list[int]) -> None:
+    def __init__(self, raw: io.BufferedIOBase, legacy_lines: list[int]) -> None:
         self.raw, self.legacy_lines, self.number = raw, legacy_lines, 0
         self._pending = ""
 

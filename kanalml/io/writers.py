@@ -97,7 +97,7 @@ class AtomicWriter:
         else:  # pragma: no cover - 100 random names taken
             raise DataError(f"{self.path}: cannot create a temporary file in {parent}")
         if self._kind != "parquet":
-            binary: IO[bytes] = self._raw
+            binary: IO[bytes] | gzip.GzipFile = self._raw
             if self._gz:
                 binary = gzip.GzipFile(filename=self.path.name, mode="wb", fileobj=self._raw,
                                        mtime=0)
@@ -109,7 +109,7 @@ class AtomicWriter:
         if self._raw is None:
             raise RuntimeError("AtomicWriter.write() called outside its with block")
         first = self._columns is None
-        if first:
+        if self._columns is None:
             self._columns = [str(c) for c in chunk.columns]
             if len(set(self._columns)) != len(self._columns):
                 raise DataError(f"{self.path}: duplicate column names in "
@@ -160,6 +160,7 @@ class AtomicWriter:
         tmp = self._tmp
         try:
             if exc_type is None:
+                assert tmp is not None  # set by __enter__
                 try:
                     self._close()
                 except OSError as error:
