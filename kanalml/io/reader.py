@@ -79,18 +79,22 @@ class ExportReader:
 
     @property
     def chunk_rows(self) -> int:
+        """Rows per chunk, at most."""
         return self.options.chunk_rows
 
     @property
     def on_bad_lines(self) -> str:
+        """"error", "warn" or "skip"."""
         return self.options.on_bad_lines
 
     @property
     def keep_authors(self) -> bool:
+        """Whether author columns are read."""
         return self.options.keep_authors
 
     @property
     def reserved(self) -> frozenset[str]:
+        """Column names an input column is renamed away from (``_file``, ``_line`` included)."""
         return self.options.reserved
 
     @property

@@ -1,7 +1,10 @@
 """Writers: atomic output files, CSV, rejected records.
 
-Owns :class:`AtomicWriter` (a file that appears only when writing succeeded), :func:`write_csv`
-and :func:`write_rejects`. Knows nothing about readers or models.
+Owns :class:`AtomicWriter` (a file that appears only when writing succeeded, in the format its
+name says), :func:`write_csv` and :func:`write_rejects`. Text is UTF-8 without BOM; written
+CSV/TSV is spreadsheet-safe (:mod:`kanalml.io.spreadsheet`), JSON Lines and Parquet hold the values
+as they are. Rejected records are written with phone numbers and emails masked. Knows nothing
+about models; of the readers, only the :class:`~kanalml.io.context.Rejected` records it writes.
 """
 
 from __future__ import annotations
