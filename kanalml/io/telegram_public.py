@@ -10,10 +10,10 @@ after its messages is skipped too, with a warning, since its messages went by un
 Reads a single-chat export (``{"name", "type", "messages": [...]}``) and a full-account export
 (``chats.list`` and ``left_chats.list``). Rows: ``chat``, ``chat_type``, ``message_id``, ``date``,
 ``views`` and ``forwards`` (once seen in the file), ``text`` (a list of text entities is joined),
-and with ``keep_authors`` only ``from``, ``from_id``, ``forwarded_from``. ``message_id``, ``views``
-and ``forwards`` are nullable integers (``Int64``); the other columns are ``str`` or ``None``.
-Service messages (joins, pins) are not rows. ``_line`` is the 1-based index of the message in its
-chat's ``messages`` list. Knows nothing about models.
+then, only with ``keep_authors``, ``from``, ``from_id``, ``forwarded_from``. ``message_id``,
+``views`` and ``forwards`` are nullable integers (``Int64``); the other columns are ``str`` or
+``None``. Service messages (joins, pins) are not rows. ``_line`` is the 1-based index of the
+message in its chat's ``messages`` list. Knows nothing about models.
 """
 
 from __future__ import annotations
