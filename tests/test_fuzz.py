@@ -23,7 +23,14 @@ from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 import kanalml  # noqa: E402
-from kanalml.io import AtomicWriter, DataError, ExportReader, unescape_cell  # noqa: E402
+from kanalml.io import (  # noqa: E402
+    AtomicWriter,
+    DataError,
+    ExportReader,
+    detect_format,
+    estimate_rows,
+    unescape_cell,
+)
 
 FUZZ = settings(max_examples=40, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow])
@@ -93,6 +100,27 @@ def test_any_bytes_give_rows_of_valid_text_or_one_data_error(data, suffix) -> No
                     assert "\x00" not in value
         lines = data.count(b"\n") + data.count(b"\r") + 1
         assert len(frame) + len(reader.rejected) <= lines
+
+
+@FUZZ
+@given(st.one_of(st.binary(max_size=400),
+                 st.binary(max_size=60).map(lambda b: b"\x1f\x8b" + b),
+                 st.binary(max_size=60).map(lambda b: b"PAR1" + b)),
+       st.sampled_from([".csv", ".jsonl", ".json", ".parquet", ".csv.gz", ""]))
+def test_any_bytes_are_detected_or_refused_in_one_line_and_estimates_never_raise(data,
+                                                                              suffix) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / f"in{suffix}"
+        src.write_bytes(data)
+        try:
+            kind, gzipped = detect_format(src)
+        except DataError as exc:
+            assert "\n" not in str(exc) and str(exc).startswith(f"{src}: ")
+            assert estimate_rows([src]) is None  # the reader reports it, not the progress bar
+            return
+        assert kind in ("csv", "jsonl", "parquet", "telegram") and isinstance(gzipped, bool)
+        rows = estimate_rows([src])
+        assert rows is None or rows >= 0
 
 
 @FUZZ

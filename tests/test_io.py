@@ -845,3 +845,35 @@ def test_nested_author_keys_are_dropped_at_any_depth(tmp_path) -> None:
     dropped = pd.concat(frame for frame, _ in ExportReader([src]))
     assert "user123" in kept["meta"].iloc[0] and "Budi" in kept["meta"].iloc[0]
     assert json.loads(dropped["meta"].iloc[0]) == {"views": 5, "fwd": [{"date": "2026-11-01"}]}
+
+
+# -- the readers' context ----------------------------------------------------------------------
+
+
+def test_a_format_reader_needs_only_its_context(tmp_path: Path) -> None:
+    """Each format module reads through a ReadContext (options and a sink), not ExportReader."""
+    from kanalml.io import ReadContext, ReadOptions, ReadSink
+    from kanalml.io.jsonl import read_jsonl
+    from kanalml.io.telegram_public import read_telegram
+    from kanalml.io.text import encoding_of
+
+    src = write(tmp_path / "a.jsonl", '{"text": "halo", "user": "Budi"}\n[1]\n{"text": "x"}\n')
+    warnings: list[str] = []
+    sink = ReadSink(warn=warnings.append)
+    context = ReadContext(src, ReadOptions(chunk_rows=1, reserved=frozenset(
+        {"_file", "_line", "user"})), sink)
+    chunks = list(read_jsonl(context, False, encoding_of(src, False)))
+    assert [(len(frame), column) for frame, column in chunks] == [(1, "text"), (1, "text")]
+    assert "user" not in chunks[0][0].columns  # an author column, dropped before renaming
+    assert [(r.line, r.reason) for r in sink.rejected] == [(2, "a JSON list, not an object")]
+    assert warnings == []  # the per-file summary is ExportReader's, not the format's
+
+    private = tmp_path / "result.json"
+    private.write_text(json.dumps(chat("Keluarga", "personal_chat", PUBLIC_MESSAGES)),
+                       encoding="utf-8")
+    sink = ReadSink(warn=warnings.append)
+    assert list(read_telegram(ReadContext(private, ReadOptions(), sink), False)) == []
+    assert sink.skipped_chats == {"personal_chat": 1} and sink.rejected == []
+    with pytest.raises(DataError, match=r"a.jsonl:2: a JSON list"):
+        list(read_jsonl(ReadContext(src, ReadOptions(on_bad_lines="error"), ReadSink(print)),
+                        False, encoding_of(src, False)))

@@ -1,0 +1,188 @@
+"""Which files are inputs and what they hold, from their names and first bytes.
+
+Owns format detection (:func:`detect_format`): Parquet by its magic bytes, gzip by its own,
+CSV/TSV and JSON Lines by suffix, and for ``.json`` or unnamed JSON whether it is JSON Lines or
+one document (a Telegram export); zip archives, UTF-16, binary data and empty files are refused
+with a one-line :class:`DataError`. Also the row estimate for a progress bar
+(:func:`estimate_rows`), which reads no rows, and glob expansion of input patterns
+(:func:`expand_globs`). Knows nothing about reading the rows.
+"""
+
+from __future__ import annotations
+
+import codecs
+import glob
+import gzip
+import json
+import os
+import zlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal, NamedTuple
+
+from kanalml.errors import DataError
+from kanalml.io.text import one_line, open_binary
+
+_HEAD = 1 << 20  # bytes looked at to detect the format
+_COUNT_BLOCK = 1 << 22  # bytes per read when counting lines for an estimate
+GZIP_MAGIC = b"\x1f\x8b"
+PARQUET_MAGIC = b"PAR1"
+
+Kind = Literal["csv", "jsonl", "parquet", "telegram"]
+
+
+class Detected(NamedTuple):
+    """What :func:`detect_format` found: the format, and whether the file is gzip'd."""
+
+    kind: Kind  # "csv" (CSV or TSV), "jsonl", "parquet" or "telegram" (Telegram Desktop JSON)
+    gzipped: bool
+
+
+def check_file(path: Path) -> None:
+    """:class:`DataError` unless ``path`` is an existing, non-empty file."""
+    try:
+        if path.is_dir():
+            raise DataError(f"{path}: is a directory, not a file (pass the files in it, "
+                            f"e.g. {path}/*.csv)")
+        if not path.exists():
+            raise DataError(f"{path}: no such file")
+        if path.stat().st_size == 0:
+            raise DataError(f"{path}: empty file")
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {one_line(exc.strerror or exc)}") from None
+
+
+def inner_suffix(path: Path) -> str:
+    """The lower-case suffix under a ``.gz``: ``.csv`` for ``posts.CSV.gz``."""
+    name = path.name.lower()
+    if name.endswith(".gz"):
+        name = name[:-3]
+    return os.path.splitext(name)[1]
+
+
+def detect_format(path: str | os.PathLike[str]) -> Detected:
+    """The format of one input file, or :class:`DataError` naming the file if it is none."""
+    path = Path(path)
+    check_file(path)
+    not_export = f"{path}: not a CSV/JSONL/Parquet/Telegram export"
+    try:
+        with open(path, "rb") as handle:
+            magic = handle.read(4)
+        gz = magic[:2] == GZIP_MAGIC
+        suffix = inner_suffix(path)
+        if magic == PARQUET_MAGIC:
+            return Detected("parquet", False)
+        if suffix in (".parquet", ".pq") and not gz:
+            raise DataError(f"{path}: not a Parquet file (no PAR1 magic bytes)")
+        if magic.startswith(b"PK\x03\x04"):
+            raise DataError(f"{not_export} (a zip archive: extract it first)")
+        with open_binary(path, gz) as handle:
+            head = handle.read(_HEAD)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise DataError(f"{path}: corrupt gzip data: {one_line(exc)}") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {one_line(exc.strerror or exc)}") from None
+    if gz and head.startswith(PARQUET_MAGIC):
+        raise DataError(f"{path}: gzip-compressed Parquet is not supported; decompress it first")
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise DataError(f"{path}: UTF-16 text is not supported; save the file as UTF-8")
+    body = head[3:] if head.startswith(codecs.BOM_UTF8) else head
+    if not body.strip():
+        raise DataError(f"{path}: empty file")
+    if _looks_binary(body):
+        raise DataError(f"{not_export} (binary data)")
+    if suffix in (".csv", ".tsv", ".tab"):
+        return Detected("csv", gz)
+    if suffix in (".jsonl", ".ndjson"):
+        return Detected("jsonl", gz)
+    first = body.lstrip()[:1]
+    if suffix == ".json" or first in (b"{", b"["):
+        return Detected(_json_kind(body, len(head) == _HEAD), gz)
+    return Detected("csv", gz)
+
+
+def _json_kind(head: bytes, truncated: bool) -> Kind:
+    """JSON Lines if the first line is a whole JSON object, not a Telegram export, and more
+    lines follow; otherwise one JSON document (read as a Telegram export)."""
+    line, newline, rest = head.lstrip().partition(b"\n")
+    if not rest.strip() and not truncated:
+        return "telegram"  # a single line: one document
+    if not newline:
+        return "telegram"  # one line longer than the head: a minified document
+    if line.strip() in (b"{", b"["):
+        return "telegram"  # a pretty-printed document
+    try:
+        record = json.loads(line.decode("utf-8", errors="replace"))
+    except ValueError:
+        return "jsonl" if newline else "telegram"
+    if isinstance(record, dict) and ("messages" in record or "chats" in record):
+        return "telegram"
+    return "jsonl" if isinstance(record, dict) else "telegram"
+
+
+_CONTROL = bytes(b for b in range(32) if b not in b"\t\n\r\f\v\x1b") + b"\x7f"  # with NUL
+
+
+def _looks_binary(head: bytes) -> bool:
+    """Whether more than 5% of the head (at least 3 bytes) are control bytes, NUL included: a few
+    NULs in a text export (a broken tool, a NUL-padded line) do not make it binary."""
+    sample = head[:65536]
+    controls = len(sample) - len(sample.translate(None, _CONTROL))
+    return controls > max(2, len(sample) // 20)
+
+
+def estimate_rows(paths: Sequence[str | os.PathLike[str]]) -> int | None:
+    """Rows to expect from ``paths``, for a progress bar's ETA; None if unknown for any file.
+
+    Parquet: the row count in its metadata. Plain CSV/TSV: its lines less the header (a
+    multi-line field makes this an estimate, which is all an ETA needs). Unknown (None): gzip'd
+    files, JSON Lines and Telegram exports, a path that is not a file, and a file the reader
+    will refuse (its error comes from the reader, with file and line).
+    """
+    total = 0
+    for name in paths:
+        path = Path(name)
+        try:
+            if not path.is_file():
+                return None
+            kind, gzipped = detect_format(path)
+            if gzipped or kind in ("jsonl", "telegram"):
+                return None
+            if kind == "parquet":
+                total += _parquet_rows(path)
+                continue
+            with open(path, "rb") as handle:
+                lines = sum(block.count(b"\n")
+                            for block in iter(lambda: handle.read(_COUNT_BLOCK), b""))
+        except (DataError, OSError):
+            return None
+        total += max(lines - 1, 0)  # the header
+    return total
+
+
+def _parquet_rows(path: Path) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        return int(pq.ParquetFile(path).metadata.num_rows)
+    except (pa.ArrowException, ValueError):
+        raise DataError(f"{path}: not a readable Parquet file") from None
+
+
+def expand_globs(patterns: Sequence[str]) -> list[str]:
+    """Input paths with (quoted) glob patterns expanded, in order, sorted within a pattern.
+
+    A pattern that names an existing path, or has no glob characters, is kept as it is (the
+    reader reports a missing file); a pattern that matches nothing is a :class:`DataError`.
+    """
+    paths: list[str] = []
+    for pattern in patterns:
+        if Path(pattern).exists() or not glob.has_magic(pattern):
+            paths.append(pattern)
+            continue
+        found = sorted(glob.glob(pattern))
+        if not found:
+            raise DataError(f"{pattern}: no files match")
+        paths.extend(found)
+    return paths
