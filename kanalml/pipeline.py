@@ -32,7 +32,7 @@ from kanalml.api import MAX_TEXT_CHARS, clip_texts, default_model_path, load_mod
 from kanalml.errors import DataError
 
 if TYPE_CHECKING:
-    from kanalml.io import Rejected
+    from kanalml.io import ExportReader, Rejected
     from kanalml.known import KnownList, Matcher
     from kanalml.model import Model
 
@@ -245,7 +245,7 @@ class Diagnostics:
     long_posts: int = 0
     first_long_post: tuple[str, int] | None = None
 
-    def read(self, reader: Any) -> Diagnostics:
+    def read(self, reader: ExportReader) -> Diagnostics:
         """Add an :class:`kanalml.io.ExportReader`'s counters, once it has been read."""
         self.rows_read += reader.rows_read
         self.rejected.extend(reader.rejected)
@@ -425,7 +425,8 @@ def scored_chunks(reader: Iterable[tuple[pd.DataFrame, str]], model: Model,
 
 
 def _reader(inputs: Sequence[str], *, text_column: str | None, chunk_rows: int,
-            on_bad_lines: str, keep_authors: bool, warn: Warn, reserved: Sequence[str]) -> Any:
+            on_bad_lines: str, keep_authors: bool, warn: Warn, reserved: Sequence[str]
+            ) -> ExportReader:
     from kanalml.io import ExportReader
 
     return ExportReader(inputs, text_column=text_column, chunk_rows=chunk_rows,
