@@ -1,7 +1,9 @@
 """``score`` and ``load_model``: the entry points for Python callers.
 
 The default model is loaded lazily, once, under a lock: ``import kanalml`` stays
-cheap and many threads may call :func:`score` at once.
+cheap and many threads may call :func:`score` at once. The columns :func:`score`
+returns are those every batch output has (:func:`kanalml.pipeline.score_columns`).
+Knows nothing of the command line or of files beyond a model directory.
 """
 
 from __future__ import annotations
@@ -130,15 +132,13 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
         else load_model(model)
     if getattr(texts, "ndim", None) == 0 and hasattr(texts, "item"):  # a 0-D array: one value
         texts = texts.item()
+    from kanalml.pipeline import predict_columns  # the columns, as every batch output has them
+
     if isinstance(texts, (str, bytes, bytearray)) or not isinstance(texts, Iterable):
         text = clip_text(as_text(texts))
-        prediction = m.predict([text])
-        proba = prediction.proba[0]
-        out: dict[str, Any] = {"score": float(proba[0])}
-        out.update((label, float(p)) for label, p in zip(m.labels_, proba))
-        if prediction.category is not None:
-            out["category"] = str(prediction.category[0])
-        out["flagged"] = bool(proba[0] >= m.threshold)
+        types = {"category": str, "flagged": bool}
+        out: dict[str, Any] = {name: types.get(name, float)(values[0])
+                               for name, values in predict_columns(m, [text], m.threshold).items()}
         if explain:
             out["evidence"] = m.explain(text)
         if matcher is not None:
@@ -153,15 +153,10 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
     index = texts.index if isinstance(texts, pd.Series) else None
     values = texts.tolist() if isinstance(texts, (pd.Series, np.ndarray)) else list(texts)
     values = clip_texts(values)
-    prediction = m.predict(values)
-    proba = prediction.proba
-    frame = pd.DataFrame(proba, columns=m.labels_, index=index)
-    frame.insert(0, "score", proba[:, 0])
-    if prediction.category is not None:
-        frame["category"] = prediction.category
-    frame["flagged"] = proba[:, 0] >= m.threshold
+    frame = pd.DataFrame(predict_columns(m, values, m.threshold), index=index)
     if explain:
-        frame["evidence"] = [m.explain(t) for t in values]
+        frame["evidence"] = pd.Series([m.explain(t) for t in values], index=frame.index,
+                                      dtype=object)
     if matcher is not None:
         ids, sims = matcher.match(values)
         frame["known_id"] = pd.Series(ids, index=frame.index, dtype=object)

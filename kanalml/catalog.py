@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from kanalml.artifact import MANIFEST, ModelError
+from kanalml.errors import DataError
 
 
 def model_dirs(roots: Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -55,10 +56,10 @@ def compare(a: str | os.PathLike[str], b: str | os.PathLike[str], texts: Sequenc
     model_a, model_b = kanalml.load_model(a), kanalml.load_model(b)
     shared = [n for n in labels.columns if n in model_a.labels_ and n in model_b.labels_]
     if not shared:
-        raise ValueError(f"no label is scored by both models and present in the data "
-                         f"(data: {', '.join(labels.columns)}; {Path(a).name}: "
-                         f"{', '.join(model_a.labels_)}; {Path(b).name}: "
-                         f"{', '.join(model_b.labels_)})")
+        raise DataError(f"no label is scored by both models and present in the data "
+                        f"(data: {', '.join(labels.columns)}; {Path(a).name}: "
+                        f"{', '.join(model_a.labels_)}; {Path(b).name}: "
+                        f"{', '.join(model_b.labels_)})")
     report_a = kanalml.evaluate(model_a, texts, labels[shared])
     report_b = kanalml.evaluate(model_b, texts, labels[shared])
     rows = []

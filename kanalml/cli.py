@@ -1,8 +1,14 @@
 """The ``kanalml`` command: score exports and build the moderator review queue.
 
-Exit status: 0 on success, 1 on a data error (the message names the file and
-line), 2 on a usage error. Messages and progress go to stderr; data goes to
-the output file, or to stdout when no output file is given.
+Owns argument parsing, progress bars, messages and exit codes; each command calls a library
+function (:mod:`kanalml.pipeline` for score and rank, :mod:`kanalml.dask` for
+``--engine dask``) and prints what it returns. It knows nothing of what the outputs hold, and
+no other module imports it.
+
+Exit status: 0 on success, 1 on a :class:`kanalml.KanalmlError` (the data or a model: the
+message names the file and line; turned into that one line in :func:`main` only), 2 on a
+usage error. Anything else is a bug and keeps its traceback. Messages and progress go to
+stderr; data goes to the output file, or to stdout when no output file is given.
 """
 
 from __future__ import annotations
@@ -12,129 +18,20 @@ import math
 import os
 import signal
 import sys
-import tempfile
 import threading
 import warnings
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import kanalml
-
-CHANNEL_COLUMNS = ("channel", "chat", "channel_name", "chat_name", "channel_username")
-DATE_COLUMNS = ("date", "datetime", "timestamp", "created_at", "time")
-# Evidence is worked out only for posts worth a moderator's look; below this score it is empty.
-EVIDENCE_FLOOR = 0.25
-DECIMALS = 4  # probabilities in outputs; ranks come from the unrounded scores
+from kanalml import pipeline
+from kanalml.errors import DataError, KanalmlError, new_output_directory
 
 
 def _warn(message: str) -> None:
     print(f"kanalml: warning: {message}", file=sys.stderr)
-
-
-def _find(columns: Sequence[str], candidates: Sequence[str]) -> str | None:
-    lowered = {c.lower(): c for c in columns}
-    return next((lowered[c] for c in candidates if c in lowered), None)
-
-
-def _score_chunk(model: Any, chunk: Any, text_column: str, threshold: float,
-                 as_pairs: bool = False) -> Any:
-    """The chunk with score, one column per label, category (if the model has them), flagged
-    and evidence added; texts longer than ``kanalml.api.MAX_TEXT_CHARS`` are scored on their
-    beginning."""
-    from kanalml.api import clip_texts
-
-    texts = clip_texts(chunk[text_column].tolist())
-    proba, category = model.predict(texts)
-    out = chunk.copy()
-    out["score"] = proba[:, 0]
-    for k, label in enumerate(model.labels_):
-        out[label] = proba[:, k]
-    if category is not None:
-        out["category"] = category
-    out["flagged"] = proba[:, 0] >= threshold
-    evidence = [model.explain(t) if p >= EVIDENCE_FLOOR else [] for t, p in zip(texts, proba[:, 0])]
-    if not as_pairs:
-        from kanalml.rank import render_evidence
-
-        evidence = [render_evidence(e) for e in evidence]
-    out["evidence"] = evidence
-    return out
-
-
-_WORKER_MODEL: Any = None
-
-
-def _worker_init(model_dir: str | None) -> None:
-    global _WORKER_MODEL
-    # Ctrl-C reaches the whole process group: the parent stops the pool, workers stay quiet.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER_MODEL = kanalml.load_model(model_dir)
-
-
-def _worker_score(args: tuple[Any, str, float, bool]) -> Any:
-    chunk, text_column, threshold, as_pairs = args
-    return _score_chunk(_WORKER_MODEL, chunk, text_column, threshold, as_pairs)
-
-
-def _scored_chunks(reader: Any, args: argparse.Namespace, threshold: float,
-                   as_pairs: bool) -> Iterator[tuple[Any, str]]:
-    """Score the reader's chunks, in order, on ``--jobs`` processes (the model loads once each);
-    then warn about posts scored on their beginning only."""
-    long = _LongPosts()
-    if args.jobs <= 1:
-        model = kanalml.load_model(args.model)
-        for chunk, text_column in long.count(reader):
-            yield _score_chunk(model, chunk, text_column, threshold, as_pairs), text_column
-        long.report()
-        return
-    from collections import deque
-    from concurrent.futures import ProcessPoolExecutor
-
-    with ProcessPoolExecutor(args.jobs, initializer=_worker_init,
-                             initargs=(args.model,)) as pool:
-        pending: deque[tuple[Any, str]] = deque()
-        for chunk, text_column in long.count(reader):
-            pending.append((pool.submit(_worker_score, (chunk, text_column, threshold,
-                                                        as_pairs)), text_column))
-            if len(pending) > 2 * args.jobs:  # bounded: memory stays flat
-                future, column = pending.popleft()
-                yield future.result(), column
-        while pending:
-            future, column = pending.popleft()
-            yield future.result(), column
-    long.report()
-
-
-class _LongPosts:
-    """Counts the posts longer than the scoring cap while chunks pass, for one warning."""
-
-    def __init__(self) -> None:
-        self.count_ = 0
-        self.first: tuple[str, int] | None = None
-
-    def count(self, chunks: Iterable[tuple[Any, str]]) -> Iterator[tuple[Any, str]]:
-        from kanalml.api import MAX_TEXT_CHARS
-
-        for chunk, text_column in chunks:
-            lengths = chunk[text_column].map(lambda v: len(v) if isinstance(v, str) else 0)
-            long = lengths.to_numpy() > MAX_TEXT_CHARS
-            if long.any():
-                self.count_ += int(long.sum())
-                if self.first is None:
-                    row = chunk[long].iloc[0]
-                    self.first = (str(row["_file"]), int(row["_line"]))
-            yield chunk, text_column
-
-    def report(self) -> None:
-        from kanalml.api import MAX_TEXT_CHARS
-
-        if self.first is not None:
-            _warn(f"{self.first[0]}:{self.first[1]}: {self.count_} post(s) longer than "
-                  f"{MAX_TEXT_CHARS:,} characters (this is the first) were scored on their "
-                  f"first {MAX_TEXT_CHARS:,}; the output keeps the whole text")
 
 
 def _estimated_rows(paths: Sequence[str]) -> int | None:
@@ -163,35 +60,39 @@ def _estimated_rows(paths: Sequence[str]) -> int | None:
     return total
 
 
-@contextmanager
-def _progress(args: argparse.Namespace) -> Iterator[Callable[[int], None]]:
-    """A progress bar on stderr (rows, rows/s, ETA), closed before any summary; none if --quiet."""
-    if args.quiet:
-        yield lambda n: None
-        return
-    from tqdm import tqdm
+class _Progress:
+    """A progress bar on stderr (rows, rows/s, ETA), opened at the first rows (after every
+    check passed and the model loaded) and closed before any summary, with warnings printed
+    above it; no bar with --quiet."""
 
-    with tqdm(total=_estimated_rows(args.inputs), unit=" rows", file=sys.stderr,
-              dynamic_ncols=True, mininterval=0.5) as bar:
-        yield bar.update
-        bar.total = bar.n  # the estimate is done with: end at 100%
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.bar: Any = None
 
+    def __enter__(self) -> _Progress:
+        return self
 
-def _added_columns(model: Any, known: bool = False) -> list[str]:
-    """The columns score adds to every row (rank and the Dask engine add the same)."""
-    category = ["category"] if model.categories_ else []
-    matches = ["known_id", "known_similarity"] if known else []
-    return ["score", *model.labels_, *category, "flagged", "evidence", "rank", *matches]
+    def __exit__(self, kind: object, *_rest: object) -> None:
+        if self.bar is not None:
+            if kind is None:
+                self.bar.total = self.bar.n  # the estimate is done with: end at 100%
+            self.bar.close()
 
+    def advance(self, rows: int) -> None:
+        if self.args.quiet:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
 
-def _reader(args: argparse.Namespace, reserved: Sequence[str]) -> Any:
-    """The inputs' reader; input columns named like ``reserved`` ones are renamed, never
-    overwritten."""
-    from kanalml.io import ExportReader
+            self.bar = tqdm(total=_estimated_rows(self.args.inputs), unit=" rows",
+                            file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
+        self.bar.update(rows)
 
-    return ExportReader(args.inputs, text_column=args.text_column, chunk_rows=args.chunk_rows,
-                        on_bad_lines=args.on_bad_lines, keep_authors=args.keep_authors,
-                        warn=_warn, reserved=reserved)
+    def warn(self, message: str) -> None:
+        if self.bar is None:
+            _warn(message)
+        else:
+            self.bar.write(f"kanalml: warning: {message}", file=sys.stderr)
 
 
 def _distinct_inputs(inputs: Sequence[str]) -> list[str]:
@@ -199,7 +100,7 @@ def _distinct_inputs(inputs: Sequence[str]) -> list[str]:
     read twice, its posts would count twice as copies in the queue."""
     kept: list[str] = []
     for name in inputs:
-        twin = next((k for k in kept if _same_file(Path(name), Path(k))), None)
+        twin = next((k for k in kept if pipeline.same_file(Path(name), Path(k))), None)
         if twin is None:
             kept.append(name)
         else:
@@ -207,91 +108,11 @@ def _distinct_inputs(inputs: Sequence[str]) -> list[str]:
     return kept
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    """Whether two paths name one file (the same path, a symlink or a hard link to it)."""
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
-    except OSError:
-        return False
-
-
-def _check_outputs(args: argparse.Namespace, outputs: Sequence[str | None]) -> None:
-    """Check every output path before any work, so that a run of hours does not fail at its
-    end: a known format, an existing writable directory, no two outputs alike, and no input
-    overwritten (the run reads its inputs to the end before writing, so the export would be
-    replaced by its own scores)."""
-    from kanalml.io import AtomicWriter, DataError
-
-    seen: list[Path] = []
-    for output in outputs:
-        if output is None or output == "-":
-            continue
-        path = Path(output)
-        for name in args.inputs:
-            if _same_file(path, Path(name)):
-                raise DataError(f"{output}: is also an input; write the output to another file")
-        if any(_same_file(path, other) for other in seen):
-            raise DataError(f"{output}: given for two outputs; name each output differently")
-        seen.append(path)
-        if path.is_dir():
-            raise DataError(f"{output}: is a directory")
-        html_queue = args.command == "rank" and output == args.output and _is_html(output)
-        if output in (args.output, getattr(args, "channels", None)) and not html_queue:
-            AtomicWriter(path)  # raises on a file name whose format is unknown (rejects: CSV)
-        parent = path.parent
-        if not parent.is_dir():
-            raise DataError(f"{output}: directory {str(parent)!r} does not exist")
-        if not os.access(parent, os.W_OK | os.X_OK):
-            raise DataError(f"{output}: directory {str(parent)!r} is not writable")
-
-
-def _is_html(output: str) -> bool:
-    """``rank -o queue.html``: the read-only review page instead of a table."""
-    return output.lower().endswith((".html", ".htm"))
-
-
-def _rejects_path(args: argparse.Namespace) -> str:
-    if getattr(args, "rejects", None):
-        return str(args.rejects)
-    output = args.output
-    return f"{output}.rejects.csv" if output and output != "-" else "kanalml.rejects.csv"
-
-
-def _report_reader(reader: Any, args: argparse.Namespace) -> None:
-    """Warn about skipped chats; write the rejects after the output: a run that fails leaves
-    neither. Without --rejects, a rejects file left by an earlier run for the same output is
-    removed when this run rejects nothing, so it never describes another run's input."""
-    from kanalml.io import write_rejects
-
-    for chat_type, count in sorted(reader.skipped_chats.items()):
-        _warn(f"skipped {count} Telegram chat(s) of type {chat_type!r}: only public channels "
-              "and public supergroups are scored")
-    target = _rejects_path(args)
-    if reader.rejected or getattr(args, "rejects", None):
-        write_rejects(target, reader.rejected)
-    elif args.output and args.output != "-":
-        Path(target).unlink(missing_ok=True)
-    if reader.rejected and getattr(args, "on_bad_lines", "warn") == "warn":  # skip: listed only
-        _warn(f"{len(reader.rejected)} malformed row(s) were not scored; they are listed with "
-              f"their file and line in {target}")
-
-
-def _write(frames: Iterator[Any], output: str | None) -> None:
-    from kanalml.io import AtomicWriter, write_csv
-
-    if output is None or output == "-":
-        # data is UTF-8 like every output file, whatever the terminal's encoding (PYTHONIOENCODING
-        # or a legacy locale made an emoji a UnicodeEncodeError traceback)
-        if hasattr(sys.stdout, "reconfigure"):
-            sys.stdout.reconfigure(encoding="utf-8")
-        header = True
-        for frame in frames:
-            write_csv(frame, sys.stdout, header=header)
-            header = False
-        return
-    with AtomicWriter(output) as writer:
-        for frame in frames:
-            writer.write(frame)
+def _reading_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The options of score and rank that say how the inputs are read and rows rejected."""
+    return {"text_column": args.text_column, "on_bad_lines": args.on_bad_lines,
+            "keep_authors": args.keep_authors, "chunk_rows": args.chunk_rows,
+            "rejects": args.rejects}
 
 
 def _score_on_dask(args: argparse.Namespace) -> int:
@@ -306,148 +127,50 @@ def _score_on_dask(args: argparse.Namespace) -> int:
         print("kanalml: error: --engine dask writes a directory: give -o OUT_DIR",
               file=sys.stderr)
         return 2
-
-    _check_outputs(args, [_rejects_path(args)])
-
-    def report(reader: Any) -> None:
-        for message in reader.warnings:
-            _warn(message)
-        _report_reader(reader, args)
-
-    counts = score_files(args.inputs, args.output, model=args.model, fmt=args.format,
-                         scheduler=args.scheduler, workers=args.workers,
-                         text_column=args.text_column, on_bad_lines=args.on_bad_lines,
-                         keep_authors=args.keep_authors, chunk_rows=args.chunk_rows,
-                         threshold=args.threshold, min_score=args.min_score, top=args.top,
-                         report=report, known=args.known)
+    summary = score_files(args.inputs, args.output, model=args.model, fmt=args.format,
+                          scheduler=args.scheduler, workers=args.workers,
+                          threshold=args.threshold, min_score=args.min_score, top=args.top,
+                          known=args.known, warn=_warn, **_reading_options(args))
     if not args.quiet:
-        print(f"kanalml: scored {counts['rows']} rows from {counts['files']} file(s) on Dask; "
-              f"{counts['flagged']} flagged at threshold {counts['threshold']:.3f}; wrote "
+        print(f"kanalml: scored {summary.rows} rows from {summary.files} file(s) on Dask; "
+              f"{summary.flagged} flagged at threshold {summary.threshold:.3f}; wrote "
               f"{args.output}", file=sys.stderr)
     return 0
 
 
 def cmd_score(args: argparse.Namespace) -> int:
     """Score every row; add score, labels, flagged, rank and evidence; keep every input column."""
-    import numpy as np
-    import pandas as pd
-
     if args.engine == "dask":
         return _score_on_dask(args)
-    _check_outputs(args, [args.output, _rejects_path(args)])
-    model = kanalml.load_model(args.model)
-    threshold = model.threshold if args.threshold is None else args.threshold
-    matcher = _known_matcher(args)
-    reader = _reader(args, _added_columns(model, known=matcher is not None))
-    columns: dict[str, None] = {}
-    scores: list[np.ndarray] = []
-    with tempfile.TemporaryDirectory(prefix="kanalml-") as spool:
-        # Pass 1: score chunk by chunk into a spool, keeping only the scores in memory.
-        n_chunks = 0
-        with _progress(args) as advance:
-            for scored, text_column in _scored_chunks(reader, args, threshold, as_pairs=False):
-                _add_known(scored, text_column, matcher)
-                columns.update(dict.fromkeys(scored.columns))
-                scores.append(scored["score"].to_numpy())
-                scored.to_parquet(Path(spool) / f"{n_chunks:06d}.parquet", index=False)
-                n_chunks += 1
-                advance(len(scored))
-        every = np.concatenate(scores) if scores else np.zeros(0)
-        # rank 1 = review first; ties keep input order
-        rank = np.empty(len(every), dtype=np.int64)
-        rank[np.argsort(-every, kind="stable")] = np.arange(1, len(every) + 1)
-        order = [c for c in columns if c not in ("rank",)] + ["rank"]
-        probabilities = ["score", *model.labels_] + (["known_similarity"] if matcher else [])
-
-        def frames() -> Iterator[pd.DataFrame]:
-            start = 0
-            kept = []
-            for i in range(n_chunks):
-                frame = pd.read_parquet(Path(spool) / f"{i:06d}.parquet").reindex(columns=order)
-                frame["rank"] = rank[start:start + len(frame)]
-                start += len(frame)
-                frame = frame[frame["score"] >= args.min_score]
-                frame[probabilities] = frame[probabilities].round(DECIMALS)
-                if args.top is not None:
-                    kept.append(frame[frame["rank"] <= args.top])
-                else:
-                    yield frame
-            if args.top is not None:
-                top = pd.concat(kept) if kept else pd.DataFrame(columns=order)
-                yield top.sort_values("rank")
-
-        _write(frames(), args.output)
-    _report_reader(reader, args)
+    with _Progress(args) as progress:
+        summary = pipeline.score_files(
+            args.inputs, args.output or "-", model=args.model, threshold=args.threshold,
+            min_score=args.min_score, top=args.top, known=args.known, jobs=args.jobs,
+            warn=progress.warn, progress=progress.advance, **_reading_options(args))
     if not args.quiet:
-        flagged = int((every >= threshold).sum())
-        print(f"kanalml: scored {len(every)} rows; {flagged} flagged at threshold "
-              f"{threshold:.3f}", file=sys.stderr)
+        print(f"kanalml: scored {summary.rows} rows; {summary.flagged} flagged at threshold "
+              f"{summary.threshold:.3f}", file=sys.stderr)
     return 0
-
-
-def _known_matcher(args: argparse.Namespace) -> Any:
-    """The matcher for ``--known LIST`` (its index built once for the run), or None."""
-    if not getattr(args, "known", None):
-        return None
-    from kanalml.known import matcher
-
-    return matcher(args.known)
-
-
-def _add_known(scored: Any, text_column: str, matcher: Any) -> None:
-    if matcher is not None:
-        scored["known_id"], scored["known_similarity"] = matcher.match(
-            scored[text_column].tolist())
 
 
 def cmd_rank(args: argparse.Namespace) -> int:
     """Build the moderator queue: one item per distinct message, highest priority first."""
-    from kanalml.io import AtomicWriter, DataError
-    from kanalml.labelled import ID_COLUMNS
-    from kanalml.rank import QueueBuilder
-
-    _check_outputs(args, [args.output, _rejects_path(args), args.channels])
-    model = kanalml.load_model(args.model)
-    threshold = model.threshold if args.threshold is None else args.threshold
-    matcher = _known_matcher(args)
-    reader = _reader(args, _added_columns(model, known=matcher is not None))
-    builder = QueueBuilder(model.labels_, reach_column=args.reach_column,
-                           min_score=args.min_score)
-    with _progress(args) as advance:
-        for scored, text_column in _scored_chunks(reader, args, threshold, as_pairs=True):
-            columns = list(scored.columns)
-            if args.reach_column and args.reach_column not in columns:
-                raise DataError(f"--reach-column {args.reach_column!r} is not a column "
-                                f"(columns: {', '.join(columns)})")
-            _add_known(scored, text_column, matcher)
-            builder.add(scored, text_column=text_column,
-                        channel_column=_find(columns, CHANNEL_COLUMNS),
-                        date_column=_find(columns, DATE_COLUMNS),
-                        id_column=_find(columns, ID_COLUMNS))
-            advance(len(scored))
-    queue, covered = builder.queue(budget=args.budget)
-    probabilities = ["score", *model.labels_] + (["known_similarity"] if matcher else [])
-    queue[probabilities] = queue[probabilities].round(DECIMALS)
-    if args.output and _is_html(args.output):
-        from kanalml.review import frame_items, write_static_page
-
-        write_static_page(frame_items(queue, "text"), args.output, name=Path(args.output).name)
-    else:
-        _write(iter([queue]), args.output)
-    if args.channels:
-        with AtomicWriter(args.channels) as writer:
-            writer.write(builder.channels())
-    _report_reader(reader, args)
-    if matcher is not None and not args.quiet:
-        counts = builder.known_counts()
-        items = int(queue["known_id"].notna().sum())
+    with _Progress(args) as progress:
+        summary = pipeline.rank_files(
+            args.inputs, args.output or "-", channels=args.channels, model=args.model,
+            threshold=args.threshold, min_score=args.min_score, budget=args.budget,
+            reach_column=args.reach_column, known=args.known, jobs=args.jobs,
+            warn=progress.warn, progress=progress.advance, **_reading_options(args))
+    if args.known and not args.quiet:
+        counts = summary.known_counts
+        items = int(summary.queue["known_id"].notna().sum())
         print(f"kanalml: {sum(counts.values())} post(s) in {items} queue item(s) match the known "
               f"list {args.known}; they come first", file=sys.stderr)
         for channel, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             print(f"kanalml:   {channel}: {count} known", file=sys.stderr)
     if args.budget is not None and not args.quiet:
-        print(f"kanalml: the first {len(queue)} items cover {covered:.1%} of the expected "
-              "positives (sum of scores)", file=sys.stderr)
+        print(f"kanalml: the first {len(summary.queue)} items cover {summary.covered:.1%} of the "
+              "expected positives (sum of scores)", file=sys.stderr)
     return 0
 
 
@@ -466,7 +189,6 @@ def cmd_review(args: argparse.Namespace) -> int:
         print(f"kanalml: error: kanalml review needs the review extra: pip install "
               f"\"kanalml[review]\" ({exc})", file=sys.stderr)
         return 2
-    from kanalml.io import DataError
     from kanalml.review import DecisionLog, load_items, server
 
     if not server.is_loopback(args.host) and args.token is None:
@@ -527,6 +249,15 @@ def _train_progress(args: argparse.Namespace) -> Any:
     return step, close
 
 
+def _check_trainable(frame: Any, labels: Sequence[str], inputs: Sequence[str]) -> None:
+    """A label with one class among its known rows cannot be learned: say so for the data,
+    before training (the values are already 0, 1 or empty: read_labelled checks them)."""
+    for label in labels:
+        known = frame[label].dropna()
+        if known.nunique() < 2:
+            raise DataError(f"{', '.join(inputs)}: label {label!r} has only one class")
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a model on labelled posts (moderator decisions merged in) and save it, with its
     manifest, metadata and model card, into a new directory."""
@@ -534,30 +265,25 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     from kanalml.artifact import file_sha256
     from kanalml.card import model_card
-    from kanalml.io import DataError
     from kanalml.labelled import ID_COLUMNS, merge_decisions, read_decisions, read_labelled
 
-    target = Path(args.output)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise DataError(f"{target}: exists and is not an empty directory; models are never "
-                        "overwritten, choose a new name (e.g. the next version)")
+    target = new_output_directory(args.output)  # models are never overwritten
     frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
                                                labels=args.labels)
     sources = [{"file": Path(p).name, "sha256": file_sha256(p)} for p in args.inputs]
     feedback = None
     if args.feedback:
         decisions = read_decisions(args.feedback, labels)
-        id_column = args.id_column or _find(list(frame.columns), ID_COLUMNS)
+        id_column = args.id_column or pipeline.find_column(list(frame.columns), ID_COLUMNS)
         frame, counts = merge_decisions(frame, text_column, labels, decisions, id_column)
         feedback = {"file": Path(args.feedback).name, "sha256": file_sha256(args.feedback),
                     **counts}
+    _check_trainable(frame, labels, args.inputs)
     step, close = _train_progress(args)
     try:
         model = kanalml.train(frame[text_column], frame[labels], folds=args.folds,
                               random_state=args.seed, target_precision=args.target_precision,
                               beta=args.beta, progress=step)
-    except ValueError as exc:
-        raise DataError(f"{', '.join(args.inputs)}: {exc}") from None
     finally:
         close()
     model.metadata_["training_files"] = sources
@@ -600,14 +326,13 @@ def cmd_models_compare(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from kanalml.catalog import compare
-    from kanalml.io import DataError
     from kanalml.labelled import read_labelled
 
     frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
                                                labels=args.labels)
     try:
         table = compare(args.a, args.b, frame[text_column].tolist(), frame[labels])
-    except ValueError as exc:
+    except DataError as exc:  # a problem of the data as a whole: name its files
         raise DataError(f"{', '.join(args.inputs)}: {exc}") from None
     a, b = Path(args.a).name, Path(args.b).name
     if a == b:
@@ -708,14 +433,11 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     self-contained HTML report in REPORT_DIR."""
     import pandas as pd
 
-    from kanalml.io import DataError
     from kanalml.labelled import read_labelled
     from kanalml.report import write_report
 
     model = kanalml.load_model(args.model)
-    target = Path(args.output)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise DataError(f"{target}: exists and is not an empty directory")
+    target = new_output_directory(args.output)
     frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
                                                labels=args.labels)
     known = [label for label in labels if label in model.labels_]
@@ -748,20 +470,27 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     """Pick the N posts whose labels would teach the model most (uncertain, diverse, duplicates
     collapsed), with empty label and decided_at columns for moderators to fill in and pass
     to kanalml train --feedback."""
+    from kanalml.io import ExportReader
     from kanalml.suggest import Suggester
 
-    _check_outputs(args, [args.output, _rejects_path(args)])
+    pipeline.check_outputs(args.inputs, [args.output, pipeline.rejects_path(args.output,
+                                                                              args.rejects)],
+                           tables=[args.output])
     model = kanalml.load_model(args.model)
     suggester = Suggester(model, args.n)
-    reader = _reader(args, Suggester.ADDED)
-    with _progress(args) as advance:
+    with _Progress(args) as progress:
+        reader = ExportReader(args.inputs, text_column=args.text_column,
+                              chunk_rows=args.chunk_rows, on_bad_lines=args.on_bad_lines,
+                              keep_authors=args.keep_authors, warn=progress.warn,
+                              reserved=Suggester.ADDED)
         for chunk, text_column in reader:
             suggester.add(chunk, text_column)
-            advance(len(chunk))
+            progress.advance(len(chunk))
     picked = suggester.suggestions()
-    picked[["score", "uncertainty"]] = picked[["score", "uncertainty"]].round(DECIMALS)
-    _write(iter([picked]), args.output)
-    _report_reader(reader, args)
+    picked[["score", "uncertainty"]] = picked[["score", "uncertainty"]].round(pipeline.DECIMALS)
+    pipeline.write_frames([picked], args.output or "-")
+    pipeline.report(pipeline.Diagnostics().read(reader), output=args.output,
+                    rejects=args.rejects, on_bad_lines=args.on_bad_lines, warn=_warn)
     if not args.quiet:
         print(f"kanalml: {len(picked)} posts to label, from {reader.rows_read} rows",
               file=sys.stderr)
@@ -980,16 +709,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     warnings.showwarning = lambda message, *_args, **_kw: _warn(str(message))
     if args.command in ("score", "rank", "suggest"):
         args.inputs = _distinct_inputs(args.inputs)
-    from kanalml.artifact import ModelError
-    from kanalml.io import DataError
-
     previous = _on_sigterm()
     try:
         return int(args.run(args))
     except _Terminated:
         print("kanalml: terminated; no output was written", file=sys.stderr)
         return 128 + signal.SIGTERM
-    except (DataError, ModelError) as exc:
+    except KanalmlError as exc:  # a problem the user can fix; anything else is a bug
         print(f"kanalml: error: {exc}", file=sys.stderr)
         return 1
     except BrokenProcessPool:

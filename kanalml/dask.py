@@ -1,11 +1,14 @@
 """Scoring and ranking on a Dask cluster, for sweeps larger than one machine.
 
 Needs the optional extra: ``pip install "kanalml[dask]"``. Nothing here is
-imported by ``import kanalml``.
+imported by ``import kanalml``. This module distributes the functions of
+:mod:`kanalml.pipeline` (which defines the output) over partitions and workers;
+it knows nothing of the command line.
 
 The model reaches each worker once. A model directory (or the shipped model,
 ``model=None``) is loaded by each worker process the first time one of its
-tasks needs it and kept for the worker's life; a :class:`~kanalml.model.Model`
+tasks needs it and kept for the worker's life
+(:func:`kanalml.pipeline.cached_model`); a :class:`~kanalml.model.Model`
 object is scattered to every worker once. Either way the token caches live per
 worker and warm up across partitions.
 
@@ -14,8 +17,8 @@ worker and warm up across partitions.
   partition (duplicates collapsed there, pruned to the budget), merged into one,
   so forwarded copies in different partitions still become one item.
 - :func:`score_files` is ``kanalml score --engine dask``: the same rows, values,
-  rank and bad-input rules as the local engine, written as one output file per
-  input chunk.
+  rank and bad-input rules as :func:`kanalml.pipeline.score_files`, written as one
+  output file per input chunk.
 """
 
 from __future__ import annotations
@@ -24,48 +27,19 @@ import glob
 import os
 import shutil
 import tempfile
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-_models: dict[str, Any] = {}
-_models_lock = threading.Lock()
-LOADS: dict[str, int] = {}  # model loads in this process, by path (the tests read it)
-_matchers: dict[str, Any] = {}  # known-content list path -> its Matcher, one per process
+from kanalml import pipeline
+from kanalml.errors import DataError, new_output_directory
+from kanalml.rank import RankedQueue
 
-
-def _worker_model(path: str) -> Any:
-    """The model at ``path``, loaded once per process."""
-    model = _models.get(path)
-    if model is None:
-        with _models_lock:
-            model = _models.get(path)
-            if model is None:
-                import kanalml
-
-                model = _models[path] = kanalml.load_model(path)
-                LOADS[path] = LOADS.get(path, 0) + 1
-    return model
-
-
-def _worker_matcher(path: str | None) -> Any:
-    """The known-content list at ``path`` with its index, loaded once per process; None
-    without a list."""
-    if path is None:
-        return None
-    matcher = _matchers.get(path)
-    if matcher is None:
-        with _models_lock:
-            matcher = _matchers.get(path)
-            if matcher is None:
-                from kanalml.known import matcher as load_matcher
-
-                matcher = _matchers[path] = load_matcher(path)
-    return matcher
+if TYPE_CHECKING:
+    from kanalml.model import Model
 
 
 def _known_path(known: str | os.PathLike[str] | None) -> str | None:
@@ -78,32 +52,18 @@ def _known_path(known: str | os.PathLike[str] | None) -> str | None:
     return str(Path(known).resolve())
 
 
-def _add_known(frame: pd.DataFrame, text_column: str, known: str | None) -> pd.DataFrame:
-    matcher = _worker_matcher(known)
-    if matcher is None:
-        return frame
-    ids, sims = matcher.match(frame[text_column].tolist())
-    return frame.assign(known_id=pd.Series(ids, index=frame.index, dtype=object),
-                        known_similarity=pd.Series(sims, index=frame.index))
+def _resolve(ref: Any) -> Model:
+    """A task's model: a path string loaded once per worker process, or the Model itself."""
+    return pipeline.cached_model(ref) if isinstance(ref, str) else ref
 
 
-def _model_path(model: str | os.PathLike[str] | None) -> str:
-    from kanalml.api import default_model_path
-
-    return str(Path(model if model is not None else default_model_path()).resolve())
-
-
-def _resolve(ref: Any) -> Any:
-    return _worker_model(ref) if isinstance(ref, str) else ref
-
-
-def _model_ref(model: Any) -> tuple[Any, Any]:
+def _model_ref(model: Any) -> tuple[Any, Model]:
     """(what tasks receive, the model here for metadata): a path string, or for a Model
     object a future of its one copy per worker when a distributed client is running."""
     import kanalml
 
     if model is None or isinstance(model, (str, os.PathLike)):
-        path = _model_path(model)
+        path = pipeline.model_path(model)
         return path, kanalml.load_model(path)
     try:
         from distributed import get_client
@@ -111,12 +71,7 @@ def _model_ref(model: Any) -> tuple[Any, Any]:
         client = get_client()
     except (ImportError, ValueError):
         return model, model
-    return client.scatter(model, broadcast=True, hash=False), model
-
-
-def _score_columns(model: Any) -> dict[str, Any]:
-    category = {"category": "object"} if model.categories_ else {}
-    return {"score": "f8", **dict.fromkeys(model.labels_, "f8"), **category, "flagged": "bool"}
+    return client.scatter(model, broadcast=True, hash=False), model  # type: ignore[no-untyped-call]
 
 
 def _score_partition(part: pd.DataFrame, text_column: str, ref: Any,
@@ -124,8 +79,9 @@ def _score_partition(part: pd.DataFrame, text_column: str, ref: Any,
     import kanalml
 
     scored = kanalml.score(part[text_column], model=_resolve(ref))
-    return _add_known(part.assign(**{column: scored[column] for column in scored.columns}),
-                      text_column, known)
+    assert isinstance(scored, pd.DataFrame)
+    return pipeline.add_known(part.assign(**{str(c): scored[c] for c in scored.columns}),
+                              text_column, pipeline.cached_matcher(known))
 
 
 def score_dataframe(ddf: Any, text_column: str, model: Any = None,
@@ -133,14 +89,16 @@ def score_dataframe(ddf: Any, text_column: str, model: Any = None,
     """``ddf`` with the columns :func:`kanalml.score` returns (``score``, one probability
     per label, ``flagged``) added to each row; lazy, like any Dask DataFrame. An input column
     with one of those names is kept, renamed ``NAME_input``. With ``known`` (a known-content
-    list's directory, loaded once per worker), also ``known_id`` and ``known_similarity``."""
+    list's directory, loaded once per worker), also ``known_id`` and ``known_similarity``.
+    A ``text_column`` that ``ddf`` lacks raises :class:`kanalml.DataError`."""
     from kanalml.io import _free_name
 
     ref, here = _model_ref(model)
     if text_column not in ddf.columns:
-        raise KeyError(f"no column {text_column!r} (columns: {', '.join(map(str, ddf.columns))})")
+        raise DataError(f"no column {text_column!r} (columns: "
+                        f"{', '.join(map(str, ddf.columns))})")
     known_path = _known_path(known)
-    columns = {c: pd.Series(dtype=t) for c, t in _score_columns(here).items()}
+    columns = {c: pd.Series(dtype=t) for c, t in pipeline.score_columns(here).items()}
     if known_path is not None:
         columns |= {"known_id": pd.Series(dtype=object), "known_similarity": pd.Series(dtype="f8")}
     clash = [str(c) for c in ddf.columns if c in columns]
@@ -158,12 +116,11 @@ def score_dataframe(ddf: Any, text_column: str, model: Any = None,
 
 def _partition_queue(part: pd.DataFrame, text_column: str, ref: Any, options: dict[str, Any],
                      budget: int | None) -> Any:
-    from kanalml.cli import _score_chunk
     from kanalml.rank import QueueBuilder
 
     model = _resolve(ref)
-    scored = _score_chunk(model, part, text_column, model.threshold, as_pairs=True)
-    scored = _add_known(scored, text_column, options.get("known"))
+    scored = pipeline.score_chunk(model, part, text_column, model.threshold, as_pairs=True)
+    scored = pipeline.add_known(scored, text_column, pipeline.cached_matcher(options["known"]))
     builder = QueueBuilder(model.labels_, reach_column=options["reach_column"],
                            min_score=options["min_score"])
     builder.add(scored, text_column=text_column, channel_column=options["channel_column"],
@@ -178,9 +135,9 @@ def _merge(a: Any, b: Any) -> Any:
 def rank_dataframe(ddf: Any, text_column: str, model: Any = None, *, budget: int | None = None,
                    channel_column: str | None = None, date_column: str | None = None,
                    reach_column: str | None = None, min_score: float = 0.0,
-                   known: str | os.PathLike[str] | None = None
-                   ) -> tuple[pd.DataFrame, pd.DataFrame, float]:
-    """The moderator queue over all partitions: (queue, channel summary, covered share).
+                   known: str | os.PathLike[str] | None = None) -> RankedQueue:
+    """The moderator queue over all partitions: (queue, channels, covered), a
+    :class:`kanalml.rank.RankedQueue`.
 
     Columns and order as ``kanalml rank``. Each partition is scored and grouped
     where it lives; with ``budget`` it keeps only its first ``budget`` items
@@ -189,20 +146,20 @@ def rank_dataframe(ddf: Any, text_column: str, model: Any = None, *, budget: int
     in a tree, in partition order. With ``known`` (a known-content list's directory,
     loaded once per worker) items matching it come first, as with ``kanalml rank --known``.
     """
-    import dask
+    from dask.delayed import delayed
 
     ref, _ = _model_ref(model)
     options = {"channel_column": channel_column, "date_column": date_column,
                "reach_column": reach_column, "min_score": min_score,
                "known": _known_path(known)}
-    parts = [dask.delayed(_partition_queue)(p, text_column, ref, options, budget)
+    parts = [delayed(_partition_queue)(p, text_column, ref, options, budget)
              for p in ddf.to_delayed()]
     while len(parts) > 1:
-        pairs = [dask.delayed(_merge)(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
+        pairs = [delayed(_merge)(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
         parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
     builder = parts[0].compute()
     queue, covered = builder.queue(budget=budget)
-    return queue, builder.channels(), covered
+    return RankedQueue(queue, builder.channels(), covered)
 
 
 # -- kanalml score --engine dask -----------------------------------------------------------------
@@ -223,38 +180,32 @@ def expand(patterns: Sequence[str]) -> list[str]:
     return paths
 
 
-def _spool_file(index: int, path: str, spool: str, model_path: str, reader_options: dict,
-                threshold: float, known: str | None = None) -> dict[str, Any]:
-    """Score one input file chunk by chunk into spool parts; return what the client needs."""
-    from kanalml.cli import _score_chunk
+def _spool_file(index: int, path: str, spool: str, model_path: str,
+                reader_options: dict[str, Any], threshold: float, known: str | None = None
+                ) -> tuple[pipeline.Spooled, pipeline.Diagnostics, list[str]]:
+    """Score one input file chunk by chunk into spool parts: (the parts, the file's
+    diagnostics, the reader's warnings, shown by the client)."""
     from kanalml.io import ExportReader
 
-    model = _worker_model(model_path)
+    model = pipeline.cached_model(model_path)
     warnings: list[str] = []
     reader = ExportReader([path], warn=warnings.append, **reader_options)
-    parts, scores, columns = [], [], {}
-    for c, (chunk, text_column) in enumerate(reader):
-        scored = _add_known(_score_chunk(model, chunk, text_column, threshold), text_column, known)
-        columns.update(dict.fromkeys(scored.columns))
-        name = str(Path(spool) / f"{index:05d}-{c:05d}.parquet")
-        scored.to_parquet(name, index=False)
-        parts.append((name, len(scored)))
-        scores.append(scored["score"].to_numpy())
-    return {"parts": parts, "scores": np.concatenate(scores) if scores else np.zeros(0),
-            "columns": list(columns), "rejected": reader.rejected,
-            "skipped_chats": reader.skipped_chats, "rows": reader.rows_read,
-            "warnings": warnings}
+    diagnostics = pipeline.Diagnostics()
+    spooled = pipeline.Spooled()
+    for c, (scored, text_column) in enumerate(pipeline.scored_chunks(
+            reader, model, model_path, threshold, diagnostics=diagnostics)):
+        scored = pipeline.add_known(scored, text_column, pipeline.cached_matcher(known))
+        spooled.add(scored, str(Path(spool) / f"{index:05d}-{c:05d}.parquet"))
+    return spooled, diagnostics.read(reader), warnings
 
 
 def _write_part(spool_part: str, target: str, ranks: np.ndarray, order: list[str],
                 probabilities: list[str], min_score: float, top: int | None) -> Any:
-    from kanalml.cli import DECIMALS
+    """Write one output part (or, with ``top``, return its rows for the client to keep)."""
     from kanalml.io import AtomicWriter
 
-    frame = pd.read_parquet(spool_part).reindex(columns=order)
-    frame["rank"] = ranks
-    frame = frame[frame["score"] >= min_score]
-    frame[probabilities] = frame[probabilities].round(DECIMALS)
+    frame = pipeline.ranked_part(pd.read_parquet(spool_part), ranks, order, probabilities,
+                                 min_score)
     if top is not None:
         return frame[frame["rank"] <= top]
     with AtomicWriter(target) as writer:
@@ -266,10 +217,11 @@ def _client(scheduler: str | None, workers: int | None) -> Any:
     from distributed import Client, LocalCluster
 
     if scheduler:
-        return Client(scheduler), None
-    cluster = LocalCluster(n_workers=workers or os.cpu_count() or 1, threads_per_worker=1,
-                           processes=True, dashboard_address=":0")
-    return Client(cluster), cluster
+        return Client(scheduler), None  # type: ignore[no-untyped-call]
+    cluster = LocalCluster(  # type: ignore[no-untyped-call]
+        n_workers=workers or os.cpu_count() or 1, threads_per_worker=1, processes=True,
+        dashboard_address=":0")
+    return Client(cluster), cluster  # type: ignore[no-untyped-call]
 
 
 def score_files(patterns: Sequence[str], out_dir: str | os.PathLike[str], *,
@@ -278,38 +230,37 @@ def score_files(patterns: Sequence[str], out_dir: str | os.PathLike[str], *,
                 text_column: str | None = None, on_bad_lines: str = "warn",
                 keep_authors: bool = False, chunk_rows: int = 20_000,
                 threshold: float | None = None, min_score: float = 0.0, top: int | None = None,
-                report: Callable[[Any], None] | None = None,
-                known: str | os.PathLike[str] | None = None) -> dict[str, Any]:
-    """Score every row of the inputs on a Dask cluster into ``out_dir``, one file per chunk
-    (``part-FFFFF-CCCCC.<fmt>``: input file and chunk numbers), or with ``top`` one file.
+                known: str | os.PathLike[str] | None = None,
+                rejects: str | os.PathLike[str] | None = None,
+                warn: pipeline.Warn = pipeline.warn_stderr) -> pipeline.ScoreSummary:
+    """:func:`kanalml.pipeline.score_files` on a Dask cluster: every row of the inputs scored
+    into ``out_dir``, one file per chunk (``part-FFFFF-CCCCC.<fmt>``: input file and chunk
+    numbers), or with ``top`` one file.
 
-    The same rows, columns, values and rank as ``kanalml score`` on the same inputs.
-    ``out_dir`` must be new and reachable by every worker (a shared filesystem); it
-    appears only when everything is written. Without ``scheduler`` a LocalCluster of
-    ``workers`` processes is started and closed. ``report`` receives an object with
-    ``rejected``, ``skipped_chats`` (the local engine's reader counters) and the
-    readers' ``warnings``. ``known``: a known-content list's directory (reachable by every
-    worker, loaded once per worker): adds ``known_id`` and ``known_similarity``.
-    Returns counts: rows, flagged, threshold, files.
+    The same rows, columns, values, rank, rejects and warnings as the local engine on the same
+    inputs. ``patterns`` may hold (quoted) globs. ``out_dir`` must be new or empty and
+    reachable by every worker (a shared filesystem); it appears only when everything is
+    written. Without ``scheduler`` a LocalCluster of ``workers`` processes is started and
+    closed. ``known``: a known-content list's directory (reachable by every worker, loaded
+    once per worker). Malformed rows are listed in ``rejects`` (default
+    ``OUT_DIR.rejects.csv``) after the output is in place.
     """
     import kanalml
-    from kanalml.io import DataError
+    from kanalml.io import AtomicWriter, ExportReader
 
-    target = Path(out_dir)
-    if target.exists():
-        raise DataError(f"{target}: exists; give a new output directory")
+    target = new_output_directory(out_dir)
+    rejects_file = pipeline.rejects_path(out_dir, rejects)
     paths = expand(patterns)
-    from kanalml.io import ExportReader
-
+    pipeline.check_outputs(paths, [rejects_file])
     ExportReader(paths)  # missing or unreadable files fail here, before a cluster starts
     known_path = _known_path(known)  # and so does a bad known-content list
-    model_path = _model_path(model)
+    model_path = pipeline.model_path(model)
     loaded = kanalml.load_model(model_path)
     threshold = loaded.threshold if threshold is None else threshold
-    labels = loaded.labels_
     reader_options = {"text_column": text_column, "chunk_rows": chunk_rows,
                       "on_bad_lines": on_bad_lines, "keep_authors": keep_authors,
-                      "reserved": ["score", *labels, "flagged", "evidence", "rank"]}
+                      "reserved": pipeline.output_columns(loaded, known=known_path is not None)}
+    probabilities = pipeline.probability_columns(loaded, known=known_path is not None)
     target.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     spool, staged = work / "spool", work / "out"
@@ -321,46 +272,28 @@ def score_files(patterns: Sequence[str], out_dir: str | os.PathLike[str], *,
                              model_path=model_path, reader_options=reader_options,
                              threshold=threshold, known=known_path, pure=False)
         results = client.gather(futures)
-        every = (np.concatenate([r["scores"] for r in results]) if results else np.zeros(0))
-        rank = np.empty(len(every), dtype=np.int64)
-        rank[np.argsort(-every, kind="stable")] = np.arange(1, len(every) + 1)
-        columns: dict[str, None] = {}
-        for r in results:
-            columns.update(dict.fromkeys(r["columns"]))
-        order = [c for c in columns if c != "rank"] + ["rank"]
-        jobs, start = [], 0
-        for r in results:
-            for name, n in r["parts"]:
-                part = Path(name).stem
-                jobs.append((name, str(staged / f"part-{part}.{fmt}"), rank[start:start + n]))
-                start += n
+        plan = pipeline.plan_output([spooled for spooled, _, _ in results])
+        names = [name for name, _ in plan.parts]
+        targets = [str(staged / f"part-{Path(name).stem}.{fmt}") for name in names]
         written = client.gather(client.map(
-            _write_part, [j[0] for j in jobs], [j[1] for j in jobs], [j[2] for j in jobs],
-            order=order, probabilities=["score", *labels, *(["known_similarity"] if known else [])],
-            min_score=min_score, top=top,
-            pure=False))
+            _write_part, names, targets, [ranks for _, ranks in plan.parts], order=plan.order,
+            probabilities=probabilities, min_score=min_score, top=top, pure=False))
         if top is not None:
-            from kanalml.io import AtomicWriter
-
-            kept = [frame for frame in written if len(frame)]
-            frame = (pd.concat(kept) if kept else pd.DataFrame(columns=order)).sort_values("rank")
             with AtomicWriter(staged / f"part-00000-00000.{fmt}") as writer:
-                writer.write(frame)
-        if report is not None:
-            from types import SimpleNamespace
-
-            skipped: dict[str, int] = {}
-            for r in results:
-                for kind, count in r["skipped_chats"].items():
-                    skipped[kind] = skipped.get(kind, 0) + count
-            report(SimpleNamespace(rejected=[x for r in results for x in r["rejected"]],
-                                   skipped_chats=skipped,
-                                   warnings=[w for r in results for w in r["warnings"]]))
+                writer.write(pipeline.top_rows(written, plan.order, top))
+        diagnostics = pipeline.Diagnostics()
+        for _, part_diagnostics, messages in results:
+            for message in messages:
+                warn(message)
+            diagnostics.merge(part_diagnostics)
         os.replace(staged, target)
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
         shutil.rmtree(work, ignore_errors=True)
-    return {"rows": len(every), "flagged": int((every >= threshold).sum()),
-            "threshold": threshold, "files": len(paths)}
+    pipeline.report(diagnostics, output=out_dir, rejects=rejects, on_bad_lines=on_bad_lines,
+                    warn=warn)
+    return pipeline.ScoreSummary(rows=len(plan.scores),
+                                 flagged=int((plan.scores >= threshold).sum()),
+                                 threshold=threshold, files=len(paths), diagnostics=diagnostics)

@@ -3,7 +3,7 @@
 Owns :class:`KanalmlError` and its two kinds: :class:`DataError` (the user's data or paths) and
 :class:`ModelError` (a model artifact). Knows nothing else: every module may import it, it imports
 no module of the package. ``str(e)`` is always one line naming the file and, where known, the line
-and column; the command line prints it and exits with status 2, with no traceback. Anything that is
+and column; the command line prints it and exits with status 1, with no traceback. Anything that is
 not a :class:`KanalmlError` is a bug and keeps its traceback.
 """
 

@@ -1,4 +1,8 @@
-"""Metrics of a model on labelled posts: ranking quality, flag quality and calibration."""
+"""Metrics of a model on labelled posts: ranking quality, flag quality and calibration.
+
+Owns the metrics and the training-overlap warning; knows nothing of files or the command line.
+Labelled data that does not fit (lengths, values) raises :class:`kanalml.DataError`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from kanalml.errors import DataError
 from kanalml.model import Model, text_key
 from kanalml.preprocess import as_text
 
@@ -92,32 +97,33 @@ def evaluate(model: Model, texts: Iterable[Any], labels: Any, *, k: int = 100,
     texts = [as_text(t) for t in texts]
     table = pd.DataFrame(labels).reset_index(drop=True)
     if len(table) != len(texts):
-        raise ValueError(f"{len(texts)} texts but {len(table)} label rows")
+        raise DataError(f"{len(texts)} texts but {len(table)} label rows")
     table.columns = [str(name) for name in table.columns]
     known = [name for name in model.labels_ if name in table.columns]  # primary label first
     overlap = training_overlap(model, texts)
     if overlap:
         warnings.warn(overlap_warning(overlap, len(texts)), stacklevel=2)
+    group_of = None
     if groups is not None:
-        groups = pd.Series(list(groups), dtype=object).fillna("").astype(str).str.strip()
-        groups = groups.replace("", "(missing)").to_numpy()
-        if len(groups) != len(texts):
-            raise ValueError(f"{len(texts)} texts but {len(groups)} group values")
+        cleaned = pd.Series(list(groups), dtype=object).fillna("").astype(str).str.strip()
+        group_of = cleaned.replace("", "(missing)").to_numpy()
+        if len(group_of) != len(texts):
+            raise DataError(f"{len(texts)} texts but {len(group_of)} group values")
     proba = model.predict_proba(texts)
     report: dict[str, dict[str, Any]] = {}
     for name in known:
         y = table[name].to_numpy()
         if not np.isin(y, (0, 1)).all():
-            raise ValueError(f"label {name!r}: values must be 0 or 1")
+            raise DataError(f"label {name!r}: values must be 0 or 1")
         y = y.astype(np.int8)
         j = model.labels_.index(name)
         threshold = float(model.thresholds_[j])
         report[name] = metrics(y, proba[:, j], threshold, k=k, budget=budget)
-        if groups is not None:
+        if group_of is not None:
             report[name]["by_group"] = {
-                str(g): metrics(y[groups == g], proba[groups == g, j], threshold, k=k,
+                str(g): metrics(y[group_of == g], proba[group_of == g, j], threshold, k=k,
                                 budget=budget)
-                for g in sorted(set(groups))}
+                for g in sorted(set(group_of))}
     return report
 
 

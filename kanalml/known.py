@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from kanalml.io import DataError
+from kanalml.errors import DataError
 from kanalml.preprocess import as_text
 from kanalml.rank import (
     EXCERPT_CHARS,
@@ -100,7 +100,7 @@ def _fmix32(values: np.ndarray) -> np.ndarray:
     values = values * np.uint32(0x85EBCA6B)
     values = values ^ (values >> np.uint32(13))
     values = values * np.uint32(0xC2B2AE35)
-    return values ^ (values >> np.uint32(16))
+    return np.asarray(values ^ (values >> np.uint32(16)))
 
 
 def canonical_sha256(canonical: str) -> str:
@@ -171,7 +171,7 @@ class KnownList:
     def column(self, name: str) -> list[Any]:
         """One field of every item, in list order."""
         if self._items is None:
-            return self._table.column(name).to_pylist()
+            return list(self._table.column(name).to_pylist())
         return [item[name] for item in self._items]
 
     def __len__(self) -> int:
@@ -272,7 +272,7 @@ def _table(items: list[dict[str, Any]], hash_only: bool) -> Any:
 
 
 def _records(table: Any) -> list[dict[str, Any]]:
-    records = table.to_pylist()
+    records: list[dict[str, Any]] = table.to_pylist()
     for record in records:
         record["seen_by"] = json.loads(record["seen_by"])
         if record.get("text", "") is None:
@@ -437,8 +437,8 @@ class Matcher:
             usable = sigs.any(axis=1)
             rest_arr, sigs = rest_arr[usable], sigs[usable]
             ids, sims = self._nearest(sigs)
-            hit = ids >= 0
-            found[rest_arr[hit]], found_sim[rest_arr[hit]] = ids[hit], sims[hit]
+            near = ids >= 0
+            found[rest_arr[near]], found_sim[rest_arr[near]] = ids[near], sims[near]
         # Per distinct text, its best query (the whole text first on ties).
         owners = np.array(owner, dtype=np.int64)
         order = np.lexsort((np.arange(len(owners)), -found_sim, owners))

@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,7 @@ from datasketch import MinHash, MinHashLSH
 
 from kanalml.preprocess import as_text, normalize
 
-__all__ = ["PRIORITY_FORMULA", "QueueBuilder", "mask_pii", "render_evidence"]
+__all__ = ["PRIORITY_FORMULA", "QueueBuilder", "RankedQueue", "mask_pii", "render_evidence"]
 
 # Near-duplicate detection. Character 5-shingles survive small edits far better than
 # word shingles: one word added to a 10-word post keeps ~80% of the character
@@ -292,6 +292,15 @@ class _Channel:
     known: int = 0  # posts matching a known-content list
 
 
+class RankedQueue(NamedTuple):
+    """A moderator queue, its per-channel summary and the share of the expected positives (sum
+    of scores) that the queue's items cover."""
+
+    queue: pd.DataFrame
+    channels: pd.DataFrame
+    covered: float
+
+
 class QueueBuilder:
     """Accumulates scored chunks and builds the moderator queue; memory grows with the number of
     distinct messages, not rows."""
@@ -404,7 +413,7 @@ class QueueBuilder:
                                  sims[matched].tolist()):
             if sim > self._known_sim[g]:
                 self._known_sim[g], self._known_id[g] = sim, ident
-        return matched
+        return np.asarray(matched, dtype=bool)
 
     def groups(self, texts: Sequence[Any]) -> np.ndarray:
         """Item number of every text: near-duplicates, here or in earlier chunks, share one."""

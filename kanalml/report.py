@@ -5,7 +5,8 @@ label (precision-recall curve with the threshold's operating point, calibration
 curve, score histogram by class) and ``report.html`` with the plots embedded as
 data URIs, so the page can be mailed or attached to a ticket as one file. The
 directory is built beside the target and renamed into place: a failure leaves
-nothing behind.
+nothing behind. Knows nothing of the command line; problems with the data or the
+target directory raise :class:`kanalml.DataError`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from kanalml.errors import DataError, new_output_directory
 from kanalml.preprocess import as_text
 
 PLOTS = ("precision_recall", "calibration", "histogram")
@@ -58,7 +60,7 @@ def _plot(kind: str, label: str, y: np.ndarray, proba: np.ndarray, threshold: fl
                xlim=(0, 1), ylim=(0, 1.02), title=f"{label}: calibration")
         ax.legend(loc="upper left")
     else:
-        bins = np.linspace(0, 1, 26)
+        bins = np.linspace(0, 1, 26).tolist()
         ax.hist(proba[y == 0], bins=bins, alpha=0.6, label=f"negative ({(y == 0).sum()})")
         ax.hist(proba[y == 1], bins=bins, alpha=0.6, label=f"positive ({(y == 1).sum()})")
         ax.axvline(threshold, color="C3", linestyle="--", label="threshold")
@@ -181,16 +183,15 @@ def write_report(model: Any, texts: Sequence[Any], labels: Any,
                  budget: float = 0.05) -> Path:
     """Evaluate ``model`` on labelled posts and write the report directory ``out_dir``.
 
-    ``out_dir`` must not exist or be empty. Returns the path of ``report.html``.
+    ``out_dir`` must not exist or be empty (else :class:`kanalml.DataError`). Returns the path
+    of ``report.html``.
     """
     import pandas as pd
 
     from kanalml.evaluation import evaluate, metrics_table, overlap_warning, training_overlap
     from kanalml.io import write_csv
 
-    target = Path(out_dir)
-    if target.exists() and (not target.is_dir() or any(target.iterdir())):
-        raise FileExistsError(f"{target}: exists and is not an empty directory")
+    target = new_output_directory(out_dir)
     texts = [as_text(t) for t in texts]
     table_labels = pd.DataFrame(labels).reset_index(drop=True)
     table_labels.columns = [str(c) for c in table_labels.columns]
@@ -202,7 +203,7 @@ def write_report(model: Any, texts: Sequence[Any], labels: Any,
     if warning:
         warnings.warn(warning, stacklevel=2)
     if not report:
-        raise ValueError(f"none of the label columns ({', '.join(map(str, table_labels))}) is "
+        raise DataError(f"none of the label columns ({', '.join(map(str, table_labels))}) is "
                          f"scored by the model ({', '.join(model.labels_)})")
     table = metrics_table(report)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -590,17 +590,16 @@ def test_jsonl_errors_name_the_column_on_the_line(tmp_path) -> None:
 
 
 def test_a_dead_jobs_worker_is_one_line_not_a_traceback(tmp_path, monkeypatch, capsys) -> None:
-    from concurrent.futures.process import BrokenProcessPool
-
-    import kanalml.cli as cli
+    from kanalml import pipeline
 
     src = tmp_path / "posts.csv"
     posts_frame().to_csv(src, index=False)
 
     def dies(*_args, **_kw):
-        raise BrokenProcessPool("A process in the process pool was terminated abruptly")
+        os._exit(1)  # as a worker killed by the kernel (out of memory) would
 
-    monkeypatch.setattr(cli, "_scored_chunks", dies)
+    # forked workers inherit the patch; the parent never scores with --jobs 2
+    monkeypatch.setattr(pipeline, "score_chunk", dies)
     assert main(["score", str(src), "-o", str(tmp_path / "out.csv"), "--jobs", "2", "-q"]) == 1
     err = capsys.readouterr().err
     assert "worker process died" in err and "Traceback" not in err
@@ -610,7 +609,8 @@ def test_a_dead_jobs_worker_is_one_line_not_a_traceback(tmp_path, monkeypatch, c
 def test_a_full_disk_names_the_output(tmp_path) -> None:
     import errno
 
-    from kanalml.io import AtomicWriter, DataError
+    from kanalml import DataError
+    from kanalml.io import AtomicWriter
 
     target = tmp_path / "out.csv"
     full = pytest.raises(DataError, match=r"out\.csv: cannot write: No space left on device")

@@ -59,18 +59,25 @@ def test_model_object_is_scattered_and_scores_the_same(client, small_model) -> N
 
 def test_model_loads_once_per_worker_not_per_partition(client, small_model_dir) -> None:
     frame = posts(120)
-    score_dataframe(dd.from_pandas(frame, npartitions=12), "text",
-                    model=small_model_dir).compute()
+    ddf = dd.from_pandas(frame, npartitions=12)
+    score_dataframe(ddf, "text", model=small_model_dir).compute()
     path = str(Path(small_model_dir).resolve())
 
-    def loads() -> int:
-        from kanalml.dask import LOADS
+    def model_in_worker() -> int:
+        from kanalml.pipeline import cached_model
 
-        return LOADS.get(path, 0)
+        return id(cached_model(path))
 
-    counts = client.run(loads)
-    assert len(counts) == 2 and all(n <= 1 for n in counts.values())
-    assert sum(counts.values()) >= 1
+    def model_per_partition(part: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"model": [model_in_worker()]})
+
+    before = client.run(model_in_worker)
+    assert len(before) == 2
+    score_dataframe(ddf, "text", model=small_model_dir).compute()
+    used = ddf.map_partitions(model_per_partition, meta={"model": "i8"}).compute()
+    # every partition, in either run, scored with its worker's one copy of the model
+    assert client.run(model_in_worker) == before
+    assert set(used["model"]) <= set(before.values())
 
 
 def test_rank_collapses_duplicates_across_partitions(client) -> None:

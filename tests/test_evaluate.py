@@ -95,5 +95,5 @@ def test_breakdown_by_group(small_model, held_out) -> None:
 
 def test_group_length_must_match(small_model, held_out) -> None:
     texts, labels = held_out
-    with pytest.raises(ValueError, match="group values"):
+    with pytest.raises(kanalml.DataError, match="group values"):
         kanalml.evaluate(small_model, texts, labels, groups=["a"])

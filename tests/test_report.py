@@ -67,7 +67,7 @@ def test_failure_mid_report_leaves_nothing(small_model, held_out, tmp_path, monk
 def test_report_refuses_a_non_empty_directory(small_model, held_out, tmp_path) -> None:
     (tmp_path / "r").mkdir()
     (tmp_path / "r" / "keep.txt").write_text("x")
-    with pytest.raises(FileExistsError):
+    with pytest.raises(kanalml.DataError, match="exists and is not empty"):
         write_report(small_model, held_out["text"], held_out[SMALL_LABELS], tmp_path / "r")
     assert [p.name for p in (tmp_path / "r").iterdir()] == ["keep.txt"]
 

@@ -70,7 +70,7 @@ def test_train_cli_never_overwrites_a_model(data, tmp_path, capsys) -> None:
     assert train_cli(str(data), "-o", str(out)) == 0
     before = (out / "manifest.json").read_bytes()
     assert train_cli(str(data), "-o", str(out)) == 1
-    assert "not an empty directory" in capsys.readouterr().err
+    assert "exists and is not empty" in capsys.readouterr().err
     assert (out / "manifest.json").read_bytes() == before
 
 

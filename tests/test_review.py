@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 from reviewing import start_server, stop, write_queue
 
+from kanalml import DataError
 from kanalml.cli import main
-from kanalml.io import DataError
 from kanalml.labelled import read_decisions
 from kanalml.review import DecisionLog, frame_items, guard, load_items, static_page
 

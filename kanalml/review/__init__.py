@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kanalml.io import DataError
+from kanalml.errors import DataError
 from kanalml.labelled import ID_COLUMNS, unguard
 
 __all__ = ["DECISION_COLUMNS", "DecisionLog", "frame_items", "guard", "load_items",
@@ -90,8 +90,8 @@ def load_items(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
         items.extend(frame_items(chunk, text_column, start=len(items)))
     keys = [item["key"] for item in items]
     if len(set(keys)) != len(keys):  # a queue has one item per post; keep the first of each
-        seen: set[str] = set()
-        items = [i for i in items if not (i["key"] in seen or seen.add(i["key"]))]
+        first = {key: at for at, key in reversed(list(enumerate(keys)))}
+        items = [item for at, item in enumerate(items) if first[item["key"]] == at]
     if not items:
         raise DataError(f"{path}: no items to review")
     return items
@@ -104,7 +104,7 @@ def frame_items(frame: Any, text_column: str, start: int = 0) -> list[dict[str, 
     ident = _find(columns, ID_COLUMNS)
     channel = _find(columns, _CHANNEL_COLUMNS)
     reach = _find(columns, _REACH_COLUMNS)
-    items = []
+    items: list[dict[str, Any]] = []
     for row in frame.to_dict("records"):
         text = _text(row[text_column])
         message_ids = _text(row.get("message_ids"))
