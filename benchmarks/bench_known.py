@@ -78,7 +78,7 @@ def recall(corpus: pd.DataFrame) -> float:
     rng = random.Random(15)
     copies, expected, kinds = [], [], []
     for text in texts:
-        item = by_hash.get(known.canonical_sha256(known._canonical(text)))
+        item = by_hash.get(known.canonical_sha256(known.canonical_text(text)))
         if item is None:  # folds to nothing
             continue
         for kind, copy in edits(text, rng).items():
@@ -88,7 +88,7 @@ def recall(corpus: pd.DataFrame) -> float:
     ids, _ = matcher.match(copies)
     hits = pd.Series([a == b for a, b in zip(ids, expected)])
     by_kind = hits.groupby(kinds).mean()
-    short = pd.Series([len(known._canonical(c).split()) < known.MIN_WORDS for c in copies])
+    short = pd.Series([len(known.canonical_text(c).split()) < known.MIN_WORDS for c in copies])
     rate = float(hits.mean())
     print(f"1. edited forwards: {len(listing)} items, {len(copies)} copies: {rate:.2%} matched "
           f"their item (target >= {TARGET_RECALL:.0%}: {verdict(rate >= TARGET_RECALL)})")

@@ -34,32 +34,6 @@ def _warn(message: str) -> None:
     print(f"kanalml: warning: {message}", file=sys.stderr)
 
 
-def _estimated_rows(paths: Sequence[str]) -> int | None:
-    """Rows to expect, for the progress bar's ETA: plain-text lines, or Parquet metadata.
-
-    Unknown (no ETA) for gzip'd files and Telegram exports. Multi-line fields make
-    a line count an estimate, which is all an ETA needs.
-    """
-    total = 0
-    for name in paths:
-        path = Path(name)
-        if not path.is_file():
-            return None
-        with open(path, "rb") as f:
-            head = f.read(4)
-            if head[:2] == b"\x1f\x8b" or head.lstrip()[:1] in (b"{", b"["):
-                return None
-            if head == b"PAR1":
-                import pyarrow.parquet as pq
-
-                total += pq.ParquetFile(path).metadata.num_rows
-                continue
-            f.seek(0)
-            lines = sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 22), b""))
-            total += max(lines - 1, 0)  # header
-    return total
-
-
 class _Progress:
     """A progress bar on stderr (rows, rows/s, ETA), opened at the first rows (after every
     check passed and the model loaded) and closed before any summary, with warnings printed
@@ -84,7 +58,9 @@ class _Progress:
         if self.bar is None:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=_estimated_rows(self.args.inputs), unit=" rows",
+            from kanalml.io import estimate_rows
+
+            self.bar = tqdm(total=estimate_rows(self.args.inputs), unit=" rows",
                             file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
         self.bar.update(rows)
 

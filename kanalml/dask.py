@@ -23,7 +23,6 @@ worker and warm up across partitions.
 
 from __future__ import annotations
 
-import glob
 import os
 import shutil
 import tempfile
@@ -36,6 +35,7 @@ import pandas as pd
 
 from kanalml import pipeline
 from kanalml.errors import DataError, new_output_directory
+from kanalml.io import expand_globs
 from kanalml.rank import RankedQueue
 
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def score_dataframe(ddf: Any, text_column: str, model: Any = None,
     with one of those names is kept, renamed ``NAME_input``. With ``known`` (a known-content
     list's directory, loaded once per worker), also ``known_id`` and ``known_similarity``.
     A ``text_column`` that ``ddf`` lacks raises :class:`kanalml.DataError`."""
-    from kanalml.io import _free_name
+    from kanalml.io import free_name
 
     ref, here = _model_ref(model)
     if text_column not in ddf.columns:
@@ -106,7 +106,7 @@ def score_dataframe(ddf: Any, text_column: str, model: Any = None,
         taken = {*map(str, ddf.columns), *columns}
         renamed = {}
         for name in clash:
-            renamed[name] = _free_name(name, taken)
+            renamed[name] = free_name(name, taken)
             taken.add(renamed[name])
         ddf = ddf.rename(columns=renamed)
         text_column = renamed.get(text_column, text_column)
@@ -163,22 +163,6 @@ def rank_dataframe(ddf: Any, text_column: str, model: Any = None, *, budget: int
 
 
 # -- kanalml score --engine dask -----------------------------------------------------------------
-
-def expand(patterns: Sequence[str]) -> list[str]:
-    """Input paths with (quoted) glob patterns expanded, in order, sorted within a pattern."""
-    from kanalml.io import DataError
-
-    paths: list[str] = []
-    for pattern in patterns:
-        if Path(pattern).exists() or not glob.has_magic(pattern):
-            paths.append(pattern)
-            continue
-        found = sorted(glob.glob(pattern))
-        if not found:
-            raise DataError(f"{pattern}: no files match")
-        paths.extend(found)
-    return paths
-
 
 def _spool_file(index: int, path: str, spool: str, model_path: str,
                 reader_options: dict[str, Any], threshold: float, known: str | None = None
@@ -250,7 +234,7 @@ def score_files(patterns: Sequence[str], out_dir: str | os.PathLike[str], *,
 
     target = new_output_directory(out_dir)
     rejects_file = pipeline.rejects_path(out_dir, rejects)
-    paths = expand(patterns)
+    paths = expand_globs(patterns)
     pipeline.check_outputs(paths, [rejects_file])
     ExportReader(paths)  # missing or unreadable files fail here, before a cluster starts
     known_path = _known_path(known)  # and so does a bad known-content list

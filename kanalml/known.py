@@ -63,9 +63,9 @@ from kanalml.rank import (
     SEED,
     SHINGLE,
     THRESHOLD,
-    _canonical,
-    _excerpt,
-    _shingle_hashes_batch,
+    canonical_text,
+    excerpt,
+    shingle_hashes_batch,
 )
 
 __all__ = ["KnownList", "KnownListError", "Matcher", "load", "matcher", "merge", "signatures"]
@@ -117,7 +117,7 @@ def signatures(canonicals: Sequence[str]) -> np.ndarray:
                      if text.count(" ") + 1 >= MIN_WORDS], dtype=np.int64)
     if not len(rows):
         return out
-    hashes, counts = _shingle_hashes_batch([canonicals[i][:MAX_SHINGLED_CHARS]
+    hashes, counts = shingle_hashes_batch([canonicals[i][:MAX_SHINGLED_CHARS]
                                             for i in rows.tolist()])
     hashes = _fmix32(hashes)
     a, b = _permutations()
@@ -191,7 +191,7 @@ class KnownList:
         known = set(self.column("sha256"))
         new_items, new_canonicals = [], []
         for text, category, source in zip(texts, categories, sources):
-            canonical = _canonical(text)
+            canonical = canonical_text(text)
             if not canonical:
                 continue
             digest = canonical_sha256(canonical)
@@ -417,10 +417,10 @@ class Matcher:
             if d is None:
                 d = distinct[text] = len(distinct)
                 owner.append(d)
-                canonicals.append(_canonical(text))
+                canonicals.append(canonical_text(text))
                 if len(text) > EXCERPT_CHARS:
                     owner.append(d)
-                    canonicals.append(_canonical(_excerpt(text)))
+                    canonicals.append(canonical_text(excerpt(text)))
             where[i] = d
         found = np.full(len(canonicals), -1, dtype=np.int64)
         found_sim = np.full(len(canonicals), -1.0)

@@ -123,7 +123,7 @@ def _phone_or_keep(match: re.Match[str]) -> str:
     return "[telepon]" if 8 <= len(national) <= 13 else found
 
 
-def _canonical(text: str) -> str:
+def canonical_text(text: str) -> str:
     """Folded text for duplicate matching: no forward marker, emoji, punctuation or extra spaces."""
     folded = _NON_WORD.sub(" ", normalize(text)).strip()
     return _FORWARD_MARK.sub("", folded)
@@ -131,10 +131,10 @@ def _canonical(text: str) -> str:
 
 def _shingle_hashes(text: str) -> np.ndarray:
     """Distinct 32-bit hashes of the character 5-shingles of ``text`` (vectorized, seed-free)."""
-    return np.unique(_shingle_hashes_batch([text])[0])
+    return np.unique(shingle_hashes_batch([text])[0])
 
 
-def _shingle_hashes_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+def shingle_hashes_batch(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     """32-bit hashes of the character 5-shingles of many texts at once: (all hashes, text after
     text, repeats kept; how many each text has). A text shorter than 5 characters has one
     shingle, itself.
@@ -175,7 +175,7 @@ def _same(value: int) -> int:
     return value
 
 
-def _excerpt(text: str) -> str:
+def excerpt(text: str) -> str:
     """The first EXCERPT_CHARS characters, whitespace collapsed, phones and emails masked."""
     text = as_text(text)
     head = text[: EXCERPT_CHARS * 8]
@@ -432,7 +432,7 @@ class QueueBuilder:
         return out
 
     def _group_of(self, text: str) -> int:
-        canonical = _canonical(text)
+        canonical = canonical_text(text)
         key = int.from_bytes(hashlib.blake2b(canonical.encode("utf-8", "surrogatepass"),
                                              digest_size=8).digest())
         found = self._exact.get(key)
@@ -512,7 +512,7 @@ class QueueBuilder:
         best = order[first]
         better = scores[best] > self._score[ids]
         for g, row in zip(ids[better].tolist(), best[better].tolist()):
-            self._text[g] = _excerpt(texts[row])
+            self._text[g] = excerpt(texts[row])
             self._evidence[g] = render_evidence(_evidence_pairs(evidence[row]))
             self._category[g] = category[row]
         np.maximum.at(self._score, group, scores)

@@ -291,15 +291,15 @@ def test_demo_export_ranks_radical_posts_first() -> None:
 
 
 def test_progress_estimate_for_the_eta(tmp_path) -> None:
-    from kanalml.cli import _estimated_rows
+    from kanalml.io import estimate_rows
 
     frame = posts_frame()
     frame.to_csv(tmp_path / "a.csv", index=False)
     frame.to_parquet(tmp_path / "b.parquet", index=False)
     frame.to_csv(tmp_path / "c.csv.gz", index=False)
-    assert _estimated_rows([str(tmp_path / "a.csv"), str(tmp_path / "b.parquet")]) == 12
-    assert _estimated_rows([str(tmp_path / "c.csv.gz")]) is None  # unknown: no ETA
-    assert _estimated_rows([str(tmp_path / "missing.csv")]) is None
+    assert estimate_rows([str(tmp_path / "a.csv"), str(tmp_path / "b.parquet")]) == 12
+    assert estimate_rows([str(tmp_path / "c.csv.gz")]) is None  # unknown: no ETA
+    assert estimate_rows([str(tmp_path / "missing.csv")]) is None
 
 
 # -- bad input (README "Bad input") ----------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 
 from kanalml import known
 from kanalml.known import KnownList, KnownListError, Matcher, merge
-from kanalml.rank import QueueBuilder, _canonical
+from kanalml.rank import QueueBuilder, canonical_text
 
 POSTS = [
     "Perangi thaghut dan bala tentaranya, jihad qital telah menjadi fardhu ain atas kalian",
@@ -33,7 +33,7 @@ def make_list(texts: list[str] = POSTS, org: str = "org-a", when: str = "2026-11
 
 def test_signatures_equal_the_queue_minhash() -> None:
     builder = QueueBuilder(["ekstremisme"])
-    canonicals = [_canonical(t) for t in POSTS + UNRELATED + ["dua kata"]]
+    canonicals = [canonical_text(t) for t in POSTS + UNRELATED + ["dua kata"]]
     sigs = known.signatures(canonicals)
     for canonical, signature in zip(canonicals[:-1], sigs[:-1]):
         assert (builder._minhash(canonical).hashvalues == signature).all()
@@ -122,7 +122,7 @@ def test_merge_dedupes_by_hash_and_keeps_provenance() -> None:
                                   "source": "f.csv:3"}]
     assert [i["added_by"] for i in merged.items if i["text"] != POSTS[1]] == ["org-a", "org-b"]
     for item, signature in zip(merged.items, merged.signatures):
-        assert (known.signatures([_canonical(item["text"])])[0] == signature).all()
+        assert (known.signatures([canonical_text(item["text"])])[0] == signature).all()
 
 
 def test_hash_only_export_reveals_no_5gram(tmp_path) -> None:
@@ -131,7 +131,7 @@ def test_hash_only_export_reveals_no_5gram(tmp_path) -> None:
     assert loaded.hash_only and all("text" not in item for item in loaded.items)
     blob = b"".join(p.read_bytes() for p in (tmp_path / "shared").iterdir())
     for text in POSTS:
-        for form in (text, text.lower(), _canonical(text)):
+        for form in (text, text.lower(), canonical_text(text)):
             for i in range(len(form) - 4):
                 gram = form[i:i + 5]
                 for encoding in ("utf-8", "utf-16-le", "utf-32-le"):
@@ -202,10 +202,10 @@ def test_queue_puts_known_first_and_survives_merge_and_prune() -> None:
 
 @pytest.mark.parametrize("extra", [[], ["ab"], [""], ["", "abc", ""]])
 def test_batch_shingles_equal_one_text_shingles(extra) -> None:
-    from kanalml.rank import _shingle_hashes, _shingle_hashes_batch
+    from kanalml.rank import _shingle_hashes, shingle_hashes_batch
 
     texts = ["halo apa kabar 🔥", "x" * 50, "\ud800abc def", "abcde", "abcdef ghij", *extra]
-    hashes, counts = _shingle_hashes_batch(texts)
+    hashes, counts = shingle_hashes_batch(texts)
     parts = np.split(hashes, np.cumsum(counts)[:-1])
     assert len(parts) == len(texts)
     for part, text in zip(parts, texts):

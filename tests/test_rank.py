@@ -578,7 +578,7 @@ def test_mask_pii_keeps_look_alikes(text) -> None:
 
 
 def test_an_excerpt_never_shows_the_start_of_a_number_cut_off() -> None:
-    from kanalml.rank import EXCERPT_CHARS, _excerpt
+    from kanalml.rank import EXCERPT_CHARS, excerpt
 
     text = " " * (EXCERPT_CHARS * 8 - 10) + "0812-3456-7890 tegakkan khilafah"  # cut in the number
-    assert "0812" not in _excerpt(text) and "3456" not in _excerpt(text)
+    assert "0812" not in excerpt(text) and "3456" not in excerpt(text)
