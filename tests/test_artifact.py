@@ -158,14 +158,18 @@ def test_save_into_empty_existing_directory(small_model, tmp_path) -> None:
 
 
 def test_save_refuses_a_non_empty_directory(small_model, small_model_dir, tmp_path) -> None:
+    # The user's path, not a model, is wrong: a DataError, as for every new output directory.
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("keep me")
-    with pytest.raises(ModelError, match="busy"):
+    with pytest.raises(kanalml.DataError, match="busy"):
         small_model.save(tmp_path / "busy")
     assert (tmp_path / "busy" / "notes.txt").read_text() == "keep me"
-    with pytest.raises(ModelError):
+    with pytest.raises(kanalml.DataError):
         small_model.save(small_model_dir)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["busy"]
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(kanalml.DataError, match="a-file"):
+        small_model.save(tmp_path / "a-file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "busy"]
 
 
 def test_model_trained_on_messy_texts_round_trips(tmp_path) -> None:
