@@ -81,3 +81,16 @@ def test_package_versions_are_those_installed() -> None:
     assert versions["numpy"] == numpy.__version__
     assert versions["scikit-learn"] == sklearn.__version__
 
+
+
+def test_the_shipped_model_records_its_training(default_model) -> None:
+    record = default_model.metadata_["training"]
+    assert [f["file"] for f in record["files"]] == [
+        "data/extremism_corpus.csv", "data/netifier_guide_labels.csv",
+        "../shared/data/netifier/train.csv"]
+    assert record["built_by"] == "python scripts/build_default_model.py"
+    assert record["rows"] == default_model.metadata_["training_rows"]
+    assert set(record["labels"]) == set(default_model.labels_)  # a JSON object: keys sorted
+    # the older, drifted keys are gone
+    assert not {"training_files", "training_file", "training_file_sha256"} & \
+        set(default_model.metadata_)
