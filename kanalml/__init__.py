@@ -6,7 +6,7 @@ Public API: :func:`score`, :func:`train`, :func:`load_model`, :func:`evaluate`. 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 __all__ = ["DataError", "KanalmlError", "ModelError", "__version__", "evaluate", "load_model",
@@ -15,15 +15,18 @@ __all__ = ["DataError", "KanalmlError", "ModelError", "__version__", "evaluate",
 from kanalml.api import load_model, score
 from kanalml.errors import DataError, KanalmlError, ModelError
 
+if TYPE_CHECKING:
+    from kanalml.model import Model
 
-def train(texts: Any, labels: Any, **options: Any) -> Any:
+
+def train(texts: Any, labels: Any, **options: Any) -> Model:
     """Fit a new model; see :func:`kanalml.model.train` for the options."""
     from kanalml.model import train as _train
 
     return _train(texts, labels, **options)
 
 
-def evaluate(model: Any, texts: Any, labels: Any, **options: Any) -> dict[str, dict[str, Any]]:
+def evaluate(model: Model, texts: Any, labels: Any, **options: Any) -> dict[str, dict[str, Any]]:
     """Metrics of ``model`` on labelled posts; see :func:`kanalml.evaluation.evaluate`."""
     from kanalml.evaluation import evaluate as _evaluate
 

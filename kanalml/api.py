@@ -47,15 +47,15 @@ def load_model(path: str | os.PathLike[str] | None = None) -> Model:
     The model is warmed up before it is returned (its n-gram tables built, the lexicon
     loaded, one post scored), so the first :func:`score` costs what any later one does.
     """
-    from kanalml.artifact import load
+    from kanalml.model import Model
 
     global _default
     if path is not None:
-        return _warm_up(load(path))
+        return _warm_up(Model.load(path))
     if _default is None:
         with _lock:
             if _default is None:
-                _default = _warm_up(load(default_model_path()))
+                _default = _warm_up(Model.load(default_model_path()))
     return _default
 
 

@@ -1,8 +1,15 @@
-"""Model cards: the README.md that travels in every saved model directory."""
+"""Model cards: the README.md that travels in every saved model directory.
+
+Owns the card's wording; everything it states comes from the model's metadata or the caller.
+Knows nothing of files or the bundle format.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from kanalml.model import Model
 
 NETIFIER_DATA = """\
 `netifier/train.csv` from the Netifier project (A. Izzan, C. Wibisono, I. F. Putra,
@@ -20,7 +27,7 @@ LIMITATIONS = """\
 - Obfuscation beyond the handled forms (images, audio, new coded words) is invisible to it."""
 
 
-def model_card(model: Any, name: str, *, built_by: str, data: str,
+def model_card(model: Model, name: str, *, built_by: str, data: str,
                limitations: str = LIMITATIONS, evaluation: str = "") -> str:
     """Markdown card for ``model``: intended use, data, method, CV metrics, limitations.
 
@@ -42,7 +49,7 @@ def model_card(model: Any, name: str, *, built_by: str, data: str,
         for label, m in ((label, meta["cv"]["metrics"][label]) for label in model.labels_)
     )
     rule_lines = "\n".join(f"- `{label}`: {rule}" for label, rule in rules.items())
-    categories = "" if not getattr(model, "categories_", None) else (
+    categories = "" if not model.categories_ else (
         f"\n\nCategories (`category` in every output): a multinomial logistic regression "
         f"(C={params.get('category_C')}, balanced classes) over the same features, fitted on the "
         f"positives of `{model.primary}`: {', '.join(f'`{c}`' for c in model.categories_)} "

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from kanalml.artifact import MANIFEST, ModelError
-from kanalml.errors import DataError
+from kanalml.artifact import MANIFEST
+from kanalml.errors import DataError, ModelError
 
 
 def model_dirs(roots: Iterable[str | os.PathLike[str]]) -> list[Path]:

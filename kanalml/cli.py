@@ -242,11 +242,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from kanalml.artifact import file_sha256
     from kanalml.card import model_card
     from kanalml.labelled import ID_COLUMNS, merge_decisions, read_decisions, read_labelled
+    from kanalml.provenance import record_training
 
     target = new_output_directory(args.output)  # models are never overwritten
     frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
                                                labels=args.labels)
-    sources = [{"file": Path(p).name, "sha256": file_sha256(p)} for p in args.inputs]
     feedback = None
     if args.feedback:
         decisions = read_decisions(args.feedback, labels)
@@ -262,13 +262,15 @@ def cmd_train(args: argparse.Namespace) -> int:
                               beta=args.beta, progress=step)
     finally:
         close()
-    model.metadata_["training_files"] = sources
+    built_by = shlex.join(["kanalml", *args.argv])
+    training = record_training(model, args.inputs, built_by=built_by,
+                               options={"target_precision": args.target_precision,
+                                        "beta": args.beta})
     if feedback:
         model.metadata_["feedback"] = feedback
-    data = "\n".join(f"`{s['file']}` (SHA-256 `{s['sha256']}`)." for s in sources)
+    data = "\n".join(f"`{f['file']}` (SHA-256 `{f['sha256']}`)." for f in training["files"])
     data += "\nLicense: that of the data; record it here before sharing the model."
-    model.save(target, card=model_card(model, target.name, data=data,
-                                       built_by=shlex.join(["kanalml", *args.argv])))
+    model.save(target, card=model_card(model, target.name, data=data, built_by=built_by))
     if not args.quiet:
         for label in model.labels_:
             m = model.metadata_["cv"]["metrics"][label]

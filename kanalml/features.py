@@ -564,14 +564,48 @@ class Featurizer:
         self.word_weight = word_weight
         self.cache_size = cache_size
 
+    @classmethod
+    def _get_param_names(cls) -> list[str]:
+        """The parameters, read from ``__init__``'s signature as scikit-learn does, sorted."""
+        import inspect
+
+        return sorted(p.name for p in inspect.signature(cls.__init__).parameters.values()
+                      if p.name != "self")
+
     def get_params(self, deep: bool = True) -> dict[str, Any]:
-        keys = ("ngram_max", "char_ngrams", "min_df", "word_weight", "cache_size")
-        return {k: getattr(self, k) for k in keys}
+        """Parameter name -> value (scikit-learn's contract; nothing nested, so ``deep`` is
+        ignored)."""
+        return {name: getattr(self, name) for name in self._get_param_names()}
 
     def set_params(self, **params: Any) -> Featurizer:
-        for key, value in params.items():
-            setattr(self, key, value)
+        """Set parameters by name and return self; an unknown name is a ValueError, as in
+        scikit-learn. A fitted featurizer must be fitted again for them to apply."""
+        valid = self._get_param_names()
+        for name, value in params.items():
+            if name not in valid:
+                raise ValueError(f"Invalid parameter {name!r} for estimator {self!r}. "
+                                 f"Valid parameters are: {valid!r}.")
+            setattr(self, name, value)
         return self
+
+    def __repr__(self) -> str:
+        """As scikit-learn shows an estimator: the parameters that differ from the defaults."""
+        import inspect
+
+        defaults = {p.name: p.default
+                    for p in inspect.signature(type(self).__init__).parameters.values()}
+        changed = [f"{name}={value!r}" for name, value in self.get_params().items()
+                   if value != defaults.get(name)]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
+    def _check_is_fitted(self) -> None:
+        """scikit-learn's NotFittedError before fit (imported here: sklearn costs seconds to
+        import, and scoring never needs it)."""
+        if not hasattr(self, "vocabulary_"):
+            from sklearn.exceptions import NotFittedError
+
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call "
+                                 "'fit' with appropriate arguments before using this estimator.")
 
     # -- fitting -----------------------------------------------------------------
     def fit(self, texts: Iterable[Any], y: Any = None) -> Featurizer:
@@ -679,6 +713,7 @@ class Featurizer:
 
         :func:`kanalml.load_model` calls it, so a service's first request is not slower.
         """
+        self._check_is_fitted()
         if self.char_ngrams:
             self._char_tables()
         tokens = self._token_cache()
@@ -738,6 +773,7 @@ class Featurizer:
     # -- transforming ------------------------------------------------------------
     def transform(self, texts: Iterable[Any]) -> sp.csr_matrix:
         """Texts -> feature matrix (scipy CSR), one row per text."""
+        self._check_is_fitted()
         texts = texts if isinstance(texts, Sequence) else list(texts)
         n_rows = len(texts)
         tokens = self._token_cache()
@@ -765,6 +801,7 @@ class Featurizer:
         ``weights`` has one row per feature and one column per output; the
         per-unit partial scores are cached for the last ``weights`` seen.
         """
+        self._check_is_fitted()
         texts = texts if isinstance(texts, Sequence) else list(texts)
         n_rows = len(texts)
         tokens = self._token_cache()
@@ -793,6 +830,7 @@ class Featurizer:
         A word feature's share goes to the tokens that produced it, a char unit's
         share to its word (or both words of a pair), split equally where shared.
         """
+        self._check_is_fitted()
         surface = tokenize(text)
         entries = [self.preprocessor_.analyze_token(t) for t in surface]
         places: dict[int, list[tuple[int, ...]]] = {}
@@ -834,6 +872,7 @@ class Featurizer:
         return self.fit(texts).transform(texts)
 
     def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        self._check_is_fitted()
         names = np.empty(self.n_features_, dtype=object)
         for term, j in chain(self.vocabulary_.items(), self.char_vocabulary_.items()):
             names[j] = term

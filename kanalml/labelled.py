@@ -12,7 +12,7 @@ import csv
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -48,15 +48,41 @@ def _is_label_column(values: pd.Series) -> bool:
     return parsed == {0, 1}
 
 
+class Labelled(NamedTuple):
+    """Labelled posts: the rows, the name of their text column, the label columns."""
+
+    frame: pd.DataFrame
+    text_column: str
+    labels: list[str]
+
+
+class Merged(NamedTuple):
+    """Training rows with decisions applied, and counts: ``decisions``, ``updated`` (rows
+    relabelled), ``added`` (posts added), ``undecided`` (decision rows without a label)."""
+
+    frame: pd.DataFrame
+    counts: dict[str, int]
+
+
+class Confirmed(NamedTuple):
+    """Confirmed posts (``text``, ``category``, ``source``) and what the file was:
+    ``"decisions"``, ``"queue"`` or ``"texts"``."""
+
+    frame: pd.DataFrame
+    kind: str
+
+
 def read_labelled(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
                   text_column: str | None = None, labels: Sequence[str] | None = None
-                  ) -> tuple[pd.DataFrame, str, list[str]]:
-    """Read labelled posts: (frame, text column, label names).
+                  ) -> Labelled:
+    """Read labelled posts: (frame, text column, label names) as a :class:`Labelled`.
 
     ``labels`` names the 0/1 label columns; by default every column whose values
     are all 0/1 with both present. The frame keeps every column (authors
     excepted, as everywhere) with labels as int8, and ``_file``/``_line``.
     """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
     reader = ExportReader(paths, text_column=text_column, on_bad_lines="error")
     chunks, columns = [], []
     for chunk, name in reader:
@@ -82,12 +108,12 @@ def read_labelled(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
         parsed = frame[name].map(_label_value)
         bad = parsed.isna()
         if bad.any():
-            row = frame.loc[bad.idxmax()]
+            row = frame[bad].iloc[0]
             raise DataError(f"{row['_file']}:{row['_line']}: column {name!r}: "
                             f"{row[name]!r} is not a 0/1 label")
         frame[name] = parsed.astype("int8")
     frame[column] = [as_text(t) for t in frame[column].tolist()]
-    return frame, column, list(labels)
+    return Labelled(frame, column, list(labels))
 
 
 def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.DataFrame:
@@ -131,7 +157,7 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
         problems.append(f"a decided-at column ({', '.join(DECIDED_COLUMNS)})")
     if not label_at:
         problems.append(f"a 'label' column or one named after a label ({', '.join(labels)})")
-    if problems:
+    if problems or time_at is None:
         raise DataError(f"{path}: decisions need {'; '.join(problems)} "
                         f"(columns: {', '.join(header) or 'none'})")
 
@@ -161,15 +187,16 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
         text = values[text_at] if text_at is not None else ""
         if not message_id and not text.strip():
             raise DataError(f"{path}:{line}: a decision needs a message id or a text")
-        decided = pd.to_datetime(values[time_at].strip() or None, utc=True, errors="coerce",
-                                 format="ISO8601")
-        if pd.isna(decided):
+        cell = values[time_at].strip()
+        when = pd.to_datetime(cell, utc=True, errors="coerce", format="ISO8601") if cell \
+            else pd.NaT
+        if pd.isna(when):
             raise DataError(f"{path}:{line}: column {header[time_at]!r}: "
                             f"{values[time_at]!r} is not a date and time (ISO 8601)")
         records.append({
             "key": f"id:{message_id}" if message_id else f"text:{text.strip()}",
             "message_id": message_id or None, "text": text if text.strip() else None,
-            "decided_at": decided, "_file": str(path), "_line": line, **decided_labels})
+            "decided_at": when, "_file": str(path), "_line": line, **decided_labels})
     if not records:
         raise DataError(f"{path}: no decisions")
     decisions = pd.DataFrame(records)
@@ -186,9 +213,8 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
 
 
 def merge_decisions(frame: pd.DataFrame, text_column: str, labels: Sequence[str],
-                    decisions: pd.DataFrame, id_column: str | None = None
-                    ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Training rows with moderator decisions applied: (frame, counts).
+                    decisions: pd.DataFrame, id_column: str | None = None) -> Merged:
+    """Training rows with moderator decisions applied: (frame, counts) as a :class:`Merged`.
 
     A decision matches training rows by message id (when both have one) or by
     exact text. Matched rows take the decided labels; undecided labels keep
@@ -229,14 +255,14 @@ def merge_decisions(frame: pd.DataFrame, text_column: str, labels: Sequence[str]
     if added:
         frame = pd.concat([frame, pd.DataFrame(added)], ignore_index=True)
         frame[list(labels)] = frame[list(labels)].astype("float64")  # NaN: not decided
-    return frame, {"decisions": len(decisions), "updated": updated, "added": len(added),
-                   "undecided": int(decisions.attrs.get("undecided", 0))}
+    return Merged(frame, {"decisions": len(decisions), "updated": updated, "added": len(added),
+                          "undecided": int(decisions.attrs.get("undecided", 0))})
 
 
 def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = None
-                   ) -> tuple[pd.DataFrame, str]:
+                   ) -> Confirmed:
     """Confirmed posts to add to a known-content list: (frame of ``text``, ``category``,
-    ``source``; what the file was).
+    ``source``; what the file was) as a :class:`Confirmed`.
 
     A decisions file (a CSV with a decided-at column and a ``label`` column, as ``kanalml
     review`` writes it) gives its posts whose latest decision is 1; a decision without a text is
@@ -261,13 +287,13 @@ def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = No
                 "text": decisions["text"].tolist(),
                 "category": [""] * len(decisions),
                 "source": [f"{path}:{line}" for line in decisions["_line"].tolist()]})
-            return frame, "decisions"
+            return Confirmed(frame, "decisions")
     frame, column, _ = _read_rows(path, text_column)
     if "label" in frame.columns:
         parsed = frame["label"].map(_label_value)
         bad = parsed.isna()
         if bad.any():
-            row = frame.loc[bad.idxmax()]
+            row = frame[bad].iloc[0]
             raise DataError(f"{row['_file']}:{row['_line']}: column 'label': {row['label']!r} "
                             "is not a 0/1 label")
         frame = frame[parsed == 1]
@@ -280,7 +306,7 @@ def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = No
         "category": (frame["category"].fillna("").astype(str).tolist()
                      if "category" in frame.columns else [""] * len(frame)),
         "source": [s or line for s, line in zip(sources, lines)]})
-    return out, kind
+    return Confirmed(out, kind)
 
 
 def _read_rows(path: Path, text_column: str | None) -> tuple[pd.DataFrame, str, None]:

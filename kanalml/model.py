@@ -12,12 +12,16 @@ Labels may be unknown for some rows (empty or NaN): rows from a corpus that was
 labelled for extremist content only say nothing about Netifier's other labels.
 Each label's classifier, calibration, threshold and metrics use the rows that
 know it; the features are fitted on all rows.
+
+A model is saved as a bundle of :mod:`kanalml.artifact` (:data:`LAYOUT`): this module says
+what goes into it and checks every value it reads back; the bundle format checks the files.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 import hashlib
+import math
 import os
 import re
 import time
@@ -27,12 +31,29 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from kanalml import artifact
+from kanalml.errors import ModelError
 from kanalml.features import Featurizer
-from kanalml.preprocess import PLACEHOLDERS, as_text, tokenize
+from kanalml.preprocess import PLACEHOLDERS, Preprocessor, as_text, tokenize
 
 PRIMARY_LABELS = ("ekstremisme", "radikalisme")
 """The first of these that a label table has is its primary label (else its first column)."""
 THRESHOLD_BETA = 0.5
+
+# A saved model: the bundle's files (see Model.save). The format is version 1 since the first
+# release; models saved by any kanalml since then load unchanged.
+FORMAT = "kanalml-model"
+FORMAT_VERSION = 1
+ARRAYS = "weights.npz"
+VOCABULARY = "vocabulary.json"
+CHAR_VOCABULARY = "char_vocabulary.json"
+STEMS = "stems.json"
+METADATA = "metadata.json"
+CARD = "README.md"
+TRAINING_KEYS = "training_keys.json"  # token hashes of the training posts (text_key)
+LAYOUT = artifact.Layout(FORMAT, FORMAT_VERSION,
+                         required=(ARRAYS, VOCABULARY, CHAR_VOCABULARY, STEMS, METADATA),
+                         optional=(CARD, TRAINING_KEYS), noun="kanalml model")
 
 
 class Prediction(NamedTuple):
@@ -94,10 +115,82 @@ class Model:
         return float(self.thresholds_[0])
 
     def save(self, directory: str | os.PathLike[str], card: str | None = None) -> Path:
-        """Write the model to ``directory`` (see :mod:`kanalml.artifact`); ``card``: README."""
-        from kanalml.artifact import save
+        """Write the model to ``directory`` (new or empty, else DataError) as a verified bundle
+        (:data:`LAYOUT`); ``card``: its README. Returns the directory."""
+        from kanalml.provenance import package_versions
 
-        return save(self, directory, card)
+        feat = self.featurizer_
+        arrays = {"coef": self.coef_, "intercept": self.intercept_,
+                  "calibration": self.calibration_, "thresholds": self.thresholds_}
+        if self.categories_:
+            arrays.update(category_coef=self.category_coef_,
+                          category_intercept=self.category_intercept_)
+        versions = package_versions()
+        metadata = {
+            **{k: v for k, v in self.metadata_.items() if k != "training_keys"},
+            "labels": self.labels_,
+            "categories": self.categories_,
+            "featurizer": feat.get_params(),
+            "kanalml_version": versions["kanalml"],
+            "sklearn_version": versions["scikit-learn"],
+            "numpy_version": versions["numpy"],
+        }
+        documents = {
+            VOCABULARY: sorted(feat.vocabulary_, key=feat.vocabulary_.__getitem__),
+            CHAR_VOCABULARY: sorted(feat.char_vocabulary_, key=feat.char_vocabulary_.__getitem__),
+            STEMS: {t: [form, *stems] for t, (stems, form)
+                    in feat.preprocessor_.stem_table_.items()},
+            METADATA: metadata,
+        }
+        if "training_keys" in self.metadata_:
+            documents[TRAINING_KEYS] = self.metadata_["training_keys"]
+        return artifact.write(directory, LAYOUT, documents=documents, arrays={ARRAYS: arrays},
+                              texts={} if card is None else {CARD: card})
+
+    @classmethod
+    def load(cls, directory: str | os.PathLike[str]) -> Model:
+        """Read a model saved by :meth:`save`: the bundle verified first, then every value
+        checked (labels, featurizer parameters, array shapes) before the model is built."""
+        bundle = artifact.read(directory, LAYOUT)
+        meta_path = bundle.root / METADATA
+        metadata = bundle.object(METADATA)
+        words = bundle.strings(VOCABULARY)
+        chars = bundle.strings(CHAR_VOCABULARY)
+        stems = bundle.json(STEMS)
+        if TRAINING_KEYS in bundle:
+            metadata["training_keys"] = bundle.strings(TRAINING_KEYS)
+        categories = artifact.expect_strings(metadata.get("categories", []), meta_path)
+        labels = artifact.expect_strings(metadata.get("labels"), meta_path)
+        for kind, values in (("labels", labels), ("categories", categories)):
+            if len(set(values)) != len(values) or not all(values):
+                raise ModelError(f"{meta_path}: {kind} must be distinct, non-empty names")
+        if not labels:
+            raise ModelError(f"{meta_path}: the model has no labels")
+        _check_featurizer(metadata.get("featurizer"), meta_path)
+        n_features, n_labels = len(words) + len(chars), len(labels)
+        shapes = {"coef": (n_features, n_labels), "intercept": (n_labels,),
+                  "calibration": (n_labels, 2), "thresholds": (n_labels,)}
+        if categories:
+            shapes.update(category_coef=(n_features, len(categories)),
+                          category_intercept=(len(categories),))
+        arrays = bundle.arrays(ARRAYS, shapes)
+        try:
+            preprocessor = Preprocessor()
+            preprocessor.stem_table_ = {t: (tuple(entry[1:]), entry[0])
+                                        for t, entry in stems.items()
+                                        if all(isinstance(e, str) for e in entry) and entry}
+            if len(preprocessor.stem_table_) != len(stems):
+                raise ModelError(f"{bundle.root / STEMS}: malformed entries")
+            featurizer = Featurizer.from_fitted(metadata["featurizer"], words, chars,
+                                                preprocessor)
+        except ModelError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+            raise ModelError(f"{bundle.root}: inconsistent model files "
+                             f"({type(exc).__name__}: {exc})") from None
+        return cls(labels, featurizer, arrays["coef"], arrays["intercept"],
+                   arrays["calibration"], arrays["thresholds"], metadata, categories,
+                   arrays.get("category_coef"), arrays.get("category_intercept"))
 
     def decision_function(self, texts: Sequence[Any]) -> np.ndarray:
         """Raw linear scores (log-odds before calibration), shape (n_texts, n_labels)."""
@@ -148,12 +241,36 @@ class Model:
         return [(word, value) for word, value in ranked[:top] if value > 0]
 
 
+def _check_featurizer(params: Any, path: Path) -> None:
+    """Featurizer parameters in the ranges kanalml trains with: an edited model must not load
+    and then fail (or run for hours) at its first score."""
+    if not isinstance(params, dict):
+        raise ModelError(f"{path}: 'featurizer' must be an object")
+    chars = params.get("char_ngrams")
+    checks = {
+        "ngram_max": params.get("ngram_max") in (1, 2),
+        "char_ngrams": chars is None or (isinstance(chars, list) and len(chars) == 2
+                                         and all(type(n) is int for n in chars)
+                                         and 1 <= chars[0] <= chars[1] <= 10),
+        "min_df": type(params.get("min_df")) is int and params["min_df"] >= 1,
+        "word_weight": isinstance(params.get("word_weight"), (int, float))
+        and math.isfinite(params["word_weight"]) and params["word_weight"] >= 0,
+        "cache_size": type(params.get("cache_size", 1)) is int and params.get("cache_size", 1) > 0,
+    }
+    bad = [name for name, ok in checks.items() if not ok]
+    unknown = sorted(set(params) - set(checks))
+    if bad or unknown:
+        raise ModelError(f"{path}: featurizer parameter(s) out of range or unknown: "
+                         f"{', '.join(bad + unknown)}")
+
+
 _FUSED = re.compile(r"[.\-_*|]{2,}|\w[.,][^\W\d]{2,}")  # words run together by punctuation
 
 
 def _sigmoid(decision: np.ndarray, calibration: np.ndarray) -> np.ndarray:
     z = decision * calibration[:, 0] + calibration[:, 1]
-    return 1.0 / (1.0 + np.exp(-z))
+    proba: np.ndarray = 1.0 / (1.0 + np.exp(-z))
+    return proba
 
 
 def _fit_platt(decision: np.ndarray, y: np.ndarray) -> tuple[float, float]:
@@ -212,7 +329,8 @@ def _nb_ratio(X: Any, y: np.ndarray, alpha: float) -> np.ndarray:
     present.data[:] = 1.0
     p = alpha + np.asarray(present[y == 1].sum(axis=0)).ravel()
     q = alpha + np.asarray(present[y == 0].sum(axis=0)).ravel()
-    return np.log((p / p.sum()) / (q / q.sum()))
+    ratio: np.ndarray = np.log((p / p.sum()) / (q / q.sum()))
+    return ratio
 
 
 def _fit_linear(X: Any, Y: np.ndarray, C: float, alpha: float) -> tuple[np.ndarray, np.ndarray]:
@@ -383,7 +501,8 @@ def cross_val_decision(texts: Iterable[Any], labels: Any, *, folds: int | Sequen
             progress(f"fold {fold}/{n_folds}")
         fitted = _fit([texts[i] for i in tr], Y[tr], opts,
                       None if cat is None else cat[tr], len(cat_names))
-        weights = fitted.coef if cat is None else np.hstack((fitted.coef, fitted.category_coef))
+        weights = fitted.coef if fitted.category_coef is None \
+            else np.hstack((fitted.coef, fitted.category_coef))
         for name, view in views.items():
             decision = fitted.featurizer.decision([view(texts[i]) for i in te], weights)
             oof[name][te] = decision[:, :len(names)] + fitted.intercept

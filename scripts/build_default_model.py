@@ -20,9 +20,11 @@ import training_data
 import kanalml
 from kanalml.card import model_card
 from kanalml.model import train
+from kanalml.provenance import record_training
 
 ROOT = Path(__file__).resolve().parent.parent
 NAME = "ekstremisme-v2"
+BUILT_BY = "python scripts/build_default_model.py"
 
 DATA = """\
 Two sources; labels may be unknown for a row (a corpus post says nothing about Netifier's
@@ -107,17 +109,21 @@ def main() -> int:
     data = training_data.load()
     model = train(data.texts, data.labels, folds=data.folds, categories=data.categories,
                   progress=lambda msg: print(msg, file=sys.stderr))
-    model.metadata_["training_files"] = [{"file": f, "sha256": h} for f, h in data.files]
+    training = record_training(model, data.files, root=ROOT, built_by=BUILT_BY, options={
+        "fold_assignment": f"{training_data.FOLDS} stratified folds per source, "
+                           f"seed {training_data.SEED} (scripts/training_data.py)",
+        "categories": "the guide's category of each ekstremisme positive"})
     figures, held_out_text = held_out(model)
     model.metadata_["held_out"] = figures
     corpus = data.source == "corpus"
-    card = model_card(model, NAME, built_by="python scripts/build_default_model.py",
+    card = model_card(model, NAME, built_by=BUILT_BY,
                       data=DATA.format(
                           corpus_rows=int(corpus.sum()),
                           corpus_pos=int(data.labels.loc[corpus, "ekstremisme"].sum()),
                           netifier_rows=int((~corpus).sum()),
                           netifier_pos=int(data.labels.loc[~corpus, "ekstremisme"].sum()),
-                          files="\n".join(f"- `{f}`: `{h}`" for f, h in data.files)),
+                          files="\n".join(f"- `{f['file']}`: `{f['sha256']}`"
+                                          for f in training["files"])),
                       limitations=LIMITATIONS, evaluation=held_out_text)
     if args.out.exists():
         shutil.rmtree(args.out)

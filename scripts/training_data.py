@@ -38,11 +38,7 @@ class TrainingSet:
     categories: list[str | None]
     folds: np.ndarray  # fold number (1..FOLDS) per row
     source: np.ndarray  # "corpus" or "netifier" per row
-    files: list[tuple[str, str]]  # (path from the project root, SHA-256)
-
-
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    files: list[Path]  # the files the rows come from (provenance.record_training hashes them)
 
 
 def _folds(key: np.ndarray) -> np.ndarray:
@@ -92,8 +88,5 @@ def load() -> TrainingSet:
     folds = np.concatenate([_folds(written_key.to_numpy()),
                             _folds(net["radikalisme"].to_numpy())])
     source = np.array(["corpus"] * len(written) + ["netifier"] * len(net))
-    files = [(name, _sha256(path)) for name, path in (
-        ("data/extremism_corpus.csv", CORPUS), ("data/netifier_guide_labels.csv", GUIDE_LABELS),
-        ("../shared/data/netifier/train.csv", NETIFIER))]
     return TrainingSet(written["text"].tolist() + net["original_text"].tolist(), labels,
-                       categories, folds, source, files)
+                       categories, folds, source, [CORPUS, GUIDE_LABELS, NETIFIER])

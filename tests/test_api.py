@@ -77,7 +77,7 @@ def test_load_model_with_path_gives_a_new_model(default_model) -> None:
 
 
 def test_model_error_is_exported() -> None:
-    from kanalml.artifact import ModelError
+    from kanalml import ModelError
 
     assert kanalml.ModelError is ModelError
     assert issubclass(ModelError, Exception)

@@ -158,14 +158,18 @@ def test_save_into_empty_existing_directory(small_model, tmp_path) -> None:
 
 
 def test_save_refuses_a_non_empty_directory(small_model, small_model_dir, tmp_path) -> None:
+    # The user's path, not a model, is wrong: a DataError, as for every new output directory.
     (tmp_path / "busy").mkdir()
     (tmp_path / "busy" / "notes.txt").write_text("keep me")
-    with pytest.raises(ModelError, match="busy"):
+    with pytest.raises(kanalml.DataError, match="busy"):
         small_model.save(tmp_path / "busy")
     assert (tmp_path / "busy" / "notes.txt").read_text() == "keep me"
-    with pytest.raises(ModelError):
+    with pytest.raises(kanalml.DataError):
         small_model.save(small_model_dir)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["busy"]
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(kanalml.DataError, match="a-file"):
+        small_model.save(tmp_path / "a-file")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "busy"]
 
 
 def test_model_trained_on_messy_texts_round_trips(tmp_path) -> None:
@@ -525,3 +529,47 @@ def test_symlinked_model_file_is_refused(model_copy, tmp_path) -> None:
     (model_copy / "vocabulary.json").symlink_to(outside)
     rehash(model_copy)
     load_fails(model_copy, model_copy / "vocabulary.json")
+
+
+# --- the bundle format on its own: it knows no Model ----------------------------------------
+
+def test_artifact_imports_no_model() -> None:
+    code = ("import sys, kanalml.artifact\n"
+            "print(sorted(m for m in sys.modules if m.startswith('kanalml.')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120)
+    assert "kanalml.model" not in done.stdout and "kanalml.features" not in done.stdout
+
+
+def test_bundle_round_trip_of_documents_texts_and_arrays(tmp_path) -> None:
+    from kanalml import artifact
+
+    layout = artifact.Layout("test-bundle", 3, required=("doc.json", "a.npz"),
+                             optional=("notes.md",), noun="test bundle")
+    weights = np.arange(6, dtype=np.float64).reshape(2, 3)
+    target = artifact.write(tmp_path / "b", layout, documents={"doc.json": {"k": ["é"]}},
+                            texts={"notes.md": "# hi\n"}, arrays={"a.npz": {"w": weights}})
+    manifest = json.loads((target / "manifest.json").read_text())
+    assert manifest["format"] == "test-bundle" and manifest["format_version"] == 3
+    bundle = artifact.read(target, layout)
+    assert "notes.md" in bundle and bundle.text("notes.md") == "# hi\n"
+    assert bundle.object("doc.json") == {"k": ["é"]}
+    np.testing.assert_array_equal(bundle.arrays("a.npz", {"w": (2, 3)})["w"], weights)
+    with pytest.raises(ModelError, match="expected a list of strings"):
+        bundle.strings("doc.json")
+    with pytest.raises(ModelError, match=r"shape \(2, 3\).*expected \(3, 2\)"):
+        bundle.arrays("a.npz", {"w": (3, 2)})
+    # another kind of bundle is not this one
+    other = artifact.Layout("kanalml-model", 1, required=("doc.json",))
+    with pytest.raises(ModelError, match="not a bundle manifest"):
+        artifact.read(target, other)
+
+
+def test_bundle_writer_refuses_files_outside_its_layout(tmp_path) -> None:
+    from kanalml import artifact
+
+    layout = artifact.Layout("test-bundle", 1, required=("doc.json",))
+    for documents in ({}, {"doc.json": 1, "extra.json": 2}, {"doc.json": 1, "manifest.json": 2}):
+        with pytest.raises(ValueError, match=r"is doc\.json; got"):
+            artifact.write(tmp_path / "b", layout, documents=documents)
+    assert not (tmp_path / "b").exists()

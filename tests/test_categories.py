@@ -119,3 +119,14 @@ def test_evaluating_on_new_posts_does_not_warn(small_model, recwarn) -> None:
     labels = pd.DataFrame({"radikalisme": [1] * 6 + [0] * 6})
     kanalml.evaluate(small_model, texts, labels)
     assert not [w for w in recwarn if "training data" in str(w.message)]
+
+
+def test_cross_val_decision_returns_named_fields(corpus) -> None:
+    from kanalml.model import CrossValidation, cross_val_decision
+
+    texts, labels = corpus
+    cv = cross_val_decision(texts, labels, folds=3)
+    assert isinstance(cv, CrossValidation)
+    names, Y, decisions, fold_of, category = cv  # still a tuple for older callers
+    assert names == cv.names and Y is cv.Y and decisions is cv.decisions
+    assert fold_of is cv.fold_of and category is None

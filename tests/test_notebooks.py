@@ -59,6 +59,10 @@ def test_train_evaluate_saves_a_versioned_model(tmp_path) -> None:
     assert model.labels_ == ["ekstremisme"]
     assert model.metadata_["cv"]["folds"] == 3
     assert model.metadata_["params"]["C"] == 10.0  # the candidate's option
+    training = model.metadata_["training"]  # provenance.record_training, as the CLI writes it
+    assert training["files"][0]["file"] == "data/demo_labelled.csv"
+    assert training["built_by"] == "notebooks/02_train_evaluate.ipynb"
+    assert training["rows"] == model.metadata_["training_rows"]
     card = (tmp_path / "models" / "demo-v2" / "README.md").read_text()
     assert "# kanalml model `demo-v2`" in card
     report = tmp_path / "reports" / "demo-v2"

@@ -14,7 +14,7 @@ from conftest import NEGATIVE_LIKE, POSITIVE_LIKE, SMALL_LABELS, make_corpus
 import kanalml
 from kanalml.cli import main
 from kanalml.io import DataError
-from kanalml.labelled import merge_decisions, read_decisions, read_labelled
+from kanalml.labelled import merge_decisions, read_confirmed, read_decisions, read_labelled
 
 PROBE = [*POSITIVE_LIKE, *NEGATIVE_LIKE]
 
@@ -48,7 +48,7 @@ def test_train_cli_saves_what_the_api_trains(data, tmp_path) -> None:
     assert "README.md" in files
     card = (out / "README.md").read_text()
     assert "kanalml train" in card and "labelled.csv" in card and "| `promosi` |" in card
-    source = model.metadata_["training_files"][0]
+    source = model.metadata_["training"]["files"][0]
     assert source["file"] == "labelled.csv" and len(source["sha256"]) == 64
 
 
@@ -201,6 +201,21 @@ def test_read_labelled_keeps_columns_and_types(data) -> None:
     assert frame["radikalisme"].dtype == np.int8
     assert list(frame["message_id"][:2]) == ["m0", "m1"]
     assert frame["_line"].iloc[0] == 2
+
+
+def test_labelled_results_are_named_tuples(data, tmp_path) -> None:
+    labelled = read_labelled(data)
+    frame, text_column, labels = labelled  # still a 3-tuple for older callers
+    assert frame is labelled.frame and text_column == labelled.text_column == "text"
+    assert labels == labelled.labels == SMALL_LABELS
+    decisions_file = tmp_path / "decisions.csv"
+    decisions_file.write_text("message_id,label,decided_at\nm0,0,2026-01-01T00:00:00Z\n")
+    merged = merge_decisions(labelled.frame, "text", SMALL_LABELS,
+                             read_decisions(decisions_file, SMALL_LABELS), "message_id")
+    frame, counts = merged
+    assert frame is merged.frame and counts == merged.counts and counts["updated"] == 1
+    confirmed = read_confirmed(decisions_file)
+    assert confirmed.kind == "decisions" and confirmed.frame.empty
 
 
 # --- models list / compare ----------------------------------------------------------------------

@@ -280,3 +280,57 @@ def test_threshold_options_are_checked(corpus, options) -> None:
     texts, labels = corpus
     with pytest.raises(ValueError, match=next(iter(options))):
         kanalml.train(texts, labels, folds=3, **options)
+
+
+# --- scikit-learn's estimator rules: Featurizer parameters, repr, not fitted ---------------
+
+def test_featurizer_params_are_read_from_init() -> None:
+    import inspect
+
+    from sklearn.base import clone
+
+    from kanalml.features import Featurizer
+
+    names = sorted(p for p in inspect.signature(Featurizer.__init__).parameters if p != "self")
+    feat = Featurizer(min_df=1, char_ngrams=(2, 4))
+    assert sorted(feat.get_params()) == names
+    assert feat.get_params()["min_df"] == 1 and feat.get_params()["char_ngrams"] == (2, 4)
+    same = clone(feat)  # scikit-learn rebuilds it from get_params() and checks every value
+    assert same is not feat and same.get_params() == feat.get_params()
+
+
+def test_featurizer_set_params_returns_self_and_refuses_unknown_names() -> None:
+    from kanalml.features import Featurizer
+
+    feat = Featurizer()
+    assert feat.set_params(ngram_max=1, word_weight=2.0) is feat
+    assert feat.ngram_max == 1 and feat.word_weight == 2.0
+    assert feat.set_params() is feat
+    for bad in ({"min_dff": 3}, {"preprocessor_": None}, {"min_df__x": 1}):
+        with pytest.raises(ValueError, match="Invalid parameter"):
+            feat.set_params(**bad)
+    assert feat.get_params() == Featurizer(ngram_max=1, word_weight=2.0).get_params()
+
+
+def test_featurizer_repr_shows_the_changed_parameters(small_model) -> None:
+    from kanalml.features import Featurizer
+
+    assert repr(Featurizer()) == "Featurizer()"
+    assert repr(Featurizer(min_df=1, char_ngrams=None)) == "Featurizer(char_ngrams=None, min_df=1)"
+    assert repr(small_model.featurizer_) == "Featurizer()"
+    assert repr(small_model).startswith("Model(labels=['radikalisme', 'promosi']")
+
+
+def test_unfitted_featurizer_raises_not_fitted_error() -> None:
+    from sklearn.exceptions import NotFittedError
+
+    from kanalml.features import Featurizer
+
+    feat = Featurizer()
+    for call in (lambda: feat.transform(["teks"]), lambda: feat.get_feature_names_out(),
+                 lambda: feat.decision(["teks"], np.zeros((1, 1))),
+                 lambda: feat.attribute("teks", np.zeros(1)), feat.warm_up):
+        with pytest.raises(NotFittedError, match="not fitted"):
+            call()
+    feat.fit(["satu dua", "satu tiga", "dua tiga"])
+    assert feat.transform(["satu dua"]).shape == (1, feat.n_features_)
