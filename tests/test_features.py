@@ -268,8 +268,8 @@ def test_warm_up_builds_the_tables_and_changes_no_score() -> None:
                                   cold.decision(NEW_TEXTS, weights))
 
 
-def test_pair_tables_small_and_bulk_paths_add_the_same(fitted) -> None:
-    from kanalml.features import _CrossTable
+def test_pair_sums_add_each_text_alone(fitted) -> None:
+    from kanalml.features import _cross_ngrams, _CrossTable
 
     weights = np.random.default_rng(11).normal(size=(fitted.n_features_, 3))
     fitted.decision(TEXTS + NEW_TEXTS, weights)  # interns the forms
@@ -278,11 +278,28 @@ def test_pair_tables_small_and_bulk_paths_add_the_same(fitted) -> None:
     forms = [*fitted._tokens.forms, "khilafah", "x", "ab", "💣 bom"]
     classes = cross.classes(forms)
     rng = np.random.default_rng(12)
-    left, right = rng.integers(0, len(forms), (2, 3 * cross.SMALL))
+    left, right = rng.integers(0, len(forms), (2, 600))
+    doc = np.sort(rng.integers(0, 40, 600))
     rows = cross.entry_rows(weights)
-    bulk = cross.pair_rows(classes[left], classes[right], rows)
-    for start in range(0, len(left), 50):
-        small = cross.pair_rows(classes[left[start:start + 50]], classes[right[start:start + 50]],
-                                rows)
-        assert np.array_equal(small, bulk[start:start + 50])
+    bulk = cross.pair_sums(doc, classes[left], classes[right], rows, 40)
     assert bulk[:, 0].max() > 0  # some pairs do cross into the vocabulary
+    for d in range(40):
+        at = doc == d
+        alone = cross.pair_sums(np.zeros(at.sum(), dtype=np.int64), classes[left[at]],
+                                classes[right[at]], rows, 1)
+        assert np.array_equal(alone[0], bulk[d])
+        cols = [fitted.char_vocabulary_[g] for a, b in zip(left[at], right[at])
+                for g in _cross_ngrams(forms[a], forms[b], *fitted.char_ngrams)
+                if g in fitted.char_vocabulary_]
+        assert bulk[d, 0] == len(cols)
+        np.testing.assert_allclose(bulk[d, 1:], weights[cols].sum(axis=0), rtol=0, atol=1e-12)
+
+
+def test_sparse_and_gathered_sums_agree(fitted, monkeypatch) -> None:
+    import kanalml.features as features
+
+    weights = np.random.default_rng(13).normal(size=(fitted.n_features_, 3))
+    texts = TEXTS + NEW_TEXTS
+    gathered = fitted.decision(texts, weights)
+    monkeypatch.setattr(features, "_csr_matvecs", None)  # scipy's public product
+    assert np.array_equal(fitted.decision(texts, weights), gathered)
