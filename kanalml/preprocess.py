@@ -140,6 +140,9 @@ SPLIT = 4  # spaced-out letters within the chunk
 LETTER = 8  # a one-letter token: maybe one of spaced-out letters across chunks
 LEADS_DIGIT = 16  # starts / ends with a digit before phone numbers are replaced: a phone
 ENDS_DIGIT = 32  # number may run across the space between two chunks
+# A word and trailing punctuation (most chunks): its token is the word in lower case. Cut
+# new chunks' cost by ~10 us each (the steps' gates and searches), a third of a new post's.
+_PLAIN_CHUNK = re.compile(r"([A-Za-z]+)[,.!?;:]*")
 _FOLD_SPACE = re.compile("[\t\n\r\x0b\x0c]")
 _ANY_WWW = re.compile(r"www\.", re.I)
 # A tag whose match could run past the chunk: only attributes and HTML tags hold spaces.
@@ -203,6 +206,10 @@ def chunk_tokens(chunk: str) -> tuple[list[str], int, str]:
     the token pattern match within a chunk, since none of their patterns holds
     whitespace. Chunks recur across posts far more than posts do, so callers cache this.
     """
+    plain = _PLAIN_CHUNK.fullmatch(chunk)
+    if plain and plain[1][-3:].lower() != "www":  # no step of normalize applies
+        norm = chunk.lower()
+        return [norm[:plain.end(1)]], ONE_CHAR | LETTER if plain.end(1) == 1 else 0, norm
     marks = [0]
     norm = _normalize(chunk, marks)
     tokens = _TOKEN.findall(norm)
