@@ -48,6 +48,7 @@ from kanalml.preprocess import (
     Preprocessor,
     as_text,
     chunk_tokens,
+    needs_whole_text,
     split_across,
     tokenize,
 )
@@ -189,6 +190,7 @@ class _ChunkCache(dict[str, int]):
         self._counts: list[int] = []  # by chunk id
         self._flags: list[int] = []
         self._norms: list[str] = []  # normalized text, by chunk id
+        self._tids: list[tuple[int, ...]] = []  # token ids, by chunk id (small batches)
         empty = np.zeros(0, dtype=np.int64)
         # (chunks covered, first token, token count, flags, token ids): grown, never rewritten
         self._arrays: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (
@@ -203,6 +205,7 @@ class _ChunkCache(dict[str, int]):
             self._token_ids += tids
             self._flags.append(flags)
             self._norms.append(norm)
+            self._tids.append(tuple(tids))
             self._counts.append(len(tids))  # before the id is published
             self[chunk] = cid
         return cid
@@ -229,9 +232,13 @@ class _ChunkCache(dict[str, int]):
             self._arrays = (end, first, count, flags, ids)
             return first, count, flags, ids
 
+    SMALL = 8  # texts: fewer go through Python lists (numpy's per-call cost dominates there)
+
     def token_ids(self, texts: Sequence[Any]) -> tuple[np.ndarray, np.ndarray]:
         """(text index, token id) of every token of ``texts``, in order."""
-        per_text = [as_text(text).split() for text in texts]
+        per_text = [(text if type(text) is str else as_text(text)).split() for text in texts]
+        if len(per_text) < self.SMALL:
+            return self._few_token_ids(texts, per_text)
         n_chunks = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
         cid = np.fromiter(map(self.__getitem__, chain.from_iterable(per_text)),
                           dtype=np.int64, count=int(n_chunks.sum()))
@@ -255,6 +262,23 @@ class _ChunkCache(dict[str, int]):
             return row[order], np.concatenate((ids[at], extra))[order]
         span_row, at = _spans(first[cid], count[cid])
         return chunk_row[span_row], ids[at]
+
+    def _few_token_ids(self, texts: Sequence[Any], per_text: list[list[str]]
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`token_ids` of a few texts, the same ids worked out with lists."""
+        rows: list[int] = []
+        tids: list[int] = []
+        for i, chunks in enumerate(per_text):
+            cids = list(map(self.__getitem__, chunks))
+            flags = [self._flags[c] for c in cids]
+            if needs_whole_text(flags, [self._norms[c] for c in cids] if any(
+                    f & LETTER for f in flags) else []):
+                ids = list(map(self.tokens.__getitem__, tokenize(texts[i])))
+            else:
+                ids = [t for c in cids for t in self._tids[c]]
+            rows += [i] * len(ids)
+            tids += ids
+        return np.array(rows, dtype=np.int64), np.array(tids, dtype=np.int64)
 
     def _whole(self, texts: Sequence[Any], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         per_text = [tokenize(texts[i]) for i in rows.tolist()]
@@ -599,10 +623,12 @@ def _picked_sums(row: np.ndarray, picks: np.ndarray, table: np.ndarray, n_rows: 
     out = np.zeros((n_rows, table.shape[1]))
     if not len(picks):
         return out
-    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    # int32 picks (the pair tables' entries) stay int32: the index arrays need one type
+    index = np.int32 if picks.dtype == np.int32 and len(picks) < 2**31 else np.int64
+    indptr = np.zeros(n_rows + 1, dtype=index)
     np.cumsum(np.bincount(row, minlength=n_rows), out=indptr[1:])
     data = np.ones(len(picks)) if scale is None else np.ascontiguousarray(scale, dtype=np.float64)
-    picks = np.ascontiguousarray(picks, dtype=np.int64)
+    picks = np.ascontiguousarray(picks, dtype=index)
     table = np.ascontiguousarray(table, dtype=np.float64)
     if _csr_matvecs is None:
         return np.asarray(sp.csr_matrix((data, picks, indptr), shape=(n_rows, len(table)))
@@ -667,6 +693,25 @@ class _FormScores:
             self.filled = n
 
 
+_FEW_UNITS = 256  # tokens: fewer are sorted out with sets (numpy's per-call cost dominates)
+
+
+def _few_distinct_units(doc: list[int], form: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_distinct_units` of a few tokens, with sets."""
+    seen: set[tuple[int, ...]] = set()
+    first = []
+    for key in zip(doc, form):
+        first.append(key not in seen)
+        seen.add(key)
+    left = []
+    for i in range(len(form) - 1):
+        key = (doc[i], form[i], form[i + 1], -1)
+        if doc[i + 1] == doc[i] and key not in seen:
+            seen.add(key)
+            left.append(i)
+    return np.array(first, dtype=bool), np.array(left, dtype=np.int64)
+
+
 def _distinct_units(doc: np.ndarray, form: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """First occurrence in its text of each word, and of each adjacent word pair.
 
@@ -679,6 +724,8 @@ def _distinct_units(doc: np.ndarray, form: np.ndarray) -> tuple[np.ndarray, np.n
     n = len(form)
     if not n:
         return np.ones(0, dtype=bool), np.zeros(0, dtype=np.int64)
+    if n < _FEW_UNITS:
+        return _few_distinct_units(doc.tolist(), form.tolist())
     key = doc * (int(form.max()) + 1) + form
     order = np.argsort(key, kind="stable")  # the first of equal keys comes first
     same = key[order[1:]] == key[order[:-1]]
