@@ -304,7 +304,7 @@ def _whole_texts(chunk_row: np.ndarray, flags: np.ndarray, n_texts: int) -> np.n
     digits = ((flags[:-1] & ENDS_DIGIT) != 0) & ((flags[1:] & LEADS_DIGIT) != 0) \
         & (chunk_row[:-1] == chunk_row[1:])
     whole[chunk_row[:-1][digits]] = True
-    return whole
+    return np.asarray(whole, dtype=bool)
 
 
 def _maybe_split(chunk_row: np.ndarray, flags: np.ndarray, n_texts: int) -> np.ndarray:
@@ -431,7 +431,8 @@ class _CharTable:
 
     def _ids(self, codes: np.ndarray) -> np.ndarray:
         """Char id of each code point (0: not in the vocabulary, or -1 for none)."""
-        return self._id_of[np.clip(codes, 0, len(self._id_of) - 1)]
+        ids: np.ndarray = self._id_of[np.clip(codes, 0, len(self._id_of) - 1)]
+        return ids
 
     def rows(self, units: list[str], weights: np.ndarray) -> np.ndarray:
         """(count, partial score per output) of each unit: its in-vocabulary n-grams."""
@@ -514,9 +515,9 @@ class _CrossTable:
         self.splits = [(a, n - 1 - a) for n in range(max(lo, 3), hi + 1)
                        for a in range(n - 2, 0, -1)]
         table = grams or _GramChars(vocabulary)
-        grams, lengths, chars = table.grams, table.lengths, table.chars
+        names_of, lengths, chars = table.grams, table.lengths, table.chars
         crossing = [(lengths == a + b + 1) & (chars[a] == ord(" ")) if a < len(chars)
-                    else np.zeros(len(grams), dtype=bool) for a, b in self.splits]
+                    else np.zeros(len(names_of), dtype=np.bool_) for a, b in self.splits]
         self.suffixes: list[dict[str, int]] = [{} for _ in range(self.reach + 1)]
         self.prefixes: list[dict[str, int]] = [{} for _ in range(self.reach + 1)]
         suffix_of: dict[tuple[int, int], np.ndarray] = {}
@@ -545,7 +546,7 @@ class _CrossTable:
                 flat = np.concatenate(rows)
                 names = self.suffixes[size] if left else self.prefixes[size]
                 for j, at in enumerate(first.tolist()):
-                    names[grams[flat[at]][cuts[owner[at]]]] = j
+                    names[names_of[flat[at]][cuts[owner[at]]]] = j
                 bounds = np.cumsum([0] + [len(r) for r in rows]).tolist()
                 for i, k in enumerate(splits):
                     (suffix_of if left else prefix_of)[self.splits[k]] = \
@@ -556,15 +557,16 @@ class _CrossTable:
         sizes = [(len(self.suffixes[a]) + 1) * w for (a, _), w in zip(self.splits, self.widths)]
         self.offsets = np.cumsum([0, *sizes[:-1]]).astype(np.int64).tolist()
         self.table = np.full(sum(sizes), -1, dtype=np.int32)
-        entries = []
+        entries: list[np.ndarray] = []
         for k, split in enumerate(self.splits):
-            rows = np.flatnonzero(crossing[k])
+            found = np.flatnonzero(crossing[k])
             at = self.offsets[k] + suffix_of[split] * self.widths[k] + prefix_of[split]
-            self.table[at] = sum(map(len, entries)) + np.arange(len(rows))
-            entries.append(columns[rows])
+            self.table[at] = sum(len(e) for e in entries) + np.arange(len(found))
+            entries.append(columns[found])
         self.columns = np.concatenate(entries) if entries else np.zeros(0, dtype=np.int64)
-        a, b = np.array(self.splits, dtype=np.int64).reshape(-1, 2).T
-        self._split_index = (a - 1, self.reach + b - 1, np.array(self.widths, dtype=np.int64),
+        lefts, rights = np.array(self.splits, dtype=np.int64).reshape(-1, 2).T
+        self._split_index = (lefts - 1, self.reach + rights - 1,
+                             np.array(self.widths, dtype=np.int64),
                              np.array(self.offsets, dtype=np.int64))
 
     def classes(self, forms: list[str]) -> np.ndarray:
@@ -591,7 +593,8 @@ class _CrossTable:
         suffix, prefix, widths, offsets = self._split_index
         if not len(left) or not self.splits:
             return np.zeros((len(left), len(self.splits)), dtype=np.int32)
-        return self.table[left[:, suffix] * widths + right[:, prefix] + offsets]
+        found: np.ndarray = self.table[left[:, suffix] * widths + right[:, prefix] + offsets]
+        return found
 
     def pair_sums(self, doc: np.ndarray, left: np.ndarray, right: np.ndarray,
                   entry_rows: np.ndarray, n_rows: int) -> np.ndarray:
@@ -700,14 +703,14 @@ def _few_distinct_units(doc: list[int], form: list[int]) -> tuple[np.ndarray, np
     """:func:`_distinct_units` of a few tokens, with sets."""
     seen: set[tuple[int, ...]] = set()
     first = []
-    for key in zip(doc, form):
-        first.append(key not in seen)
-        seen.add(key)
+    for unit in zip(doc, form):
+        first.append(unit not in seen)
+        seen.add(unit)
     left = []
     for i in range(len(form) - 1):
-        key = (doc[i], form[i], form[i + 1], -1)
-        if doc[i + 1] == doc[i] and key not in seen:
-            seen.add(key)
+        pair = (doc[i], form[i], form[i + 1], -1)
+        if doc[i + 1] == doc[i] and pair not in seen:
+            seen.add(pair)
             left.append(i)
     return np.array(first, dtype=bool), np.array(left, dtype=np.int64)
 
@@ -785,7 +788,8 @@ class Featurizer:
         word_df: Counter[str] = Counter()
         char_df: Counter[str] = Counter()
         for text in texts:
-            stems, forms = [], []
+            stems: list[str] = []
+            forms: list[str] = []
             for token in tokenize(text):
                 token_stems, form = pre.analyze_token(token)
                 stems += token_stems
@@ -933,7 +937,8 @@ class Featurizer:
 
     def _word_values(self, row: np.ndarray, n_rows: int) -> np.ndarray:
         present = np.bincount(row, minlength=n_rows)
-        return self.word_weight / np.sqrt(np.maximum(present, 1))[row]
+        values: np.ndarray = self.word_weight / np.sqrt(np.maximum(present, 1))[row]
+        return values
 
     # -- transforming ------------------------------------------------------------
     def transform(self, texts: Iterable[Any]) -> sp.csr_matrix:

@@ -439,7 +439,8 @@ class Preprocessor:
         (``thaghut``) are recovered from ``th4ghut``.
         """
         tokens = sorted({token for text in texts for token in tokenize(text)})
-        self.stem_table_ = {t: ((), "") for t in tokens if t.isalpha()}
+        self.stem_table_: dict[str, tuple[tuple[str, ...], str]] = {
+            t: ((), "") for t in tokens if t.isalpha()}
         self.stem_table_ = {t: self._compute(t) for t in tokens}
         self._extra = {}
         return self
