@@ -628,8 +628,11 @@ def _picked_sums(row: np.ndarray, picks: np.ndarray, table: np.ndarray, n_rows: 
         return out
     # int32 picks (the pair tables' entries) stay int32: the index arrays need one type
     index = np.int32 if picks.dtype == np.int32 and len(picks) < 2**31 else np.int64
-    indptr = np.zeros(n_rows + 1, dtype=index)
-    np.cumsum(np.bincount(row, minlength=n_rows), out=indptr[1:])
+    if n_rows == 1:
+        indptr = np.array((0, len(picks)), dtype=index)
+    else:
+        indptr = np.zeros(n_rows + 1, dtype=index)
+        np.cumsum(np.bincount(row, minlength=n_rows), out=indptr[1:])
     data = np.ones(len(picks)) if scale is None else np.ascontiguousarray(scale, dtype=np.float64)
     picks = np.ascontiguousarray(picks, dtype=index)
     table = np.ascontiguousarray(table, dtype=np.float64)
@@ -858,6 +861,7 @@ class Featurizer:
         order = np.argsort(keys)
         self._n_ids = n_ids
         self._unigram = unigram
+        self._unigram_list: list[int] = unigram.tolist()  # for a few stems: no numpy calls
         self._bigram_keys = np.asarray(keys, dtype=np.int64)[order]
         self._bigram_cols = np.asarray(cols, dtype=np.int64)[order]
         self._tokens = _TokenCache(self.preprocessor_, stem_id, self.cache_size)
@@ -918,6 +922,8 @@ class Featurizer:
 
     def _word_features(self, row: np.ndarray, sid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of the stem unigrams and bigrams in the vocabulary, each once per row."""
+        if len(sid) < _FEW_UNITS:
+            return self._few_word_features(row.tolist(), sid.tolist())
         col = self._unigram[sid]
         found = col >= 0
         rows, cols = [row[found]], [col[found]]
@@ -934,6 +940,25 @@ class Featurizer:
         keys = np.sort(np.concatenate(rows) * n_cols + np.concatenate(cols))
         keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
         return np.divmod(keys, n_cols)
+
+    def _few_word_features(self, row: list[int], sid: list[int]
+                           ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_word_features` of a few stems, with a set (the same pairs, sorted)."""
+        n_cols = max(len(self.vocabulary_), 1)
+        unigram = self._unigram_list
+        keys = {r * n_cols + c for r, s in zip(row, sid) if (c := unigram[s]) >= 0}
+        if self.ngram_max >= 2 and len(self._bigram_keys) and len(sid) > 1:
+            n_ids = self._n_ids
+            at = [i for i in range(len(sid) - 1)
+                  if row[i] == row[i + 1] and sid[i] > 0 and sid[i + 1] > 0]
+            if at:
+                key = np.array([sid[i] * n_ids + sid[i + 1] for i in at], dtype=np.int64)
+                pos = np.minimum(np.searchsorted(self._bigram_keys, key),
+                                 len(self._bigram_keys) - 1)
+                hit = (self._bigram_keys[pos] == key).tolist()
+                cols = self._bigram_cols[pos].tolist()
+                keys.update(row[i] * n_cols + c for i, c, h in zip(at, cols, hit) if h)
+        return np.divmod(np.array(sorted(keys), dtype=np.int64), n_cols)
 
     def _word_values(self, row: np.ndarray, n_rows: int) -> np.ndarray:
         present = np.bincount(row, minlength=n_rows)

@@ -303,3 +303,29 @@ def test_sparse_and_gathered_sums_agree(fitted, monkeypatch) -> None:
     gathered = fitted.decision(texts, weights)
     monkeypatch.setattr(features, "_csr_matvecs", None)  # scipy's public product
     assert np.array_equal(fitted.decision(texts, weights), gathered)
+
+
+# Posts whose chunks' tokens depend on their neighbours (see preprocess.chunk_tokens): the
+# cached chunk path must send them to tokenize whole, in a batch and alone.
+CONTEXT_TEXTS = [
+    "[quote=abu jihad]bubarkan thaghut[/quote] setuju",
+    "<a href=x title='k a f i r'>link</a> khilafah",
+    "hubungi 0812 3456 7890 sekarang, thaghut",
+    "ini b o m 💣 bukan mainan",
+    "(b . o . m) dan b.o.m 💣",
+    "kata x lalu y khilafah",
+    "Www.contoh.com dan www.lain.com",
+    "nomor 0812&#10;3456&#10;7890 ok",
+    "tegakkan khilafah!!! tegakkan, khilafah.",
+]
+
+
+@pytest.mark.parametrize("size", [1, 20])
+def test_chunk_path_equals_reference_on_context_texts(fitted, size) -> None:
+    texts = CONTEXT_TEXTS + TEXTS
+    n_words = len(fitted.vocabulary_)
+    for start in range(0, len(texts), size):
+        batch = texts[start:start + size]
+        X = fitted.transform(batch)
+        assert max_abs_diff(X[:, :n_words], word_reference(fitted, batch)) < 1e-12
+        assert max_abs_diff(X[:, n_words:], char_reference(fitted, batch)) < 1e-12
