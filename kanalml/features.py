@@ -238,7 +238,8 @@ class _ChunkCache(dict[str, int]):
         """(text index, token id) of every token of ``texts``, in order."""
         per_text = [(text if type(text) is str else as_text(text)).split() for text in texts]
         if len(per_text) < self.SMALL:
-            return self._few_token_ids(texts, per_text)
+            rows, tids = self._few_token_ids(texts, per_text)
+            return np.array(rows, dtype=np.int64), np.array(tids, dtype=np.int64)
         n_chunks = np.fromiter(map(len, per_text), dtype=np.int64, count=len(per_text))
         cid = np.fromiter(map(self.__getitem__, chain.from_iterable(per_text)),
                           dtype=np.int64, count=int(n_chunks.sum()))
@@ -263,8 +264,13 @@ class _ChunkCache(dict[str, int]):
         span_row, at = _spans(first[cid], count[cid])
         return chunk_row[span_row], ids[at]
 
+    def few_token_ids(self, texts: Sequence[Any]) -> tuple[list[int], list[int]]:
+        """:meth:`token_ids` of a few texts, as lists."""
+        return self._few_token_ids(
+            texts, [(text if type(text) is str else as_text(text)).split() for text in texts])
+
     def _few_token_ids(self, texts: Sequence[Any], per_text: list[list[str]]
-                       ) -> tuple[np.ndarray, np.ndarray]:
+                       ) -> tuple[list[int], list[int]]:
         """:meth:`token_ids` of a few texts, the same ids worked out with lists."""
         rows: list[int] = []
         tids: list[int] = []
@@ -278,7 +284,7 @@ class _ChunkCache(dict[str, int]):
                 ids = [t for c in cids for t in self._tids[c]]
             rows += [i] * len(ids)
             tids += ids
-        return np.array(rows, dtype=np.int64), np.array(tids, dtype=np.int64)
+        return rows, tids
 
     def _whole(self, texts: Sequence[Any], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         per_text = [tokenize(texts[i]) for i in rows.tolist()]
@@ -911,6 +917,8 @@ class Featurizer:
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Word (row, column) pairs, each once per row, and (row, form id) of every token with
         a normalized form, in order."""
+        if len(texts) < _ChunkCache.SMALL:
+            return self._few_analyze(texts, tokens)
         token_row, tid = tokens.chunks.token_ids(texts)
         form_of, first_stem, stem_count, stems = tokens.arrays(int(tid.max(initial=-1)) + 1)
         n_stems = stem_count[tid]
@@ -919,6 +927,26 @@ class Featurizer:
         form = form_of[tid]
         has = form >= 0
         return row, col, token_row[has], form[has]
+
+    def _few_analyze(self, texts: Sequence[Any], tokens: _TokenCache
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """:meth:`_analyze` of a few texts, from the token cache's lists: the same arrays."""
+        token_row, tid = tokens.chunks.few_token_ids(texts)
+        stems_of, form_of = tokens._stems_of, tokens._form_of
+        stem_row: list[int] = []
+        sid: list[int] = []
+        doc: list[int] = []
+        form: list[int] = []
+        for r, t in zip(token_row, tid):
+            stems = stems_of[t]
+            stem_row += [r] * len(stems)
+            sid += stems
+            if (f := form_of[t]) >= 0:
+                doc.append(r)
+                form.append(f)
+        row, col = self._word_features(np.array(stem_row, dtype=np.int64),
+                                       np.array(sid, dtype=np.int64))
+        return row, col, np.array(doc, dtype=np.int64), np.array(form, dtype=np.int64)
 
     def _word_features(self, row: np.ndarray, sid: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(row, column) of the stem unigrams and bigrams in the vocabulary, each once per row."""
