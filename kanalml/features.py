@@ -12,10 +12,13 @@ Two blocks, hstacked:
 The char block is built from *units* (distinct words and word pairs) so that it
 decomposes: a linear score over it is a sum of per-unit partial scores over the
 square root of a sum of per-unit counts. :meth:`Featurizer.decision` uses that to
-score without building the char matrix at all: each distinct token and unit is
-worked out once and cached, so a post costs its regex passes, a few dict look-ups
-per token and numpy reductions over the batch. :meth:`Featurizer.transform`
-builds the same features as an explicit matrix, for training and inspection.
+score without building the char matrix at all: a post is read as its whitespace
+chunks, each tokenized once and cached (:class:`_ChunkCache`), each distinct token
+and word form worked out once, so a post of known words costs a dict look-up per
+chunk, integer work in numpy over the batch and one sparse product per block, which
+adds each text's values in a fixed order (a text scores the same in any batch).
+:meth:`Featurizer.transform` builds the same features as an explicit matrix, for
+training and inspection.
 """
 
 from __future__ import annotations

@@ -10,6 +10,9 @@ Two levels, because they cost differently:
   only on the token, so it is computed once per distinct token and cached; the
   table learned in training travels inside the model, so scoring new posts
   seldom calls the Sastrawi stemmer.
+* :func:`chunk_tokens` tokenizes one whitespace-free piece of a post and flags
+  when its tokens may depend on the pieces around it (:func:`needs_whole_text`),
+  so a caller can cache tokens per piece and still get :func:`tokenize`'s tokens.
 
 Everything here is total: any input (None, NaN, numbers, bytes, binary junk,
 megabyte strings) gives a result, never an exception.
