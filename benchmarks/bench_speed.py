@@ -372,10 +372,13 @@ def main() -> int:
     import_code = ("import time; t=time.perf_counter(); import kanalml; "
                    "print(time.perf_counter()-t)")
     import_s = [float(run_code(import_code)) for _ in range(IMPORT_RUNS)]
-    load_code = ("import time, kanalml; t=time.perf_counter(); kanalml.load_model(); "
-                 "a=time.perf_counter(); kanalml.score(['halo semua, apa kabar? qwertyuiop']); "
-                 "print(a-t, time.perf_counter()-a)")
-    loads = [tuple(map(float, run_code(load_code).split())) for _ in range(LOAD_RUNS)]
+    load_code = ("import time, kanalml; t=time.perf_counter(); c=time.process_time(); "
+                 "kanalml.load_model(); a=time.perf_counter(); d=time.process_time(); "
+                 "kanalml.score(['halo semua, apa kabar? qwertyuiop']); "
+                 "print(a-t, time.perf_counter()-a, d-c)")
+    runs = [tuple(map(float, run_code(load_code).split())) for _ in range(LOAD_RUNS)]
+    loads = [(a, b) for a, b, _ in runs]
+    load_cpu_s = statistics.median(c for _, _, c in runs)
     nb_first = []
     for _ in range(LOAD_RUNS):  # the notebook's "load": unpickling the fitted pipeline
         restored = pickle.loads(pickle.dumps(nb))
@@ -392,6 +395,8 @@ def main() -> int:
     print(f"load default model : median {load_s:.3f} s of {LOAD_RUNS} fresh processes "
           f"(min {min(a for a, _ in loads):.3f}, max {max(a for a, _ in loads):.3f})   "
           f"target <= 1 s: {verdict(load_s <= 1.0)}")
+    print(f"  CPU time of that load (after import kanalml; the imports it triggers included): "
+          f"median {load_cpu_s:.3f} s")
     nb_first_s = statistics.median(nb_first)
     print(f"  then the first score() call (a list of one post with a word unseen in training): "
           f"median {first_call_s * 1e3:.1f} ms   target <= 20 ms: {verdict(first_call_s <= 0.02)}")

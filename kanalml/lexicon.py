@@ -129,6 +129,20 @@ def skeleton(word: str) -> str:
     return key[:-1] if key.endswith("h") and len(key) > 4 else key
 
 
+def _skeletons(words: list[str]) -> list[str]:
+    """:func:`skeleton` of many words at once: each step over the words joined by NULs, which
+    no step crosses. The guard below takes ~35,000 skeletons; one at a time they were most of
+    the model's warm-up (profiled)."""
+    joined = "\x00".join(words)
+    if joined.count("\x00") != max(len(words) - 1, 0):
+        return [skeleton(w) for w in words]
+    joined = joined.replace("'", "").replace("-", "")
+    for a, b in _DIGRAPHS:
+        joined = joined.replace(a, b)
+    keys = _RUNS.sub(r"\1", joined).split("\x00") if words else []
+    return [k[:-1] if k.endswith("h") and len(k) > 4 else k for k in keys]
+
+
 @lru_cache(maxsize=1)
 def _by_skeleton() -> dict[str, Term]:
     """Skeleton -> term, minus any skeleton an ordinary Indonesian word also has.
@@ -142,7 +156,7 @@ def _by_skeleton() -> dict[str, Term]:
     for term in TERMS:
         for v in (term.form, *term.variants):
             table.setdefault(skeleton(v), term)
-    ordinary = {skeleton(w) for w in LEXICON.known if w not in _BY_VARIANT}
+    ordinary = set(_skeletons([w for w in LEXICON.known if w not in _BY_VARIANT]))
     return {k: t for k, t in table.items() if k not in ordinary and len(k) >= 4}
 
 

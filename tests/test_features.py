@@ -268,8 +268,8 @@ def test_warm_up_builds_the_tables_and_changes_no_score() -> None:
                                   cold.decision(NEW_TEXTS, weights))
 
 
-def test_pair_tables_small_and_bulk_paths_add_the_same(fitted) -> None:
-    from kanalml.features import _CrossTable
+def test_pair_sums_add_each_text_alone(fitted) -> None:
+    from kanalml.features import _cross_ngrams, _CrossTable
 
     weights = np.random.default_rng(11).normal(size=(fitted.n_features_, 3))
     fitted.decision(TEXTS + NEW_TEXTS, weights)  # interns the forms
@@ -278,11 +278,54 @@ def test_pair_tables_small_and_bulk_paths_add_the_same(fitted) -> None:
     forms = [*fitted._tokens.forms, "khilafah", "x", "ab", "💣 bom"]
     classes = cross.classes(forms)
     rng = np.random.default_rng(12)
-    left, right = rng.integers(0, len(forms), (2, 3 * cross.SMALL))
+    left, right = rng.integers(0, len(forms), (2, 600))
+    doc = np.sort(rng.integers(0, 40, 600))
     rows = cross.entry_rows(weights)
-    bulk = cross.pair_rows(classes[left], classes[right], rows)
-    for start in range(0, len(left), 50):
-        small = cross.pair_rows(classes[left[start:start + 50]], classes[right[start:start + 50]],
-                                rows)
-        assert np.array_equal(small, bulk[start:start + 50])
+    bulk = cross.pair_sums(doc, classes[left], classes[right], rows, 40)
     assert bulk[:, 0].max() > 0  # some pairs do cross into the vocabulary
+    for d in range(40):
+        at = doc == d
+        alone = cross.pair_sums(np.zeros(at.sum(), dtype=np.int64), classes[left[at]],
+                                classes[right[at]], rows, 1)
+        assert np.array_equal(alone[0], bulk[d])
+        cols = [fitted.char_vocabulary_[g] for a, b in zip(left[at], right[at])
+                for g in _cross_ngrams(forms[a], forms[b], *fitted.char_ngrams)
+                if g in fitted.char_vocabulary_]
+        assert bulk[d, 0] == len(cols)
+        np.testing.assert_allclose(bulk[d, 1:], weights[cols].sum(axis=0), rtol=0, atol=1e-12)
+
+
+def test_sparse_and_gathered_sums_agree(fitted, monkeypatch) -> None:
+    import kanalml.features as features
+
+    weights = np.random.default_rng(13).normal(size=(fitted.n_features_, 3))
+    texts = TEXTS + NEW_TEXTS
+    gathered = fitted.decision(texts, weights)
+    monkeypatch.setattr(features, "_csr_matvecs", None)  # scipy's public product
+    assert np.array_equal(fitted.decision(texts, weights), gathered)
+
+
+# Posts whose chunks' tokens depend on their neighbours (see preprocess.chunk_tokens): the
+# cached chunk path must send them to tokenize whole, in a batch and alone.
+CONTEXT_TEXTS = [
+    "[quote=abu jihad]bubarkan thaghut[/quote] setuju",
+    "<a href=x title='k a f i r'>link</a> khilafah",
+    "hubungi 0812 3456 7890 sekarang, thaghut",
+    "ini b o m 💣 bukan mainan",
+    "(b . o . m) dan b.o.m 💣",
+    "kata x lalu y khilafah",
+    "Www.contoh.com dan www.lain.com",
+    "nomor 0812&#10;3456&#10;7890 ok",
+    "tegakkan khilafah!!! tegakkan, khilafah.",
+]
+
+
+@pytest.mark.parametrize("size", [1, 20])
+def test_chunk_path_equals_reference_on_context_texts(fitted, size) -> None:
+    texts = CONTEXT_TEXTS + TEXTS
+    n_words = len(fitted.vocabulary_)
+    for start in range(0, len(texts), size):
+        batch = texts[start:start + size]
+        X = fitted.transform(batch)
+        assert max_abs_diff(X[:, :n_words], word_reference(fitted, batch)) < 1e-12
+        assert max_abs_diff(X[:, n_words:], char_reference(fitted, batch)) < 1e-12

@@ -389,3 +389,29 @@ def test_disguised_tokens(token: str, stems: tuple[str, ...]) -> None:
 ])
 def test_hashtags_keep_disguised_words_whole(text: str, tokens: list[str]) -> None:
     assert tokenize(text) == tokens
+
+
+# Posts whose chunks' tokens depend on their neighbours: tags with attributes, phone numbers
+# across spaces, spaced-out letters, a "Www." in a post with "www.", entities for whitespace.
+CHUNK_CASES = [
+    "[quote=abu jihad]bubarkan thaghut[/quote] setuju",
+    "<a href=x title='k a f i r'>link</a> lihat",
+    "hubungi 0812 3456 7890 sekarang",
+    "hubungi +62 812-3456-7890 ya",
+    "ini b o m 💣 bukan mainan",
+    "(b . o . m) dan b.o.m 💣",
+    "kata x lalu y",
+    "Www.contoh.com dan www.lain.com",
+    "nomor 0812&#10;3456&#10;7890 ok",
+    "halo\u00a0semua\u3000apa kabar\u2028k4f1r",
+    "A B C D",
+    "2018 2019 08123",
+]
+
+
+@pytest.mark.parametrize("text", CHUNK_CASES + [c.values[0] for c in TOKEN_CASES]
+                         + [c.values[0] for c in EDGE_TOKEN_CASES])
+def test_chunked_tokens_equal_whole_text_tokens(text) -> None:
+    from kanalml.preprocess import tokenize_chunked
+
+    assert tokenize_chunked(text) == tokenize(text)
