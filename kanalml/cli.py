@@ -225,15 +225,6 @@ def _train_progress(args: argparse.Namespace) -> Any:
     return step, close
 
 
-def _check_trainable(frame: Any, labels: Sequence[str], inputs: Sequence[str]) -> None:
-    """A label with one class among its known rows cannot be learned: say so for the data,
-    before training (the values are already 0, 1 or empty: read_labelled checks them)."""
-    for label in labels:
-        known = frame[label].dropna()
-        if known.nunique() < 2:
-            raise DataError(f"{', '.join(inputs)}: label {label!r} has only one class")
-
-
 def cmd_train(args: argparse.Namespace) -> int:
     """Train a model on labelled posts (moderator decisions merged in) and save it, with its
     manifest, metadata and model card, into a new directory."""
@@ -254,12 +245,13 @@ def cmd_train(args: argparse.Namespace) -> int:
         frame, counts = merge_decisions(frame, text_column, labels, decisions, id_column)
         feedback = {"file": Path(args.feedback).name, "sha256": file_sha256(args.feedback),
                     **counts}
-    _check_trainable(frame, labels, args.inputs)
     step, close = _train_progress(args)
     try:
         model = kanalml.train(frame[text_column], frame[labels], folds=args.folds,
                               random_state=args.seed, target_precision=args.target_precision,
                               beta=args.beta, progress=step)
+    except DataError as exc:  # the labels' problem, said of the files they came from
+        raise DataError(f"{', '.join(args.inputs)}: {exc}") from None
     finally:
         close()
     built_by = shlex.join(["kanalml", *args.argv])

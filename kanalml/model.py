@@ -32,7 +32,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from kanalml import artifact
-from kanalml.errors import ModelError
+from kanalml.errors import DataError, ModelError
 from kanalml.features import Featurizer
 from kanalml.preprocess import PLACEHOLDERS, Preprocessor, as_text, tokenize
 
@@ -384,7 +384,7 @@ def _label_matrix(labels: Any, n_texts: int) -> tuple[list[str], np.ndarray]:
 
     table = pd.DataFrame(labels).reset_index(drop=True)
     if len(table) != n_texts:
-        raise ValueError(f"{n_texts} texts but {len(table)} label rows")
+        raise DataError(f"{n_texts} texts but {len(table)} label rows")
     names = [str(n) for n in table.columns]
     table.columns = names
     primary = next((p for p in PRIMARY_LABELS if p in names), None)
@@ -395,12 +395,12 @@ def _label_matrix(labels: Any, n_texts: int) -> tuple[list[str], np.ndarray]:
     text = table[names].map(lambda v: isinstance(v, (str, bytes)))  # "1" is no label: say 1
     if text.any().any() or not (values.isna() | values.isin((0, 1))).all().all() or \
             (values.isna() & table[names].notna()).any().any():
-        raise ValueError("labels must be 0, 1 or empty (unknown)")
+        raise DataError("labels must be 0, 1 or empty (unknown)")
     Y = values.fillna(-1).to_numpy().astype(np.int8)
     for k, name in enumerate(names):
         known = Y[:, k][Y[:, k] >= 0]
         if not len(known) or known.min() == known.max():
-            raise ValueError(f"label {name!r} has only one class")
+            raise DataError(f"label {name!r} has only one class")
     return names, Y
 
 
@@ -412,10 +412,10 @@ def _category_codes(categories: Sequence[Any] | None, Y: np.ndarray
         return [], None
     values = [None if c is None or c != c or c == "" else str(c) for c in categories]
     if len(values) != len(Y):
-        raise ValueError(f"{len(Y)} texts but {len(values)} categories")
+        raise DataError(f"{len(Y)} texts but {len(values)} categories")
     names = sorted({c for c, y in zip(values, Y[:, 0]) if c is not None and y == 1})
     if len(names) < 2:
-        raise ValueError("categories need at least two values among the primary label's positives")
+        raise DataError("categories need at least two values among the primary label's positives")
     index = {c: i for i, c in enumerate(names)}
     codes = np.array([index[c] if c is not None and y == 1 else -1
                       for c, y in zip(values, Y[:, 0])])

@@ -65,7 +65,7 @@ def test_a_model_without_categories_has_no_category_column(small_model) -> None:
 
 def test_categories_need_two_values(corpus) -> None:
     texts, labels = corpus
-    with pytest.raises(ValueError, match="at least two values"):
+    with pytest.raises(kanalml.DataError, match="at least two values"):
         kanalml.train(texts, labels, folds=3, categories=["takfir"] * len(texts))
 
 
@@ -91,7 +91,7 @@ def test_labels_other_than_0_1_or_empty_are_refused(corpus) -> None:
     texts, labels = corpus
     bad = labels.astype(object)
     bad.loc[0, "promosi"] = "ya"
-    with pytest.raises(ValueError, match="0, 1 or empty"):
+    with pytest.raises(kanalml.DataError, match="0, 1 or empty"):
         kanalml.train(texts, bad, folds=3)
 
 

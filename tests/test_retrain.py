@@ -101,7 +101,8 @@ def test_one_class_label_is_a_data_error(data, tmp_path, capsys) -> None:
     path = tmp_path / "one.csv"
     frame.to_csv(path, index=False)
     assert train_cli(str(path), "-o", str(tmp_path / "v"), "--labels", "radikalisme,promosi") == 1
-    assert "only one class" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert f"{path}: label 'promosi' has only one class" in err and "Traceback" not in err
 
 
 # --- moderator feedback -----------------------------------------------------------------------

@@ -175,9 +175,9 @@ def test_option_c_sets_regularization(small_model, corpus) -> None:
 
 def test_mismatched_lengths(corpus) -> None:
     texts, labels = corpus
-    with pytest.raises(ValueError, match="63"):
+    with pytest.raises(kanalml.DataError, match="63"):
         kanalml.train(texts[:-1], labels)
-    with pytest.raises(ValueError):
+    with pytest.raises(kanalml.DataError):
         kanalml.train(texts, labels.iloc[:-1])
 
 
@@ -186,7 +186,7 @@ def test_labels_must_be_0_or_1(bad, corpus) -> None:
     texts, labels = corpus
     broken = labels.astype(object)
     broken.loc[5, "promosi"] = bad
-    with pytest.raises(ValueError, match="0, 1 or empty"):
+    with pytest.raises(kanalml.DataError, match="0, 1 or empty"):
         kanalml.train(texts, broken)
 
 
@@ -210,7 +210,7 @@ def test_label_with_one_class(label, value, corpus) -> None:
     texts, labels = corpus
     constant = labels.copy()
     constant[label] = value
-    with pytest.raises(ValueError, match=label):
+    with pytest.raises(kanalml.DataError, match=label):
         kanalml.train(texts, constant)
 
 
