@@ -200,16 +200,22 @@ def model_path(model: str | os.PathLike[str] | None) -> str:
     return str(Path(model if model is not None else default_model_path()).resolve())
 
 
+def _once(cache: dict[str, Any], key: str, load: Callable[[str], Any]) -> Any:
+    """``cache[key]``, loaded by ``load(key)`` the first time in this process (double-checked
+    under one lock, so concurrent first calls load once)."""
+    value = cache.get(key)
+    if value is None:
+        with _cache_lock:
+            value = cache.get(key)
+            if value is None:
+                value = cache[key] = load(key)
+    return value
+
+
 def cached_model(path: str | os.PathLike[str] | None) -> Model:
     """The model at ``path`` (None: the shipped model), loaded once per process and kept: what
     worker processes (``--jobs``, Dask) score with, so token caches warm up across chunks."""
-    key = model_path(path)
-    model = _models.get(key)
-    if model is None:
-        with _cache_lock:
-            model = _models.get(key)
-            if model is None:
-                model = _models[key] = load_model(key)
+    model: Model = _once(_models, model_path(path), load_model)
     return model
 
 
@@ -218,15 +224,9 @@ def cached_matcher(path: str | os.PathLike[str] | None) -> Matcher | None:
     without a list."""
     if path is None:
         return None
-    key = str(path)
-    matcher = _matchers.get(key)
-    if matcher is None:
-        with _cache_lock:
-            matcher = _matchers.get(key)
-            if matcher is None:
-                from kanalml.known import matcher as load_matcher
+    from kanalml.known import matcher as load_matcher
 
-                matcher = _matchers[key] = load_matcher(key)
+    matcher: Matcher = _once(_matchers, str(path), load_matcher)
     return matcher
 
 
