@@ -25,13 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
-
 from kanalml.api import MAX_TEXT_CHARS, clip_texts, default_model_path, load_model
 from kanalml.errors import DataError
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # numpy and pandas load on first use: `kanalml --help` stays ~0.15 s
+    import numpy as np
+    import pandas as pd
+
     from kanalml.io import ExportReader, Rejected
     from kanalml.known import KnownList, Matcher
     from kanalml.model import Model
@@ -112,6 +112,8 @@ def score_chunk(model: Model, chunk: pd.DataFrame, text_column: str, threshold: 
 def add_known(frame: pd.DataFrame, text_column: str, matcher: Matcher | None) -> pd.DataFrame:
     """``frame`` with ``known_id`` and ``known_similarity`` (see :func:`kanalml.score`); as it
     is without a matcher."""
+    import pandas as pd
+
     if matcher is None:
         return frame
     ids, sims = matcher.match(frame[text_column].tolist())
@@ -121,6 +123,8 @@ def add_known(frame: pd.DataFrame, text_column: str, matcher: Matcher | None) ->
 
 def global_ranks(scores: np.ndarray) -> np.ndarray:
     """Rank 1 = review first: by unrounded score, highest first; ties keep input order."""
+    import numpy as np
+
     rank = np.empty(len(scores), dtype=np.int64)
     rank[np.argsort(-scores, kind="stable")] = np.arange(1, len(scores) + 1)
     return rank
@@ -139,6 +143,8 @@ def ranked_part(frame: pd.DataFrame, ranks: np.ndarray, order: list[str],
 
 def top_rows(frames: Iterable[pd.DataFrame], order: list[str], top: int) -> pd.DataFrame:
     """The rows ranked ``top`` or better of the parts, in rank order."""
+    import pandas as pd
+
     kept = [frame[frame["rank"] <= top] for frame in frames]
     return (pd.concat(kept) if kept else pd.DataFrame(columns=order)).sort_values("rank")
 
@@ -173,6 +179,8 @@ class OutputPlan:
 def plan_output(spools: Sequence[Spooled]) -> OutputPlan:
     """Global ranks over the spools' scores, in spool order, and the columns in first-seen
     order with ``rank`` last."""
+    import numpy as np
+
     every = np.concatenate([s for spool in spools for s in spool.scores]) \
         if any(spool.scores for spool in spools) else np.zeros(0)
     rank = global_ranks(every)
@@ -512,6 +520,8 @@ def score_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
 
         # Pass 2: global ranks, filters and rounding, part by part.
         def frames() -> Iterator[pd.DataFrame]:
+            import pandas as pd
+
             parts = (ranked_part(pd.read_parquet(name), ranks, plan.order, probabilities,
                                  min_score) for name, ranks in plan.parts)
             if top is None:

@@ -59,6 +59,18 @@ def test_import_does_not_load_heavy_modules_or_the_model() -> None:
     assert {"score", "train", "load_model", "ModelError"} <= set(report["public"])
 
 
+def test_the_command_line_starts_without_numpy_or_pandas() -> None:
+    # `kanalml --help` and argument errors answer at once: the pipeline loads them on first use
+    result = run_python("""
+        import json, sys
+        from kanalml.cli import build_parser
+        build_parser()
+        print(json.dumps([m for m in ("pandas", "numpy", "scipy") if m in sys.modules]))
+    """)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+
+
 # --- load_model ---------------------------------------------------------------------------
 
 def test_default_model_is_cached(default_model) -> None:
