@@ -28,15 +28,12 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import chain, pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
-try:  # the loop behind csr_matrix @ dense, without its ~0.2 ms of checks per call (measured)
-    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
-except ImportError:  # pragma: no cover - a SciPy that moved it: the public product adds alike
-    _csr_matvecs = None
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 from kanalml.lookup import IntMap
 from kanalml.morphology import StemScreen
@@ -55,6 +52,44 @@ from kanalml.preprocess import (
     split_across,
     tokenize,
 )
+
+
+def _load_csr_matvecs() -> Any:
+    """SciPy's ``csr_matvecs``, the loop behind csr_matrix @ dense, without its ~0.2 ms of
+    checks per call (measured); None if this SciPy has no such extension.
+
+    The extension is loaded from its file, not through ``scipy.sparse``: importing that
+    package costs ~0.3 s CPU (SciPy 1.17's array-API layer imports every numpy submodule,
+    numpy.f2py included; ``python -X importtime``), a third of model load, and scoring needs
+    only this one C function. The module is taken back out of ``sys.modules``, where loading
+    it puts it, so a later ``import scipy.sparse`` imports the package as usual.
+    """
+    import importlib
+    import importlib.machinery
+    import importlib.util
+    import sys
+
+    name = "scipy.sparse._sparsetools"
+    try:
+        scipy = None if "scipy.sparse" in sys.modules else importlib.util.find_spec("scipy")
+        for folder in (scipy.submodule_search_locations or []) if scipy else []:
+            found = importlib.machinery.FileFinder(
+                f"{folder}/sparse", (importlib.machinery.ExtensionFileLoader,
+                                     importlib.machinery.EXTENSION_SUFFIXES)).find_spec(name)
+            if found is not None and found.loader is not None:
+                module: Any = importlib.util.module_from_spec(found)
+                found.loader.exec_module(module)
+                sys.modules.pop(name, None)
+                break
+        else:  # scipy.sparse already imported, or laid out differently: the usual import
+            module = importlib.import_module(name)
+    except ImportError:  # pragma: no cover - a SciPy that moved it: the public product
+        return None
+    return getattr(module, "csr_matvecs", None)
+
+
+_csr_matvecs = _load_csr_matvecs()
+
 
 _PAIR = "\x00"  # joins the two words of a pair unit; never inside a word
 # Scored once by Featurizer.warm_up: words in and out of a model's table, slang, leetspeak.
@@ -647,6 +682,8 @@ def _picked_sums(row: np.ndarray, picks: np.ndarray, table: np.ndarray, n_rows: 
     picks = np.ascontiguousarray(picks, dtype=index)
     table = np.ascontiguousarray(table, dtype=np.float64)
     if _csr_matvecs is None:
+        import scipy.sparse as sp
+
         return np.asarray(sp.csr_matrix((data, picks, indptr), shape=(n_rows, len(table)))
                           @ table)
     _csr_matvecs(n_rows, len(table), table.shape[1], indptr, picks, data, table.ravel(),
@@ -1037,6 +1074,8 @@ class Featurizer:
     # -- transforming ------------------------------------------------------------
     def transform(self, texts: Iterable[Any]) -> sp.csr_matrix:
         """Texts -> feature matrix (scipy CSR), one row per text."""
+        import scipy.sparse as sp
+
         self._check_is_fitted()
         texts = texts if isinstance(texts, Sequence) else list(texts)
         n_rows = len(texts)
