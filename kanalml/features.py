@@ -430,9 +430,10 @@ class _GramChars:
     """A vocabulary's n-grams as arrays: ``chars[k]`` holds the code point of each
     n-gram's character k (-1 past its end); shared by the two tables built from it."""
 
-    def __init__(self, vocabulary: dict[str, int]) -> None:
-        self.grams = list(vocabulary)
-        self.columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(self.grams))
+    def __init__(self, grams: Sequence[str], first_column: int) -> None:
+        """``grams`` take the columns from ``first_column`` on, in order."""
+        self.grams = list(grams)
+        self.columns = np.arange(first_column, first_column + len(self.grams), dtype=np.int64)
         self.lengths = np.fromiter(map(len, self.grams), dtype=np.int64, count=len(self.grams))
         self.codes = _codes("".join(self.grams))
         starts = np.cumsum(self.lengths) - self.lengths
@@ -455,10 +456,8 @@ class _CharTable:
 
     CHUNK = 1 << 20  # characters of unit text per numpy pass: bounds the temporaries
 
-    def __init__(self, vocabulary: dict[str, int], ngrams: tuple[int, int],
-                 grams: _GramChars | None = None) -> None:
+    def __init__(self, grams: _GramChars, ngrams: tuple[int, int]) -> None:
         self.lo, self.hi = ngrams
-        grams = grams or _GramChars(vocabulary)
         self.alphabet = np.flatnonzero(np.bincount(grams.codes)) if len(grams.codes) else \
             np.zeros(0, dtype=np.int64)
         self.base = len(self.alphabet) + 1
@@ -551,14 +550,13 @@ class _CrossTable:
     then each pair costs one table read per split, with no string built.
     """
 
-    def __init__(self, vocabulary: dict[str, int], ngrams: tuple[int, int],
-                 grams: _GramChars | None = None) -> None:
+    def __init__(self, grams: _GramChars, ngrams: tuple[int, int]) -> None:
         lo, hi = ngrams
         self.reach = max(hi - 2, 0)
         # (a, b) in the order of _cross_ngrams: by size, then by start.
         self.splits = [(a, n - 1 - a) for n in range(max(lo, 3), hi + 1)
                        for a in range(n - 2, 0, -1)]
-        table = grams or _GramChars(vocabulary)
+        table = grams
         names_of, lengths, chars = table.grams, table.lengths, table.chars
         crossing = [(lengths == a + b + 1) & (chars[a] == ord(" ")) if a < len(chars)
                     else np.zeros(len(names_of), dtype=np.bool_) for a, b in self.splits]
@@ -894,15 +892,32 @@ class Featurizer:
                     chars: Sequence[str]) -> Featurizer:
         self.preprocessor_ = pre
         self.vocabulary_ = dict(zip(words, range(len(words))))
-        self.char_vocabulary_ = dict(zip(chars, range(len(words), len(words) + len(chars))))
+        # char_vocabulary_ is built on first use: scoring reads the n-grams as arrays, and
+        # hashing the default model's 293,667 n-grams into a dict took 0.1 s of its load.
+        self._char_grams = list(chars)
+        self._char_vocabulary: dict[str, int] | None = None
         self.n_features_ = len(words) + len(chars)
         self._build_tables()
         return self
 
+    @property
+    def char_vocabulary_(self) -> dict[str, int]:
+        """Char n-gram -> column (after the word block); built on first use."""
+        vocabulary = self.__dict__.get("_char_vocabulary")  # not in a pickle's state
+        if vocabulary is None:
+            start = len(self.vocabulary_)
+            vocabulary = dict(zip(self._char_grams,
+                                  range(start, start + len(self._char_grams))))
+            self._char_vocabulary = vocabulary
+        return vocabulary
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (say, sent to a Dask worker) without its caches, which hold a lock: the
         receiving process builds its own."""
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        if "_char_grams" in self.__dict__:
+            state["_char_grams"] = self._char_grams
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -946,8 +961,7 @@ class Featurizer:
         self._bigram_keys = np.asarray(keys, dtype=np.int64)[order]
         self._bigram_cols = np.asarray(cols, dtype=np.int64)[order]
         self._tokens = _TokenCache(self.preprocessor_, stem_id, self.cache_size)
-        self._units = _UnitCache(self.char_vocabulary_, self.char_ngrams or (0, -1),
-                                 self.cache_size)
+        self._units: _UnitCache | None = None  # by _unit_cache: needs char_vocabulary_
         # built on first need (or by warm_up): keeps model load fast
         self._chars: tuple[_CharTable, _CrossTable] | None = None
         self._chars_lock = threading.Lock()
@@ -960,10 +974,16 @@ class Featurizer:
         with self._chars_lock:
             if self._chars is None:
                 ngrams = self.char_ngrams or (0, -1)
-                grams = _GramChars(self.char_vocabulary_)
-                self._chars = (_CharTable(self.char_vocabulary_, ngrams, grams),
-                               _CrossTable(self.char_vocabulary_, ngrams, grams))
+                grams = _GramChars(self._char_grams, len(self.vocabulary_))
+                self._chars = (_CharTable(grams, ngrams), _CrossTable(grams, ngrams))
             return self._chars
+
+    def _unit_cache(self) -> _UnitCache:
+        """Unit -> columns by dict look-ups (transform, attribute); made on first use."""
+        if self._units is None:
+            self._units = _UnitCache(self.char_vocabulary_, self.char_ngrams or (0, -1),
+                                     self.cache_size)
+        return self._units
 
     def warm_up(self, weights: np.ndarray | None = None) -> None:
         """Do now what the first scoring call would do: build the char n-gram tables, load
@@ -1087,7 +1107,7 @@ class Featurizer:
         parts = [sp.csr_matrix((self._word_values(row, n_rows), (row, col)),
                                shape=(n_rows, self.n_features_))]
         if self.char_ngrams:
-            lookup = self._units.__getitem__
+            lookup = self._unit_cache().__getitem__
             cols = list(map(lookup, map(tokens.unit, unit_key.tolist())))
             crow = np.repeat(unit_row, [len(c) for c in cols])
             ccol = np.fromiter(chain.from_iterable(cols), dtype=np.int64, count=len(crow))
@@ -1164,7 +1184,8 @@ class Featurizer:
                 owners_of.setdefault(form, []).append((i,))
             for (a, i), (b, k) in pairwise(forms):
                 owners_of.setdefault(a + _PAIR + b, []).append((i, k))
-            cols = {unit: self._units[unit] for unit in owners_of}
+            units = self._unit_cache()
+            cols = {unit: units[unit] for unit in owners_of}
             total = sum(len(c) for c in cols.values())
             for unit, owners in owners_of.items():
                 if cols[unit]:
