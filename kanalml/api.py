@@ -60,10 +60,15 @@ def load_model(path: str | os.PathLike[str] | None = None) -> Model:
 
 
 def _warm_up(model: Model) -> Model:
-    """Pay the first score's one-time costs in the load (tables, lexicon, pandas)."""
-    import pandas  # noqa: F401  (score(list) returns a DataFrame)
+    """Pay the first score's one-time costs in the load (tables, lexicon, pandas).
 
-    return model.warm_up()
+    After the model's own warm-up, one short batch is scored as a caller's would be: the first
+    DataFrame of string columns sets up pandas' pyarrow strings and imports the batch path,
+    ~20 ms that a service's first request otherwise paid (profiled).
+    """
+    model.warm_up()
+    score(["halo"], model=model)
+    return model
 
 
 def clip_text(text: str) -> str:
@@ -132,13 +137,15 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
         else load_model(model)
     if getattr(texts, "ndim", None) == 0 and hasattr(texts, "item"):  # a 0-D array: one value
         texts = texts.item()
-    from kanalml.pipeline import predict_columns  # the columns, as every batch output has them
-
     if isinstance(texts, (str, bytes, bytearray)) or not isinstance(texts, Iterable):
         text = clip_text(as_text(texts))
-        types = {"category": str, "flagged": bool}
-        out: dict[str, Any] = {name: types.get(name, float)(values[0])
-                               for name, values in predict_columns(m, [text], m.threshold).items()}
+        # The batch's columns (kanalml.pipeline.score_columns) in order, from Model.predict_one:
+        # a service's per-request call, spared the batch's column arrays.
+        proba, category = m.predict_one(text)
+        out: dict[str, Any] = {"score": proba[0], **dict(zip(m.labels_, proba))}
+        if category is not None:
+            out["category"] = category
+        out["flagged"] = proba[0] >= m.threshold
         if explain:
             out["evidence"] = m.explain(text)
         if matcher is not None:
@@ -148,6 +155,8 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
 
     import numpy as np
     import pandas as pd
+
+    from kanalml.pipeline import predict_columns  # the columns, as every batch output has them
 
     _check_batch(texts)
     index = texts.index if isinstance(texts, pd.Series) else None

@@ -28,15 +28,12 @@ import threading
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from itertools import chain, pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import scipy.sparse as sp
 
-try:  # the loop behind csr_matrix @ dense, without its ~0.2 ms of checks per call (measured)
-    from scipy.sparse._sparsetools import csr_matvecs as _csr_matvecs
-except ImportError:  # pragma: no cover - a SciPy that moved it: the public product adds alike
-    _csr_matvecs = None
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 from kanalml.lookup import IntMap
 from kanalml.morphology import StemScreen
@@ -55,6 +52,44 @@ from kanalml.preprocess import (
     split_across,
     tokenize,
 )
+
+
+def _load_csr_matvecs() -> Any:
+    """SciPy's ``csr_matvecs``, the loop behind csr_matrix @ dense, without its ~0.2 ms of
+    checks per call (measured); None if this SciPy has no such extension.
+
+    The extension is loaded from its file, not through ``scipy.sparse``: importing that
+    package costs ~0.3 s CPU (SciPy 1.17's array-API layer imports every numpy submodule,
+    numpy.f2py included; ``python -X importtime``), a third of model load, and scoring needs
+    only this one C function. The module is taken back out of ``sys.modules``, where loading
+    it puts it, so a later ``import scipy.sparse`` imports the package as usual.
+    """
+    import importlib
+    import importlib.machinery
+    import importlib.util
+    import sys
+
+    name = "scipy.sparse._sparsetools"
+    try:
+        scipy = None if "scipy.sparse" in sys.modules else importlib.util.find_spec("scipy")
+        for folder in (scipy.submodule_search_locations or []) if scipy else []:
+            found = importlib.machinery.FileFinder(
+                f"{folder}/sparse", (importlib.machinery.ExtensionFileLoader,
+                                     importlib.machinery.EXTENSION_SUFFIXES)).find_spec(name)
+            if found is not None and found.loader is not None:
+                module: Any = importlib.util.module_from_spec(found)
+                found.loader.exec_module(module)
+                sys.modules.pop(name, None)
+                break
+        else:  # scipy.sparse already imported, or laid out differently: the usual import
+            module = importlib.import_module(name)
+    except ImportError:  # pragma: no cover - a SciPy that moved it: the public product
+        return None
+    return getattr(module, "csr_matvecs", None)
+
+
+_csr_matvecs = _load_csr_matvecs()
+
 
 _PAIR = "\x00"  # joins the two words of a pair unit; never inside a word
 # Scored once by Featurizer.warm_up: words in and out of a model's table, slang, leetspeak.
@@ -395,9 +430,10 @@ class _GramChars:
     """A vocabulary's n-grams as arrays: ``chars[k]`` holds the code point of each
     n-gram's character k (-1 past its end); shared by the two tables built from it."""
 
-    def __init__(self, vocabulary: dict[str, int]) -> None:
-        self.grams = list(vocabulary)
-        self.columns = np.fromiter(vocabulary.values(), dtype=np.int64, count=len(self.grams))
+    def __init__(self, grams: Sequence[str], first_column: int) -> None:
+        """``grams`` take the columns from ``first_column`` on, in order."""
+        self.grams = list(grams)
+        self.columns = np.arange(first_column, first_column + len(self.grams), dtype=np.int64)
         self.lengths = np.fromiter(map(len, self.grams), dtype=np.int64, count=len(self.grams))
         self.codes = _codes("".join(self.grams))
         starts = np.cumsum(self.lengths) - self.lengths
@@ -420,10 +456,8 @@ class _CharTable:
 
     CHUNK = 1 << 20  # characters of unit text per numpy pass: bounds the temporaries
 
-    def __init__(self, vocabulary: dict[str, int], ngrams: tuple[int, int],
-                 grams: _GramChars | None = None) -> None:
+    def __init__(self, grams: _GramChars, ngrams: tuple[int, int]) -> None:
         self.lo, self.hi = ngrams
-        grams = grams or _GramChars(vocabulary)
         self.alphabet = np.flatnonzero(np.bincount(grams.codes)) if len(grams.codes) else \
             np.zeros(0, dtype=np.int64)
         self.base = len(self.alphabet) + 1
@@ -516,14 +550,13 @@ class _CrossTable:
     then each pair costs one table read per split, with no string built.
     """
 
-    def __init__(self, vocabulary: dict[str, int], ngrams: tuple[int, int],
-                 grams: _GramChars | None = None) -> None:
+    def __init__(self, grams: _GramChars, ngrams: tuple[int, int]) -> None:
         lo, hi = ngrams
         self.reach = max(hi - 2, 0)
         # (a, b) in the order of _cross_ngrams: by size, then by start.
         self.splits = [(a, n - 1 - a) for n in range(max(lo, 3), hi + 1)
                        for a in range(n - 2, 0, -1)]
-        table = grams or _GramChars(vocabulary)
+        table = grams
         names_of, lengths, chars = table.grams, table.lengths, table.chars
         crossing = [(lengths == a + b + 1) & (chars[a] == ord(" ")) if a < len(chars)
                     else np.zeros(len(names_of), dtype=np.bool_) for a, b in self.splits]
@@ -647,6 +680,8 @@ def _picked_sums(row: np.ndarray, picks: np.ndarray, table: np.ndarray, n_rows: 
     picks = np.ascontiguousarray(picks, dtype=index)
     table = np.ascontiguousarray(table, dtype=np.float64)
     if _csr_matvecs is None:
+        import scipy.sparse as sp
+
         return np.asarray(sp.csr_matrix((data, picks, indptr), shape=(n_rows, len(table)))
                           @ table)
     _csr_matvecs(n_rows, len(table), table.shape[1], indptr, picks, data, table.ravel(),
@@ -857,15 +892,32 @@ class Featurizer:
                     chars: Sequence[str]) -> Featurizer:
         self.preprocessor_ = pre
         self.vocabulary_ = dict(zip(words, range(len(words))))
-        self.char_vocabulary_ = dict(zip(chars, range(len(words), len(words) + len(chars))))
+        # char_vocabulary_ is built on first use: scoring reads the n-grams as arrays, and
+        # hashing the default model's 293,667 n-grams into a dict took 0.1 s of its load.
+        self._char_grams = list(chars)
+        self._char_vocabulary: dict[str, int] | None = None
         self.n_features_ = len(words) + len(chars)
         self._build_tables()
         return self
 
+    @property
+    def char_vocabulary_(self) -> dict[str, int]:
+        """Char n-gram -> column (after the word block); built on first use."""
+        vocabulary = self.__dict__.get("_char_vocabulary")  # not in a pickle's state
+        if vocabulary is None:
+            start = len(self.vocabulary_)
+            vocabulary = dict(zip(self._char_grams,
+                                  range(start, start + len(self._char_grams))))
+            self._char_vocabulary = vocabulary
+        return vocabulary
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (say, sent to a Dask worker) without its caches, which hold a lock: the
         receiving process builds its own."""
-        return {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
+        if "_char_grams" in self.__dict__:
+            state["_char_grams"] = self._char_grams
+        return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -909,8 +961,7 @@ class Featurizer:
         self._bigram_keys = np.asarray(keys, dtype=np.int64)[order]
         self._bigram_cols = np.asarray(cols, dtype=np.int64)[order]
         self._tokens = _TokenCache(self.preprocessor_, stem_id, self.cache_size)
-        self._units = _UnitCache(self.char_vocabulary_, self.char_ngrams or (0, -1),
-                                 self.cache_size)
+        self._units: _UnitCache | None = None  # by _unit_cache: needs char_vocabulary_
         # built on first need (or by warm_up): keeps model load fast
         self._chars: tuple[_CharTable, _CrossTable] | None = None
         self._chars_lock = threading.Lock()
@@ -923,10 +974,16 @@ class Featurizer:
         with self._chars_lock:
             if self._chars is None:
                 ngrams = self.char_ngrams or (0, -1)
-                grams = _GramChars(self.char_vocabulary_)
-                self._chars = (_CharTable(self.char_vocabulary_, ngrams, grams),
-                               _CrossTable(self.char_vocabulary_, ngrams, grams))
+                grams = _GramChars(self._char_grams, len(self.vocabulary_))
+                self._chars = (_CharTable(grams, ngrams), _CrossTable(grams, ngrams))
             return self._chars
+
+    def _unit_cache(self) -> _UnitCache:
+        """Unit -> columns by dict look-ups (transform, attribute); made on first use."""
+        if self._units is None:
+            self._units = _UnitCache(self.char_vocabulary_, self.char_ngrams or (0, -1),
+                                     self.cache_size)
+        return self._units
 
     def warm_up(self, weights: np.ndarray | None = None) -> None:
         """Do now what the first scoring call would do: build the char n-gram tables, load
@@ -1037,6 +1094,8 @@ class Featurizer:
     # -- transforming ------------------------------------------------------------
     def transform(self, texts: Iterable[Any]) -> sp.csr_matrix:
         """Texts -> feature matrix (scipy CSR), one row per text."""
+        import scipy.sparse as sp
+
         self._check_is_fitted()
         texts = texts if isinstance(texts, Sequence) else list(texts)
         n_rows = len(texts)
@@ -1048,7 +1107,7 @@ class Featurizer:
         parts = [sp.csr_matrix((self._word_values(row, n_rows), (row, col)),
                                shape=(n_rows, self.n_features_))]
         if self.char_ngrams:
-            lookup = self._units.__getitem__
+            lookup = self._unit_cache().__getitem__
             cols = list(map(lookup, map(tokens.unit, unit_key.tolist())))
             crow = np.repeat(unit_row, [len(c) for c in cols])
             ccol = np.fromiter(chain.from_iterable(cols), dtype=np.int64, count=len(crow))
@@ -1125,7 +1184,8 @@ class Featurizer:
                 owners_of.setdefault(form, []).append((i,))
             for (a, i), (b, k) in pairwise(forms):
                 owners_of.setdefault(a + _PAIR + b, []).append((i, k))
-            cols = {unit: self._units[unit] for unit in owners_of}
+            units = self._unit_cache()
+            cols = {unit: units[unit] for unit in owners_of}
             total = sum(len(c) for c in cols.values())
             for unit, owners in owners_of.items():
                 if cols[unit]:

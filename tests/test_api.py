@@ -119,6 +119,16 @@ def test_single_text_matches_batch(default_model) -> None:
         assert one["flagged"] == bool(frame["flagged"].iloc[i])
 
 
+def test_single_text_path_equals_batch_exactly(default_model) -> None:
+    """score(str) has its own path (Model.predict_one): same values, category and types."""
+    frame = kanalml.score(MIXED)
+    for i, text in enumerate(MIXED):
+        one = kanalml.score(text)
+        assert list(one) == list(frame.columns)
+        assert [one[c] for c in frame.columns] == frame.iloc[i].tolist()
+        assert type(one["score"]) is float and type(one["flagged"]) is bool
+
+
 def test_explain_evidence_contract() -> None:
     text = "BUBARKAN pemerintah thaghut!!! tegakkan KHILAFAH, dasar K4F1R"
     out = kanalml.score(text, explain=True)

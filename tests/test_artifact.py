@@ -429,6 +429,10 @@ REHASHED_JSON = {
     "vocabulary-invalid-json": ("vocabulary.json", '["kafir", '),
     "stems-a-list": ("stems.json", "[1, 2, 3]"),
     "stems-invalid-json": ("stems.json", '{"a": '),
+    "stems-entry-empty": ("stems.json", '{"a": []}'),
+    "stems-entry-not-strings": ("stems.json", '{"a": ["a", 1]}'),
+    "stems-entry-a-string": ("stems.json", '{"a": "ab"}'),
+    "stems-entry-nested": ("stems.json", '{"a": ["a", ["b"]]}'),
 }
 
 
