@@ -23,7 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kanalml.api import MAX_TEXT_CHARS, clip_texts, default_model_path, load_model
 from kanalml.errors import DataError
@@ -432,14 +432,27 @@ def scored_chunks(reader: Iterable[tuple[pd.DataFrame, str]], model: Model,
             yield future.result(), column
 
 
-def _reader(inputs: Sequence[str], *, text_column: str | None, chunk_rows: int,
-            on_bad_lines: str, keep_authors: bool, warn: Warn, reserved: Sequence[str]
-            ) -> ExportReader:
+class _Run(NamedTuple):
+    model: Model
+    threshold: float
+    matcher: Matcher | None
+    reader: ExportReader
+
+
+def _open_run(paths: Sequence[str], model: Model | str | os.PathLike[str] | None,
+              threshold: float | None, known: KnownList | Matcher | str | os.PathLike[str] | None,
+              *, text_column: str | None, chunk_rows: int, on_bad_lines: str,
+              keep_authors: bool, warn: Warn) -> _Run:
+    """What a batch run scores with: the model, the threshold (default: the model's), the
+    known-list matcher and a reader that renames input columns clashing with the output."""
     from kanalml.io import ExportReader
 
-    return ExportReader(inputs, text_column=text_column, chunk_rows=chunk_rows,
-                        on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn,
-                        reserved=reserved)
+    loaded = _model(model)
+    matcher = _matcher(known)
+    reader = ExportReader(paths, text_column=text_column, chunk_rows=chunk_rows,
+                          on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn,
+                          reserved=output_columns(loaded, known=matcher is not None))
+    return _Run(loaded, loaded.threshold if threshold is None else threshold, matcher, reader)
 
 
 def write_frames(frames: Iterable[pd.DataFrame], output: str | os.PathLike[str]) -> None:
@@ -498,12 +511,9 @@ def score_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
     paths = [str(p) for p in inputs]
     rejects_file = rejects_path(output, rejects)
     check_outputs(paths, [output, rejects_file], tables=[output])
-    loaded = _model(model)
-    threshold = loaded.threshold if threshold is None else threshold
-    matcher = _matcher(known)
-    reader = _reader(paths, text_column=text_column, chunk_rows=chunk_rows,
-                     on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn,
-                     reserved=output_columns(loaded, known=matcher is not None))
+    loaded, threshold, matcher, reader = _open_run(
+        paths, model, threshold, known, text_column=text_column, chunk_rows=chunk_rows,
+        on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn)
     diagnostics = Diagnostics()
     probabilities = probability_columns(loaded, known=matcher is not None)
     with tempfile.TemporaryDirectory(prefix="kanalml-") as spool:
@@ -581,12 +591,9 @@ def rank_files(inputs: Sequence[str | os.PathLike[str]],
     rejects_file = rejects_path(output, rejects)
     tables = [channels] + ([output] if output is not None and not is_html(output) else [])
     check_outputs(paths, [output, rejects_file, channels], tables=tables)
-    loaded = _model(model)
-    threshold = loaded.threshold if threshold is None else threshold
-    matcher = _matcher(known)
-    reader = _reader(paths, text_column=text_column, chunk_rows=chunk_rows,
-                     on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn,
-                     reserved=output_columns(loaded, known=matcher is not None))
+    loaded, threshold, matcher, reader = _open_run(
+        paths, model, threshold, known, text_column=text_column, chunk_rows=chunk_rows,
+        on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn)
     diagnostics = Diagnostics()
     builder = QueueBuilder(loaded.labels_, reach_column=reach_column, min_score=min_score)
     for scored, text_column_ in scored_chunks(reader, loaded, model, threshold, as_pairs=True,
