@@ -247,9 +247,10 @@ def cmd_train(args: argparse.Namespace) -> int:
                     **counts}
     step, close = _train_progress(args)
     try:
+        prevalence = {} if args.prevalence is None else {"prevalence": args.prevalence}
         model = kanalml.train(frame[text_column], frame[labels], folds=args.folds,
                               random_state=args.seed, target_precision=args.target_precision,
-                              beta=args.beta, progress=step)
+                              beta=args.beta, progress=step, **prevalence)
     except DataError as exc:  # the labels' problem, said of the files they came from
         raise DataError(f"{', '.join(args.inputs)}: {exc}") from None
     finally:
@@ -257,7 +258,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     built_by = shlex.join(["kanalml", *args.argv])
     training = record_training(model, args.inputs, built_by=built_by,
                                options={"target_precision": args.target_precision,
-                                        "beta": args.beta})
+                                        "beta": args.beta,
+                                        "prevalence": model.metadata_["prevalence"]})
     if feedback:
         model.metadata_["feedback"] = feedback
     data = "\n".join(f"`{f['file']}` (SHA-256 `{f['sha256']}`)." for f in training["files"])
@@ -388,6 +390,13 @@ def _positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return number
+
+
+def _share(value: str) -> float:
+    number = float(value)
+    if not 0.0 < number < 1.0:
+        raise argparse.ArgumentTypeError(f"must be above 0 and below 1, got {value}")
     return number
 
 
@@ -584,6 +593,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="threshold: the lowest whose out-of-fold precision reaches P")
     rule.add_argument("--beta", type=float, default=0.5, metavar="B",
                       help="threshold: best out-of-fold F-B (default 0.5; 1 for best F1)")
+    train.add_argument("--prevalence", type=_share, metavar="P",
+                       help="share of extremist posts in the channels the model will score, "
+                            "for its calibration and threshold (default 0.001: 1 in 1,000)")
     train.add_argument("--folds", type=_positive_int, default=5, metavar="K",
                        help="cross-validation folds (default 5)")
     train.add_argument("--seed", type=int, default=0, help="fold shuffling seed (default 0)")
