@@ -93,6 +93,18 @@ def test_quirks_stem_as_pysastrawi(word: str, reference: object) -> None:
     assert _mismatches({word}, reference) == []
 
 
+def test_preprocess_stems_with_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from Sastrawi.Stemmer.Stemmer import Stemmer
+
+    def unused(self: object, word: str) -> str:
+        raise AssertionError("PySastrawi stemmed " + word)
+
+    monkeypatch.setattr(Stemmer, "stem_word", unused)
+    assert preprocess._stem("dikirimkannyalah") == "kirim"
+    assert preprocess._stem("xqzv") == "xqzv"
+    assert Preprocessor().stems("dimakannya") == ("makan",)
+
+
 def test_threads_share_one_stemmer() -> None:
     forms = affixed_forms(sorted(stemmer.default().words), 4000, seed=5)
     expected = [stemmer.stem(form) for form in forms]
