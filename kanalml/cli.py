@@ -152,8 +152,8 @@ def cmd_rank(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     """Review a queue (kanalml rank output, or kanalml suggest output) in the browser: every
-    decision is written to the decisions file, the one kanalml train --feedback reads, before
-    the page shows it as saved."""
+    decision is saved in the decisions store and its CSV export (the file kanalml train
+    --feedback reads) before the page shows it as saved."""
     import getpass
     import secrets
     import webbrowser
@@ -165,7 +165,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         print(f"kanalml: error: kanalml review needs the review extra: pip install "
               f"\"kanalml[review]\" ({exc})", file=sys.stderr)
         return 2
-    from kanalml.review import DecisionLog, load_items, server
+    from kanalml.review import DecisionStore, load_items, server
 
     if not server.is_loopback(args.host) and args.token is None:
         print(f"kanalml: error: --host {args.host} lets other machines reach the page: add "
@@ -179,7 +179,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         return 2
     items = load_items(args.queue)
     target = Path(args.decisions) if args.decisions else server.default_decisions(args.queue)
-    log = DecisionLog(target)
+    log = DecisionStore(target)
     try:
         sock = server.bind(args.host, args.port)
     except OSError as exc:
@@ -192,7 +192,8 @@ def cmd_review(args: argparse.Namespace) -> int:
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     earlier = sum(1 for by in log.state.values() if reviewer in by)
     print(f"kanalml: reviewing {args.queue} ({len(items)} items, {earlier} decided earlier by "
-          f"{reviewer}); decisions go to {target}", file=sys.stderr)
+          f"{reviewer}); decisions go to {log.path} (CSV export: {log.export})",
+          file=sys.stderr)
     if token:
         print(f"kanalml: access token: {token}", file=sys.stderr)
     print(f"kanalml: open {url}  (Ctrl+C to stop)", file=sys.stderr, flush=True)
@@ -200,8 +201,13 @@ def cmd_review(args: argparse.Namespace) -> int:
         webbrowser.open(url)
     try:
         server.serve(app, sock)
+    except KeyboardInterrupt:  # a second Ctrl+C, or one uvicorn passes on after stopping
+        pass
     finally:
+        saved = log.count()
         log.close()
+    print(f"kanalml: stopped; every decision is saved: {saved} row(s) in {log.path}, exported "
+          f"to {log.export}", file=sys.stderr)
     return 0
 
 
@@ -547,8 +553,11 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("queue", metavar="QUEUE", help="a queue from kanalml rank, or kanalml "
                         "suggest output")
     review.add_argument("--decisions", metavar="FILE",
-                        help="decisions CSV, appended to (default: QUEUE.decisions.csv beside "
-                             "the queue)")
+                        help="decisions store NAME.sqlite, shared by every reviewer given it, "
+                             "with its CSV export NAME.csv beside it (the file train --feedback "
+                             "and spreadsheets read); NAME.csv may be given for the pair, and a "
+                             "decisions CSV of an earlier kanalml is imported (default: "
+                             "QUEUE.decisions.sqlite beside the queue)")
     review.add_argument("--reviewer", metavar="NAME",
                         help="name recorded with each decision (default: your user name)")
     review.add_argument("--host", default="127.0.0.1",

@@ -9,6 +9,7 @@ anything else is a :class:`~kanalml.io.DataError` naming the file, line and colu
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -127,19 +128,13 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
     ``attrs["undecided"]``; one with a date withdraws the earlier decisions on
     that post (an undo on the review page), counted in ``attrs["withdrawn"]``.
     Only the latest decision per post is kept. A cell guarded against
-    spreadsheet formulas (``'`` before ``= + - @``, tab or CR) is read unguarded.
+    spreadsheet formulas (``'`` before ``= + - @``, tab or CR) is read unguarded, once.
+    ``path`` may also be a decisions store (``.sqlite``, see :mod:`kanalml.review.store`):
+    its decisions are read as its CSV export holds them.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not valid UTF-8") from None
-    rows = csv.reader(content.splitlines(keepends=True))
+    content = _decisions_text(path)
+    rows = csv.reader(io.StringIO(content, newline=""))
     header = [unescape_cell(h).strip() for h in next(rows, [])]
     lowered = {h.lower(): i for i, h in enumerate(header)}
 
@@ -170,7 +165,6 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
             continue
         if len(values) != len(header):
             raise DataError(f"{path}:{line}: {len(values)} fields, the header has {len(header)}")
-        values = [unguard(v) for v in values]
         decided_labels = {}
         for name, at in label_at.items():
             cell = values[at].strip()
@@ -210,6 +204,23 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
     decisions.attrs["undecided"] = undecided
     decisions.attrs["withdrawn"] = int(withdrawn.sum())
     return decisions
+
+
+def _decisions_text(path: Path) -> str:
+    """A decisions CSV's text, or the CSV export of a decisions store."""
+    from kanalml.review.store import export_text, is_store
+
+    if is_store(path):
+        return export_text(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: not valid UTF-8") from None
 
 
 def merge_decisions(frame: pd.DataFrame, text_column: str, labels: Sequence[str],
@@ -302,7 +313,7 @@ def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = No
                else [""] * len(frame))
     lines = [f"{f}:{line}" for f, line in zip(frame["_file"].tolist(), frame["_line"].tolist())]
     out = pd.DataFrame({
-        "text": [unguard(as_text(t)) for t in frame[column].tolist()],
+        "text": [unescape_cell(as_text(t)) for t in frame[column].tolist()],
         "category": (frame["category"].fillna("").astype(str).tolist()
                      if "category" in frame.columns else [""] * len(frame)),
         "source": [s or line for s, line in zip(sources, lines)]})

@@ -23,7 +23,8 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from kanalml.review import STATIC, DecisionLog, page_data, safe_json, served_page
+from kanalml.review import STATIC, page_data, safe_json, served_page
+from kanalml.review.store import DecisionStore, DecisionStoreError
 
 # Scripts and styles from this server only: no inline script, nothing from elsewhere.
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -81,7 +82,7 @@ class _Guard(BaseHTTPMiddleware):
         return None
 
 
-def create_app(items: list[dict[str, Any]], log: DecisionLog, *, name: str, reviewer: str,
+def create_app(items: list[dict[str, Any]], log: DecisionStore, *, name: str, reviewer: str,
                token: str | None = None, hosts: set[str] | None = None) -> Starlette:
     """The review app over ``items``, writing decisions to ``log`` as ``reviewer``."""
     csrf = secrets.token_urlsafe(32)
@@ -108,7 +109,10 @@ def create_app(items: list[dict[str, Any]], log: DecisionLog, *, name: str, revi
         item = by_key.get(key) if isinstance(key, str) else None
         if item is None:
             return PlainTextResponse("unknown item", status_code=404)
-        decided_at = log.append(item, label, reviewer)  # on disk before the answer
+        try:
+            decided_at = log.append(item, label, reviewer)  # on disk before the answer
+        except DecisionStoreError as exc:  # nothing of it was kept: the page says NOT saved
+            return PlainTextResponse(f"not saved: {exc}", status_code=503)
         return JSONResponse({"saved": True, "decided_at": decided_at,
                              "reviewers": log.state.get(key, {})})
 
@@ -169,7 +173,8 @@ def allowed_hosts(host: str, port: int) -> set[str] | None:
 
 
 def default_decisions(queue: str | Path) -> Path:
-    """``queue.csv`` -> ``queue.decisions.csv`` beside it."""
+    """``queue.csv`` -> the store ``queue.decisions.sqlite`` beside it (its CSV export:
+    ``queue.decisions.csv``)."""
     path = Path(queue)
     name = path.name.split(".")[0] or path.name
-    return path.with_name(f"{name}.decisions.csv")
+    return path.with_name(f"{name}.decisions.sqlite")
