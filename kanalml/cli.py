@@ -155,7 +155,6 @@ def cmd_review(args: argparse.Namespace) -> int:
     decision is saved in the decisions store and its CSV export (the file kanalml train
     --feedback reads) before the page shows it as saved."""
     import getpass
-    import secrets
     import webbrowser
 
     try:
@@ -167,11 +166,19 @@ def cmd_review(args: argparse.Namespace) -> int:
         return 2
     from kanalml.review import DecisionStore, load_items, server
 
-    if not server.is_loopback(args.host) and args.token is None:
+    loopback = server.is_loopback(args.host)
+    if args.no_token and not loopback:
+        print(f"kanalml: error: --no-token is refused with --host {args.host}: anyone on the "
+              "network could record decisions", file=sys.stderr)
+        return 2
+    if not loopback and args.token is None:
         print(f"kanalml: error: --host {args.host} lets other machines reach the page: add "
               "--token (one is generated and printed) or --token VALUE", file=sys.stderr)
         return 2
-    token = None if args.token is None else (args.token or secrets.token_urlsafe(24))
+    if args.token and server.check_token(args.token):
+        print(f"kanalml: error: --token: {server.check_token(args.token)}", file=sys.stderr)
+        return 2
+    token = None if args.no_token else (args.token or server.new_token())
     reviewer = args.reviewer if args.reviewer is not None else getpass.getuser()
     if not reviewer.strip() or len(reviewer) > 64 or not reviewer.isprintable():
         print(f"kanalml: error: --reviewer {reviewer!r}: give a name of 1 to 64 printable "
@@ -187,15 +194,17 @@ def cmd_review(args: argparse.Namespace) -> int:
                         f"{exc.strerror or exc} (choose another --port)") from None
     port = sock.getsockname()[1]
     app = server.create_app(items, log, name=Path(args.queue).name, reviewer=reviewer,
-                            token=token, hosts=server.allowed_hosts(args.host, port))
+                            token=token, hosts=server.allowed_hosts(args.host, port),
+                            cookie=f"kanalml_token_{port}")
     shown = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     earlier = sum(1 for by in log.state.values() if reviewer in by)
     print(f"kanalml: reviewing {args.queue} ({len(items)} items, {earlier} decided earlier by "
           f"{reviewer}); decisions go to {log.path} (CSV export: {log.export})",
           file=sys.stderr)
-    if token:
-        print(f"kanalml: access token: {token}", file=sys.stderr)
+    if token is None:
+        print("kanalml: warning: --no-token: every account on this machine can open the page "
+              "and record decisions as " + reviewer, file=sys.stderr)
     print(f"kanalml: open {url}  (Ctrl+C to stop)", file=sys.stderr, flush=True)
     if not args.no_browser:
         webbrowser.open(url)
@@ -562,12 +571,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="name recorded with each decision (default: your user name)")
     review.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only; "
-                             "any other needs --token)")
+                             "any other needs --token, as a reminder that the network reaches "
+                             "it)")
     review.add_argument("--port", type=int, default=8765, metavar="N",
                         help="port (default 8765; 0: any free port)")
-    review.add_argument("--token", nargs="?", const="", metavar="VALUE",
-                        help="require this access token (none given: generate one); printed "
-                             "at start in the URL to open")
+    access = review.add_mutually_exclusive_group()
+    access.add_argument("--token", nargs="?", const="", metavar="VALUE",
+                        help="the access token every request needs, on loopback too (default, "
+                             "or no VALUE: 32 random bytes); printed at start in the URL to "
+                             "open, then kept in a cookie; a VALUE needs 22+ characters of "
+                             "A-Z a-z 0-9 - _")
+    access.add_argument("--no-token", action="store_true",
+                        help="no access token (loopback only): every account on this machine "
+                             "can then open the page and decide as you")
     review.add_argument("--no-browser", action="store_true", help="do not open a browser")
     review.set_defaults(run=cmd_review)
 
