@@ -329,8 +329,16 @@ def cmd_models_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    first, second = Path(a), Path(b)
+    if first.exists() and second.exists():
+        return os.path.samefile(first, second)
+    return first.resolve() == second.resolve()
+
+
 def cmd_known_add(args: argparse.Namespace) -> int:
-    """Add confirmed posts (decisions labelled 1, a queue, a CSV of texts) to a list."""
+    """Add confirmed posts to a list: decisions labelled 1, or rows labelled 1 of a file with a
+    label column; a queue or unlabelled texts only with --all-confirmed."""
     from kanalml import known
     from kanalml.labelled import read_confirmed
     from kanalml.lexicon import CATEGORIES
@@ -340,19 +348,43 @@ def cmd_known_add(args: argparse.Namespace) -> int:
               f"taxonomy ({', '.join(CATEGORIES)})", file=sys.stderr)
         return 2
     target = Path(args.list)
-    listing = known.load(target) if (target / known.MANIFEST).exists() else known.KnownList()
-    before = len(listing)
-    for name in args.files:
-        rows, kind = read_confirmed(name, text_column=args.text_column)
-        categories = [c or args.category for c in rows["category"].tolist()]
-        added = listing.add(rows["text"].tolist(), added_by=args.added_by,
-                            categories=categories, sources=rows["source"].tolist())
-        if not args.quiet:
-            print(f"kanalml: {name} ({kind}): {len(rows)} confirmed post(s), {added} new item(s)",
-                  file=sys.stderr)
-    listing.save(target)
+    with known.updating(target, waiting=_warn) as listing:
+        before = len(listing)
+        for name in args.files:
+            rows, kind = read_confirmed(name, text_column=args.text_column,
+                                        all_confirmed=args.all_confirmed)
+            categories = [c or args.category for c in rows["category"].tolist()]
+            added = listing.add(rows["text"].tolist(), added_by=args.added_by,
+                                categories=categories, sources=rows["source"].tolist())
+            if not args.quiet:
+                print(f"kanalml: {name} ({kind}): {len(rows)} confirmed post(s), {added} new "
+                      "item(s)", file=sys.stderr)
+        listing.record("add", args.added_by, added=len(listing) - before,
+                       files=[Path(name).name for name in args.files],
+                       **({"all_confirmed": True} if args.all_confirmed else {}))
     if not args.quiet:
         print(f"kanalml: {target}: {len(listing)} item(s) ({len(listing) - before} added)",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_known_remove(args: argparse.Namespace) -> int:
+    """Take items out of a list by id (known_id in score and rank output); the removal, who
+    made it and why are kept in the list's history."""
+    from kanalml import known
+
+    with known.locked(args.list, waiting=_warn) as target:
+        listing = known.load(target)
+        try:
+            removed = listing.remove(args.ids)
+        except known.KnownListError as exc:
+            raise known.KnownListError(f"{target}: {exc}") from None
+        listing.record("remove", args.by, ids=[item["id"] for item in removed],
+                       sha256=[item["sha256"] for item in removed],
+                       **({"reason": args.reason} if args.reason else {}))
+        listing.save(target)
+    if not args.quiet:
+        print(f"kanalml: {target}: removed {len(removed)} item(s); {len(listing)} left",
               file=sys.stderr)
     return 0
 
@@ -361,10 +393,17 @@ def cmd_known_merge(args: argparse.Namespace) -> int:
     """Merge lists from several organisations: one item per hash, provenance kept."""
     from kanalml import known
 
-    merged = known.load(args.lists[0])
-    for name in args.lists[1:]:
-        merged = known.merge(merged, known.load(name))
-    merged.save(args.output)
+    with known.locked(args.output, waiting=_warn) as target:
+        merged = known.load(args.lists[0])
+        for name in args.lists[1:]:
+            merged = known.merge(merged, known.load(name))
+        for name in args.lists:
+            if _same_path(name, target) and merged.hash_only and not known.load(name).hash_only:
+                raise known.KnownListError(
+                    f"{target}: merging a hash-only list into it would drop its texts; write "
+                    "the merged list to a new directory")
+        merged.record("merge", "kanalml", lists=[str(name) for name in args.lists])
+        merged.save(target)
     if not args.quiet:
         print(f"kanalml: {args.output}: {len(merged)} item(s) from {len(args.lists)} list(s)"
               + (" (hash-only)" if merged.hash_only else ""), file=sys.stderr)
@@ -372,7 +411,7 @@ def cmd_known_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_known_show(args: argparse.Namespace) -> int:
-    """Counts by category, organisation and month."""
+    """Counts by category, organisation and month, and the latest entries of the history."""
     from kanalml import known
 
     listing = known.load(args.list)
@@ -382,6 +421,13 @@ def cmd_known_show(args: argparse.Namespace) -> int:
         print(f"by {title}:")
         for name, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             print(f"  {count:>7}  {name}")
+    if listing.history:
+        print(f"history (latest {min(len(listing.history), 20)} of {len(listing.history)}):")
+        for entry in listing.history[-20:]:
+            details = ", ".join(f"{k}={v}" for k, v in entry.items()
+                                if k not in ("at", "action", "by", "sha256"))
+            print(f"  {entry.get('at')}  {entry.get('action')} by {entry.get('by')}"
+                  + (f": {details}" if details else ""))
     return 0
 
 
@@ -389,10 +435,16 @@ def cmd_known_export(args: argparse.Namespace) -> int:
     """Write a copy of a list to share; --hash-only drops the texts."""
     from kanalml import known
 
+    if _same_path(args.list, args.output):
+        raise known.KnownListError(f"{args.output}: is the list being exported; export to "
+                                   "another directory")
     listing = known.load(args.list)
-    if args.hash_only:
-        listing = listing.without_text()
-    listing.save(args.output)
+    with known.locked(args.output, waiting=_warn) as target:
+        if args.hash_only:
+            listing = listing.without_text()
+        listing.record("export", "kanalml", source=str(args.list),
+                       **({"hash_only": True} if args.hash_only else {}))
+        listing.save(target)
     if not args.quiet:
         print(f"kanalml: {args.output}: {len(listing)} item(s)"
               + (", no texts" if listing.hash_only else ""), file=sys.stderr)
@@ -667,9 +719,12 @@ def build_parser() -> argparse.ArgumentParser:
     known = commands.add_parser("known", help="lists of confirmed items, matched on every run")
     known_actions = known.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = known_actions.add_parser("add", help="add confirmed posts to a list (created if new)",
-                                   description="Add decisions labelled 1 (kanalml review), a "
-                                   "queue, or a CSV of texts (rows labelled 1 if it has a "
-                                   "label column) to LIST.")
+                                   description="Add posts a person confirmed as extremist to "
+                                   "LIST: decisions labelled 1 (kanalml review's store or its "
+                                   "CSV export), or the rows labelled 1 of a file with a label "
+                                   "column. A queue or unlabelled texts are refused unless "
+                                   "--all-confirmed says every row was confirmed. Writers of a "
+                                   "list wait for each other (a lock beside it).")
     add.add_argument("list", metavar="LIST", help="list directory")
     add.add_argument("files", nargs="+", metavar="FILE", help="decisions, queue or texts")
     add.add_argument("--added-by", required=True, metavar="ORG",
@@ -677,7 +732,18 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--category", default="", metavar="NAME",
                      help="category for rows that have none (e.g. hasutan)")
     add.add_argument("--text-column", metavar="NAME", help="column holding the post text")
+    add.add_argument("--all-confirmed", action="store_true",
+                     help="a queue or a file of texts without a label column: a person "
+                          "confirmed every row as extremist (recorded in the history)")
     add.set_defaults(run=cmd_known_add)
+    removing = known_actions.add_parser("remove", help="take items out of a list",
+                                        description=cmd_known_remove.__doc__)
+    removing.add_argument("list", metavar="LIST")
+    removing.add_argument("ids", nargs="+", metavar="ID", help="item id (k-...)")
+    removing.add_argument("--by", required=True, metavar="ORG",
+                          help="who removes them (organisation or team)")
+    removing.add_argument("--reason", default="", metavar="TEXT", help="why, for the history")
+    removing.set_defaults(run=cmd_known_remove)
     merging = known_actions.add_parser("merge", help="merge lists; duplicates by hash")
     merging.add_argument("lists", nargs="+", metavar="LIST")
     merging.add_argument("-o", "--output", required=True, metavar="LIST", help="merged list")
@@ -691,7 +757,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="leave the texts out (hashes and signatures only)")
     export.add_argument("-o", "--output", required=True, metavar="LIST", help="exported list")
     export.set_defaults(run=cmd_known_export)
-    for sub in (add, merging, show, export):
+    for sub in (add, removing, merging, show, export):
         sub.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
     return parser
 

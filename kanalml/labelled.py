@@ -67,7 +67,7 @@ class Merged(NamedTuple):
 
 class Confirmed(NamedTuple):
     """Confirmed posts (``text``, ``category``, ``source``) and what the file was:
-    ``"decisions"``, ``"queue"`` or ``"texts"``."""
+    ``"decisions"``, ``"labelled"``, ``"queue"`` or ``"texts"``."""
 
     frame: pd.DataFrame
     kind: str
@@ -270,35 +270,41 @@ def merge_decisions(frame: pd.DataFrame, text_column: str, labels: Sequence[str]
                           "undecided": int(decisions.attrs.get("undecided", 0))})
 
 
-def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = None
-                   ) -> Confirmed:
-    """Confirmed posts to add to a known-content list: (frame of ``text``, ``category``,
-    ``source``; what the file was) as a :class:`Confirmed`.
+def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = None,
+                   all_confirmed: bool = False) -> Confirmed:
+    """Posts confirmed as extremist, to add to a known-content list: (frame of ``text``,
+    ``category``, ``source``; what the file was) as a :class:`Confirmed`.
 
-    A decisions file (a CSV with a decided-at column and a ``label`` column, as ``kanalml
-    review`` writes it) gives its posts whose latest decision is 1; a decision without a text is
-    a :class:`~kanalml.io.DataError`. Any other export (a queue from ``kanalml rank``, a CSV of
-    texts) gives every row, or only the rows labelled 1 when it has a ``label`` column.
-    ``category`` comes from a ``category`` column where there is one; ``source`` is the row's
-    ``source`` cell (a queue's channel/message id) or file:line.
+    Only rows a person confirmed are taken: from a decisions file (``kanalml review``'s store
+    or its CSV export: a decided-at and a ``label`` column), the posts whose latest decision is
+    1 (kind ``"decisions"``); a decision without a text is a :class:`~kanalml.io.DataError`.
+    From any other file with a ``label`` column, its rows labelled 1 (``"labelled"``). A queue
+    from ``kanalml rank`` (``"queue"``) or a file of texts (``"texts"``) says nothing about
+    what a person decided: it is refused unless ``all_confirmed`` says a person confirmed
+    every row. ``category`` comes from a ``category`` column where there is one; ``source``
+    is the row's ``source`` cell (a queue's channel/message id) or file:line.
     """
+    from kanalml.review.store import is_store
+
     path = Path(path)
-    if path.suffix.lower() in (".csv", ".txt") and path.is_file():
+    decisions_file = is_store(path)
+    if not decisions_file and path.suffix.lower() in (".csv", ".txt") and path.is_file():
         with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
             header = {h.strip().lower() for h in next(csv.reader(f), [])}
-        if header & set(DECIDED_COLUMNS) and "label" in header:
-            decisions = read_decisions(path, ["label"])
-            decisions = decisions[decisions["label"] == 1]
-            missing = decisions[decisions["text"].isna()]
-            if len(missing):
-                row = missing.iloc[0]
-                raise DataError(f"{path}:{row['_line']}: decision for message id "
-                                f"{row['message_id']!r} has no text to add")
-            frame = pd.DataFrame({
-                "text": decisions["text"].tolist(),
-                "category": [""] * len(decisions),
-                "source": [f"{path}:{line}" for line in decisions["_line"].tolist()]})
-            return Confirmed(frame, "decisions")
+        decisions_file = bool(header & set(DECIDED_COLUMNS)) and "label" in header
+    if decisions_file:
+        decisions = read_decisions(path, ["label"])
+        decisions = decisions[decisions["label"] == 1]
+        missing = decisions[decisions["text"].isna()]
+        if len(missing):
+            row = missing.iloc[0]
+            raise DataError(f"{path}:{row['_line']}: decision for message id "
+                            f"{row['message_id']!r} has no text to add")
+        frame = pd.DataFrame({
+            "text": decisions["text"].tolist(),
+            "category": [""] * len(decisions),
+            "source": [f"{path}:{line}" for line in decisions["_line"].tolist()]})
+        return Confirmed(frame, "decisions")
     frame, column, _ = _read_rows(path, text_column)
     if "label" in frame.columns:
         parsed = frame["label"].map(_label_value)
@@ -308,7 +314,17 @@ def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = No
             raise DataError(f"{row['_file']}:{row['_line']}: column 'label': {row['label']!r} "
                             "is not a 0/1 label")
         frame = frame[parsed == 1]
-    kind = "queue" if {"rank", "copies"} <= set(frame.columns) else "texts"
+        kind = "labelled"
+    else:
+        kind = "queue" if {"rank", "copies"} <= set(frame.columns) else "texts"
+        if not all_confirmed:
+            what = ("a queue (kanalml rank output) says what the model scored, not what a "
+                    "person decided" if kind == "queue" else "a file without a label column "
+                    "does not say which posts a person confirmed")
+            raise DataError(f"{path}: {what}: add the decisions kanalml review saved "
+                            "(QUEUE.decisions.sqlite or .csv) or a file with a 0/1 label column, "
+                            "or pass --all-confirmed if a person confirmed every row as "
+                            "extremist")
     sources = (frame["source"].fillna("").astype(str).tolist() if "source" in frame.columns
                else [""] * len(frame))
     lines = [f"{f}:{line}" for f, line in zip(frame["_file"].tolist(), frame["_line"].tolist())]
