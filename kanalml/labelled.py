@@ -113,8 +113,27 @@ def read_labelled(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
             raise DataError(f"{row['_file']}:{row['_line']}: column {name!r}: "
                             f"{row[name]!r} is not a 0/1 label")
         frame[name] = parsed.astype("int8")
-    frame[column] = [as_text(t) for t in frame[column].tolist()]
+    frame[column] = _capped([as_text(t) for t in frame[column].tolist()], frame)
     return Labelled(frame, column, list(labels))
+
+
+def _capped(texts: list[str], frame: pd.DataFrame) -> list[str]:
+    """The texts cut to what scoring reads (:data:`kanalml.api.MAX_TEXT_CHARS`), so a model
+    trains and is evaluated on the posts as it will score them (and a 10 MB post costs no
+    more than that); a warning names the first one cut."""
+    import warnings
+
+    from kanalml.api import MAX_TEXT_CHARS, clip_text
+
+    long = [i for i, text in enumerate(texts) if len(text) > MAX_TEXT_CHARS]
+    if long:
+        row = frame.iloc[long[0]]
+        warnings.warn(f"{row['_file']}:{row['_line']}: {len(long)} text(s) longer than "
+                      f"{MAX_TEXT_CHARS:,} characters (this is the first) were cut to their "
+                      f"first {MAX_TEXT_CHARS:,}, as scoring reads them", stacklevel=3)
+        for i in long:
+            texts[i] = clip_text(texts[i])
+    return texts
 
 
 def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.DataFrame:
