@@ -651,9 +651,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("-o", "--output", required=True, metavar="DIR",
                        help="new model directory, e.g. models/netifier-v2")
     labelled(train)
-    train.add_argument("--feedback", metavar="DECISIONS.csv",
-                       help="moderator decisions to merge (message id or text, label, "
-                            "decided_at; the latest decision per post wins)")
+    train.add_argument("--feedback", metavar="DECISIONS",
+                       help="moderator decisions to merge: kanalml review's store (.sqlite) or "
+                            "its CSV export, or any CSV of message id or text, label, "
+                            "decided_at (the latest decision per post wins)")
     train.add_argument("--id-column", metavar="NAME",
                        help="message id column of DATA that decisions refer to")
     rule = train.add_mutually_exclusive_group()

@@ -42,6 +42,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -413,9 +414,12 @@ def recover(directory: str | os.PathLike[str]) -> None:
             os.replace(candidate, target)
             _fsync(parent)
             break
+    # Only what a save leaves: .NAME.new.*, .NAME.old.* and an earlier kanalml's temporary
+    # .NAME.XXXXXXXX (tempfile's 8 characters); never another hidden directory of the user's.
+    legacy = re.compile(re.escape(prefix) + r"[a-z0-9_]{8}")
     for leftover in leftovers:
         if leftover.exists() and (leftover.name.startswith((prefix + "new.", prefix + "old."))
-                                  or (leftover / MANIFEST).is_file()):
+                                  or legacy.fullmatch(leftover.name)):
             shutil.rmtree(leftover, ignore_errors=True)
 
 

@@ -137,10 +137,12 @@ def test_an_interrupted_save_of_an_earlier_kanalml_is_put_back(tmp_path) -> None
     aside = tmp_path / ".known.old.k2x9a1b3"
     original.save(aside / "list")  # where the old save moved a list before crashing
     (tmp_path / ".known.7hq2_9zz").mkdir()  # its unfinished new copy
+    original.save(tmp_path / ".known.backup")  # the user's own copy, not a leftover
     assert main(["known", "add", str(listing), str(texts_file(tmp_path / "t.csv", texts(1, 9))),
                  "--added-by", "b", "-q"]) == 0
     assert len(known.load(listing)) == 4  # the old items were found, not a new list started
-    assert not aside.exists()
+    assert not aside.exists() and not (tmp_path / ".known.7hq2_9zz").exists()
+    assert (tmp_path / ".known.backup").is_dir()  # a directory of the user's is left alone
 
 
 SAVE_LOOP = """
