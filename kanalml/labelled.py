@@ -9,6 +9,7 @@ anything else is a :class:`~kanalml.io.DataError` naming the file, line and colu
 from __future__ import annotations
 
 import csv
+import io
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -66,7 +67,7 @@ class Merged(NamedTuple):
 
 class Confirmed(NamedTuple):
     """Confirmed posts (``text``, ``category``, ``source``) and what the file was:
-    ``"decisions"``, ``"queue"`` or ``"texts"``."""
+    ``"decisions"``, ``"labelled"``, ``"queue"`` or ``"texts"``."""
 
     frame: pd.DataFrame
     kind: str
@@ -112,8 +113,27 @@ def read_labelled(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
             raise DataError(f"{row['_file']}:{row['_line']}: column {name!r}: "
                             f"{row[name]!r} is not a 0/1 label")
         frame[name] = parsed.astype("int8")
-    frame[column] = [as_text(t) for t in frame[column].tolist()]
+    frame[column] = _capped([as_text(t) for t in frame[column].tolist()], frame)
     return Labelled(frame, column, list(labels))
+
+
+def _capped(texts: list[str], frame: pd.DataFrame) -> list[str]:
+    """The texts cut to what scoring reads (:data:`kanalml.api.MAX_TEXT_CHARS`), so a model
+    trains and is evaluated on the posts as it will score them (and a 10 MB post costs no
+    more than that); a warning names the first one cut."""
+    import warnings
+
+    from kanalml.api import MAX_TEXT_CHARS, clip_text
+
+    long = [i for i, text in enumerate(texts) if len(text) > MAX_TEXT_CHARS]
+    if long:
+        row = frame.iloc[long[0]]
+        warnings.warn(f"{row['_file']}:{row['_line']}: {len(long)} text(s) longer than "
+                      f"{MAX_TEXT_CHARS:,} characters (this is the first) were cut to their "
+                      f"first {MAX_TEXT_CHARS:,}, as scoring reads them", stacklevel=3)
+        for i in long:
+            texts[i] = clip_text(texts[i])
+    return texts
 
 
 def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.DataFrame:
@@ -127,19 +147,13 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
     ``attrs["undecided"]``; one with a date withdraws the earlier decisions on
     that post (an undo on the review page), counted in ``attrs["withdrawn"]``.
     Only the latest decision per post is kept. A cell guarded against
-    spreadsheet formulas (``'`` before ``= + - @``, tab or CR) is read unguarded.
+    spreadsheet formulas (``'`` before ``= + - @``, tab or CR) is read unguarded, once.
+    ``path`` may also be a decisions store (``.sqlite``, see :mod:`kanalml.review.store`):
+    its decisions are read as its CSV export holds them.
     """
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not valid UTF-8") from None
-    rows = csv.reader(content.splitlines(keepends=True))
+    content = _decisions_text(path)
+    rows = csv.reader(io.StringIO(content, newline=""))
     header = [unescape_cell(h).strip() for h in next(rows, [])]
     lowered = {h.lower(): i for i, h in enumerate(header)}
 
@@ -170,7 +184,6 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
             continue
         if len(values) != len(header):
             raise DataError(f"{path}:{line}: {len(values)} fields, the header has {len(header)}")
-        values = [unguard(v) for v in values]
         decided_labels = {}
         for name, at in label_at.items():
             cell = values[at].strip()
@@ -210,6 +223,23 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
     decisions.attrs["undecided"] = undecided
     decisions.attrs["withdrawn"] = int(withdrawn.sum())
     return decisions
+
+
+def _decisions_text(path: Path) -> str:
+    """A decisions CSV's text, or the CSV export of a decisions store."""
+    from kanalml.review.store import export_text, is_store
+
+    if is_store(path):
+        return export_text(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: not valid UTF-8") from None
 
 
 def merge_decisions(frame: pd.DataFrame, text_column: str, labels: Sequence[str],
@@ -259,35 +289,41 @@ def merge_decisions(frame: pd.DataFrame, text_column: str, labels: Sequence[str]
                           "undecided": int(decisions.attrs.get("undecided", 0))})
 
 
-def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = None
-                   ) -> Confirmed:
-    """Confirmed posts to add to a known-content list: (frame of ``text``, ``category``,
-    ``source``; what the file was) as a :class:`Confirmed`.
+def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = None,
+                   all_confirmed: bool = False) -> Confirmed:
+    """Posts confirmed as extremist, to add to a known-content list: (frame of ``text``,
+    ``category``, ``source``; what the file was) as a :class:`Confirmed`.
 
-    A decisions file (a CSV with a decided-at column and a ``label`` column, as ``kanalml
-    review`` writes it) gives its posts whose latest decision is 1; a decision without a text is
-    a :class:`~kanalml.io.DataError`. Any other export (a queue from ``kanalml rank``, a CSV of
-    texts) gives every row, or only the rows labelled 1 when it has a ``label`` column.
-    ``category`` comes from a ``category`` column where there is one; ``source`` is the row's
-    ``source`` cell (a queue's channel/message id) or file:line.
+    Only rows a person confirmed are taken: from a decisions file (``kanalml review``'s store
+    or its CSV export: a decided-at and a ``label`` column), the posts whose latest decision is
+    1 (kind ``"decisions"``); a decision without a text is a :class:`~kanalml.io.DataError`.
+    From any other file with a ``label`` column, its rows labelled 1 (``"labelled"``). A queue
+    from ``kanalml rank`` (``"queue"``) or a file of texts (``"texts"``) says nothing about
+    what a person decided: it is refused unless ``all_confirmed`` says a person confirmed
+    every row. ``category`` comes from a ``category`` column where there is one; ``source``
+    is the row's ``source`` cell (a queue's channel/message id) or file:line.
     """
+    from kanalml.review.store import is_store
+
     path = Path(path)
-    if path.suffix.lower() in (".csv", ".txt") and path.is_file():
+    decisions_file = is_store(path)
+    if not decisions_file and path.suffix.lower() in (".csv", ".txt") and path.is_file():
         with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
             header = {h.strip().lower() for h in next(csv.reader(f), [])}
-        if header & set(DECIDED_COLUMNS) and "label" in header:
-            decisions = read_decisions(path, ["label"])
-            decisions = decisions[decisions["label"] == 1]
-            missing = decisions[decisions["text"].isna()]
-            if len(missing):
-                row = missing.iloc[0]
-                raise DataError(f"{path}:{row['_line']}: decision for message id "
-                                f"{row['message_id']!r} has no text to add")
-            frame = pd.DataFrame({
-                "text": decisions["text"].tolist(),
-                "category": [""] * len(decisions),
-                "source": [f"{path}:{line}" for line in decisions["_line"].tolist()]})
-            return Confirmed(frame, "decisions")
+        decisions_file = bool(header & set(DECIDED_COLUMNS)) and "label" in header
+    if decisions_file:
+        decisions = read_decisions(path, ["label"])
+        decisions = decisions[decisions["label"] == 1]
+        missing = decisions[decisions["text"].isna()]
+        if len(missing):
+            row = missing.iloc[0]
+            raise DataError(f"{path}:{row['_line']}: decision for message id "
+                            f"{row['message_id']!r} has no text to add")
+        frame = pd.DataFrame({
+            "text": decisions["text"].tolist(),
+            "category": [""] * len(decisions),
+            "source": [f"{path}:{line}" for line in decisions["_line"].tolist()]})
+        return Confirmed(frame, "decisions")
     frame, column, _ = _read_rows(path, text_column)
     if "label" in frame.columns:
         parsed = frame["label"].map(_label_value)
@@ -297,12 +333,22 @@ def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = No
             raise DataError(f"{row['_file']}:{row['_line']}: column 'label': {row['label']!r} "
                             "is not a 0/1 label")
         frame = frame[parsed == 1]
-    kind = "queue" if {"rank", "copies"} <= set(frame.columns) else "texts"
+        kind = "labelled"
+    else:
+        kind = "queue" if {"rank", "copies"} <= set(frame.columns) else "texts"
+        if not all_confirmed:
+            what = ("a queue (kanalml rank output) says what the model scored, not what a "
+                    "person decided" if kind == "queue" else "a file without a label column "
+                    "does not say which posts a person confirmed")
+            raise DataError(f"{path}: {what}: add the decisions kanalml review saved "
+                            "(QUEUE.decisions.sqlite or .csv) or a file with a 0/1 label column, "
+                            "or pass --all-confirmed if a person confirmed every row as "
+                            "extremist")
     sources = (frame["source"].fillna("").astype(str).tolist() if "source" in frame.columns
                else [""] * len(frame))
     lines = [f"{f}:{line}" for f, line in zip(frame["_file"].tolist(), frame["_line"].tolist())]
     out = pd.DataFrame({
-        "text": [unguard(as_text(t)) for t in frame[column].tolist()],
+        "text": [unescape_cell(as_text(t)) for t in frame[column].tolist()],
         "category": (frame["category"].fillna("").astype(str).tolist()
                      if "category" in frame.columns else [""] * len(frame)),
         "source": [s or line for s, line in zip(sources, lines)]})

@@ -57,6 +57,12 @@ STEMS = "stems.json"
 METADATA = "metadata.json"
 CARD = "README.md"
 TRAINING_KEYS = "training_keys.json"  # token hashes of the training posts (text_key)
+# Limits checked before a file is parsed, far above any model trained here (the shipped one:
+# 333k features, 8k training keys, 5 KB of metadata), so a crafted file costs little to refuse.
+MAX_FEATURES = 4_000_000
+MAX_BYTES_PER_FEATURE = 256  # vocabulary bytes per feature, JSON quoting included
+MAX_TRAINING_KEYS = 2_000_000
+MAX_METADATA_BYTES = 4 << 20
 LAYOUT = artifact.Layout(FORMAT, FORMAT_VERSION,
                          required=(ARRAYS, VOCABULARY, CHAR_VOCABULARY, STEMS, METADATA),
                          optional=(CARD, TRAINING_KEYS), noun="kanalml model")
@@ -159,12 +165,7 @@ class Model:
         checked (labels, featurizer parameters, array shapes) before the model is built."""
         bundle = artifact.read(directory, LAYOUT)
         meta_path = bundle.root / METADATA
-        metadata = bundle.object(METADATA)
-        words = bundle.strings(VOCABULARY)
-        chars = bundle.strings(CHAR_VOCABULARY)
-        stems = bundle.json(STEMS)
-        if TRAINING_KEYS in bundle:
-            metadata["training_keys"] = bundle.strings(TRAINING_KEYS)
+        metadata = bundle.object(METADATA, MAX_METADATA_BYTES)
         categories = artifact.expect_strings(metadata.get("categories", []), meta_path)
         labels = artifact.expect_strings(metadata.get("labels"), meta_path)
         for kind, values in (("labels", labels), ("categories", categories)):
@@ -173,6 +174,23 @@ class Model:
         if not labels:
             raise ModelError(f"{meta_path}: the model has no labels")
         _check_featurizer(metadata.get("featurizer"), meta_path)
+        # The weights' header says how many features there are: the vocabularies must hold
+        # that many strings, known before they are parsed (a 10M-entry vocabulary cost 846 MB).
+        shape = bundle.array_shape(ARRAYS, "coef")
+        if len(shape) != 2 or shape[1] != len(labels):
+            raise ModelError(f"{bundle.root / ARRAYS}: array 'coef' has shape {shape}, expected "
+                             f"(features, {len(labels)}) float64")
+        n_features = shape[0]
+        if n_features > MAX_FEATURES:
+            raise ModelError(f"{bundle.root / ARRAYS}: {n_features:,} features, over the "
+                             f"{MAX_FEATURES:,} a kanalml model may have")
+        budget = n_features * MAX_BYTES_PER_FEATURE + (1 << 16)
+        words = bundle.strings(VOCABULARY, budget, n_features)
+        chars = bundle.strings(CHAR_VOCABULARY, budget, n_features - len(words))
+        stems = bundle.json(STEMS, budget * 4, 8 * n_features + 1024)
+        if TRAINING_KEYS in bundle:
+            metadata["training_keys"] = bundle.strings(TRAINING_KEYS, 64 * MAX_TRAINING_KEYS,
+                                                       MAX_TRAINING_KEYS)
         n_features, n_labels = len(words) + len(chars), len(labels)
         shapes = {"coef": (n_features, n_labels), "intercept": (n_labels,),
                   "calibration": (n_labels, 2), "thresholds": (n_labels,)}
