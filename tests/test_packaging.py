@@ -26,11 +26,11 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_carries_the_default_model(wheel) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        manifest = json.loads(archive.read("kanalml/models/ekstremisme-v2/manifest.json"))
+        manifest = json.loads(archive.read("kanalml/models/ekstremisme-v3/manifest.json"))
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
         scripts = archive.read(entry_points).decode()
     for name in manifest["files"]:
-        assert f"kanalml/models/ekstremisme-v2/{name}" in names
+        assert f"kanalml/models/ekstremisme-v3/{name}" in names
     assert "kanalml = kanalml.cli:main" in scripts
     assert not any(n.startswith(("tests/", "data/", "benchmarks/")) for n in names)
 
