@@ -39,6 +39,15 @@ def model_card(model: Model, name: str, *, built_by: str, data: str,
 
     meta = model.metadata_
     params = meta["params"]
+    if params.get("content_only"):
+        words = ("stopwords removed with negations kept; pronouns, address, modals and channel "
+                 "housekeeping (\"kalian\", \"admin\", \"wajib\") give no feature")
+    else:
+        words = "stopwords with negations and pronouns kept"
+    norm = (f"normalized as if a post had at least {params['min_words']} words"
+            if params.get("min_words") else "L2-normalized")
+    folds = meta.get("training", {}).get("options", {}).get(
+        "fold_assignment", f"stratified, seed {meta['cv']['random_state']}")
     rules = meta.get("threshold_rules") or dict.fromkeys(model.labels_, meta["threshold_rule"])
     rows = "\n".join(
         f"| `{label}` | {m.get('rows', meta['training_rows'])} | {m['positives']} | "
@@ -80,9 +89,8 @@ takedown or report on its own; a person reviews every item.
 ## Model
 Indonesian normalization (Unicode folding, look-alikes, placeholders, leetspeak, elongation,
 slang via indoNLP, the extremism lexicon's spelling variants mapped to one form (`thoghut`,
-`toghut` -> `thaghut`; kanalml/lexicon.py), stopwords with negations and pronouns kept,
-Sastrawi stems) -> two feature
-blocks: presence of stem 1-{params['ngram_max']}-grams (L2-normalized, weight \
+`toghut` -> `thaghut`; kanalml/lexicon.py), {words}, Sastrawi stems) -> two feature
+blocks, each {norm}: presence of stem 1-{params['ngram_max']}-grams (weight \
 {params['word_weight']}) and character \
 {params['char_ngrams'][0]}-{params['char_ngrams'][1]}-grams of the normalized words and adjacent \
 word pairs (min_df {params['min_df']}) -> per label, naive-Bayes log-count-ratio scaling \
@@ -91,8 +99,7 @@ Platt calibration on out-of-fold scores -> a threshold per label:
 {rule_lines}{categories}
 
 ## Cross-validated metrics
-{meta['cv']['folds']}-fold, stratified, seed {meta['cv']['random_state']}; "rows" are the rows
-that know the label.
+{meta['cv']['folds']} folds ({folds}); "rows" are the rows that know the label.
 Every fitted step (stem table, vocabularies, NB ratios, classifier) was fitted inside each
 fold. Average precision is the mean over folds (range in brackets); "pooled" ranks all
 out-of-fold scores together. Precision and recall are at the threshold, on out-of-fold

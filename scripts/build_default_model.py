@@ -88,10 +88,11 @@ CALIBRATION = """
 ## What the score means
 The score is the probability that a post is extremist content (docs/annotation-guide.md) **in
 a stream where {prevalence:g} of posts are** ({one_in}), not in the training mix, where
-{train_share:.1%} are. That share is a stated assumption, not a measurement of Indonesian
-channels: no public figure exists for them. Platforms that publish one put terrorist content
-well below a tenth of a percent of what users see, and a team that watches channels already
-suspected of it will see more; we take 1 in 1,000 as the order of magnitude. Teams whose
+{train_share:.1%} are. That share is a stated assumption, not a measurement: we know of no
+published figure for Indonesian public channels. Platforms that publish a prevalence for
+terrorist content report a small fraction of a percent of what their users see; a team that
+watches channels already suspected of it will see more. We take 1 in 1,000 as the order of
+magnitude. Teams whose
 channels differ retrain with `kanalml train --prevalence P`.
 The calibration is Platt scaling on out-of-fold scores, moved to that prevalence by Bayes'
 rule on the odds. The threshold, {threshold:.4f}, is the lowest at which a flag is right at
@@ -156,8 +157,8 @@ def main() -> int:
     stage("held-out passes")
     training = record_training(model, data.files, root=ROOT, built_by=BUILT_BY, options={
         "fold_assignment": "one fold per written pass (its writer); Netifier and re_dataset: "
-                           f"{training_data.REAL_FOLDS} stratified folds, seed {training_data.SEED} "
-                           "(scripts/training_data.py)",
+                           f"{training_data.REAL_FOLDS} stratified folds, seed "
+                           f"{training_data.SEED} (scripts/training_data.py)",
         "categories": "the guide's category of each ekstremisme positive",
         "target_precision": TARGET_PRECISION,
         "prevalence": model.metadata_["prevalence"]})
