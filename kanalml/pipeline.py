@@ -445,12 +445,12 @@ def _open_run(paths: Sequence[str], model: Model | str | os.PathLike[str] | None
               keep_authors: bool, warn: Warn) -> _Run:
     """What a batch run scores with: the model, the threshold (default: the model's), the
     known-list matcher and a reader that renames input columns clashing with the output."""
-    from kanalml.io import ExportReader
-    # Imported before the first chunk, not inside the chunk loop (score_chunk): importing rank
-    # (datasketch, which imports scipy.optimize) mid-run took ~0.5 s inside the import
-    # machinery, where a Ctrl-C is swallowed or escapes the CLI's handler (the stopped-run
-    # test failed 2 of 8 times on a loaded machine).
+    # rank is imported before the first chunk, not inside the chunk loop (score_chunk):
+    # importing it (datasketch, which imports scipy.optimize) mid-run took ~0.5 s inside the
+    # import machinery, where a Ctrl-C is swallowed or escapes the CLI's handler (the
+    # stopped-run test failed 2 of 8 times on a loaded machine).
     import kanalml.rank  # noqa: F401
+    from kanalml.io import ExportReader
 
     loaded = _model(model)
     matcher = _matcher(known)
