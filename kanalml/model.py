@@ -435,15 +435,20 @@ def _fit_categories(X: Any, cat: np.ndarray, n_cat: int, C: float
     from sklearn.linear_model import LogisticRegression
 
     rows = np.flatnonzero(cat >= 0)
+    # Only the features the positives have: under L2 the others' weights are exactly 0, and
+    # L-BFGS's cost is per weight. On the default training set (452k features, 1,789
+    # positives): 24.3 -> 10.1 s CPU, weights equal to 1e-11 (measured).
+    Xr = X[rows]
+    used = np.unique(Xr.indices)
     clf = LogisticRegression(C=C, class_weight="balanced", max_iter=3000)
-    clf.fit(X[rows], cat[rows])
+    clf.fit(Xr[:, used], cat[rows])
     coef = np.zeros((X.shape[1], n_cat))
     intercept = np.full(n_cat, -1e6)  # a category with no training row is never chosen
     if len(clf.classes_) == 2:  # one row of weights, for the second class against the first
-        coef[:, clf.classes_[1]] = clf.coef_[0]
+        coef[used, clf.classes_[1]] = clf.coef_[0]
         intercept[clf.classes_] = (0.0, clf.intercept_[0])
     else:
-        coef[:, clf.classes_] = clf.coef_.T
+        coef[np.ix_(used, clf.classes_)] = clf.coef_.T
         intercept[clf.classes_] = clf.intercept_
     return coef, intercept
 
