@@ -18,12 +18,12 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from kanalml.io import TEXT_COLUMNS, DataError, ExportReader, unescape_cell
+from kanalml.io.columns import ID_COLUMNS as ID_COLUMNS
 from kanalml.preprocess import as_text
 
 _TRUE = frozenset({"1", "1.0", "true", "yes", "y", "ya"})
 _FALSE = frozenset({"0", "0.0", "false", "no", "n", "tidak"})
 _PROVENANCE = ("_file", "_line")
-ID_COLUMNS = ("message_id", "id", "msg_id")
 DECIDED_COLUMNS = ("decided_at", "decided", "decision_time", "timestamp")
 _FORMULA_START = frozenset("=+-@\t\r")
 
