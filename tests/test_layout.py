@@ -1,5 +1,6 @@
 """The package's layering holds: the command line is a leaf, modules share public names only,
-and the type checker passes.
+no module imports one that imports it back (at run time, directly or not), and the type
+checker passes.
 
 These read the source (ast) or run mypy; they fail on the change that breaks a rule, naming it.
 """
