@@ -3,20 +3,28 @@
     python benchmarks/bench_speed.py
 
 Everything runs pinned to one core (CPU 0, BLAS threads = 1), subprocesses included.
-Texts: the ``Tweet`` column of ibrohim2019/re_dataset.csv (13,169 tweets neither model
-saw, in file order: the stream) and the ``original_text`` column of netifier/train.csv
-(6,995 posts, the training texts of both pipelines). Measured in this run, for kanalml
-(``kanalml.score(list)`` after ``load_model`` in a fresh process) and for the notebook
-pipeline a user would otherwise write (Sastrawi ``stem()`` of each post,
+Every kanalml figure is of the model that ships (``kanalml.api.default_model_path()``, today
+``models/ekstremisme-v3``; its name is printed). Texts, from ``data/third_party`` via
+``scripts/training_data.py``: the ``Tweet`` column of ibrohim2019_re_dataset.csv.gz (13,169
+tweets in file order: the stream; new to the notebook, but in ekstremisme-v3's training set,
+so the shipped model's tables hold their tokens) and the ``original_text`` column of
+netifier_train.csv.gz (6,995 posts, in the training texts of both pipelines). Measured in
+this run, for kanalml (``kanalml.score(list)`` after ``load_model`` in a fresh process) and
+for the notebook pipeline a user would otherwise write (Sastrawi ``stem()`` of each post,
 ``TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True)``,
 ``LogisticRegression(class_weight="balanced")`` on ``radikalisme``, trained on
-netifier/train.csv), posts/s and the kanalml/notebook ratio of four cases (issue 12):
+netifier_train.csv.gz), posts/s and the kanalml/notebook ratio of these cases (issues 12, 22):
 
-- new posts: the stream's second half, right after the first half warmed both scorers
+- the stream: its second half, right after the first half warmed both scorers
   (target >= 20,000 posts/s and >= 5x the notebook);
 - new posts made only of known words: the training posts' words reshuffled into posts
   of the tweets' lengths (target >= 25,000 posts/s and >= 1.5x), and of the training
   posts' lengths (long posts: bound by reading them, no target);
+- shuffled tweets (issue 22): each tweet of the stream's second half with its words
+  shuffled, 10 shuffles of each (a shuffle equal to a tweet or to an earlier shuffle is
+  dropped), scored after the second half itself, so every post is new - its word pairs and
+  cross-word character n-grams too - and every word known to both scorers (target
+  >= 25,000 posts/s and >= 1.5x);
 - cold: the stream's first half on a fresh scorer (target >= 3x the notebook);
 - re-scored identical posts: the second half again (no slower than before);
 
@@ -26,7 +34,7 @@ to the notebook's; ``import kanalml`` (target <= 0.5 s), default model load (tar
 score after unpickling; peak RSS of a process that scores all tweets and of one that
 only imports kanalml.
 
-The four cases are medians of 3 fresh scorers (re-scored: of 5 passes each); subprocess
+The cases are medians of 3 fresh scorers (re-scored: of 5 passes each); subprocess
 timings are medians of 7 or 5 runs. Scoring passes are timed in CPU seconds of the scoring
 process: on a shared machine, wall time on the pinned core also counts the time other
 processes hold it, and the two pipelines are measured minutes apart under different load
@@ -54,10 +62,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
-TWEETS = SHARED / "ibrohim2019" / "re_dataset.csv"
-NETIFIER = SHARED / "netifier" / "train.csv"
-MODEL_DIR = ROOT / "models" / "ekstremisme-v3"
+# scripts/training_data.py's files (its re_dataset() reads the tweets); that module is imported
+# only where texts are read, since it loads pandas: peak memory is measured first, from a parent
+# that has not (see main).
+TWEETS = ROOT / "data" / "third_party" / "ibrohim2019_re_dataset.csv.gz"
+NETIFIER = ROOT / "data" / "third_party" / "netifier_train.csv.gz"
 T = TypeVar("T")
 
 WARM_RUNS = 5
@@ -66,6 +75,7 @@ NO_TARGET = {"rescored": "no slower than before", "known_long": "(reading-bound:
 IMPORT_RUNS = 7
 LOAD_RUNS = 5
 LATENCY_POSTS = 2_000
+SHUFFLES = 10
 SEED = 0
 
 
@@ -77,8 +87,12 @@ def pin_one_core() -> None:
 def read_texts(which: str, sample: int = 0) -> list[str]:
     import pandas as pd
 
+    sys.path.insert(0, str(ROOT / "scripts"))
+    import training_data
+
+    assert (training_data.RE_DATASET, training_data.NETIFIER) == (TWEETS, NETIFIER)
     if which == "tweets":
-        texts = pd.read_csv(TWEETS, encoding="latin-1")["Tweet"].fillna("").astype(str).tolist()
+        texts = training_data.re_dataset()["Tweet"].fillna("").astype(str).tolist()
     else:
         texts = pd.read_csv(NETIFIER)["original_text"].fillna("").astype(str).tolist()
     if sample and sample < len(texts):
@@ -117,33 +131,53 @@ def known_posts(tweets: list[str], train: list[str]) -> dict[str, list[str]]:
             "known_long": known_word_posts(train, [len(t.split()) for t in train])}
 
 
+def shuffled_posts(tweets: list[str]) -> list[str]:
+    """:data:`SHUFFLES` shuffles of each tweet's whitespace-separated words (seeded); a
+    shuffle equal to a tweet or to an earlier shuffle is dropped, so every post is new."""
+    rng = random.Random(SEED + 4)
+    seen = set(tweets)
+    posts = []
+    for text in tweets:
+        words = text.split()
+        for _ in range(SHUFFLES):
+            rng.shuffle(words)
+            post = " ".join(words)
+            if post not in seen:
+                seen.add(post)
+                posts.append(post)
+    return posts
+
+
 def stream_cases(score: Callable[[list[str]], Any], warm: Callable[[], Any],
                  tweets: list[str], known: dict[str, list[str]]) -> dict[str, Any]:
-    """CPU seconds of the four cases, in this order on one scorer (its caches carry over):
+    """CPU seconds of the cases, in this order on one scorer (its caches carry over):
 
     cold: first half of the tweets (file order) on a fresh scorer; stream: the second half
-    right after (new posts, vocabulary warmed by the first half); rescored: the second half
-    again (identical posts, median of WARM_RUNS); then ``warm()`` (untimed: the training
-    posts, whose words are all that the ``known`` posts hold) and each set of known-word
-    posts, once.
+    right after (vocabulary warmed by the first half); rescored: the second half again
+    (identical posts, median of WARM_RUNS); shuffled: the second half's words shuffled
+    (:func:`shuffled_posts`: new posts, every word seen in the second half), once; then
+    ``warm()`` (untimed: the training posts, whose words are all that the ``known`` posts
+    hold) and each set of known-word posts, once.
     """
     half = len(tweets) // 2
     first, second = tweets[:half], tweets[half:]
+    shuffled = shuffled_posts(second)
     cold_s, _ = timed(score, first)
     stream_s, out = timed(score, second)
     rescored = []
     for _ in range(WARM_RUNS):
         seconds, again = timed(score, second)
         rescored.append(seconds)
+    shuffled_s, _ = timed(score, shuffled)
     warm()
     knowns = {case: (len(posts), timed(score, posts)[0]) for case, posts in known.items()}
     return {"cold": (len(first), cold_s), "stream": (len(second), stream_s),
             "rescored": (len(second), statistics.median(rescored)),
-            **knowns, "out": out, "again": again}
+            "shuffled": (len(shuffled), shuffled_s), **knowns, "out": out, "again": again}
 
 
 def worker_stream() -> dict[str, object]:
-    """Fresh process and freshly loaded default model: the four cases (see stream_cases)."""
+    """Fresh process and freshly loaded default model: the cases of :func:`stream_cases`."""
     import kanalml
     from kanalml.api import default_model_path
 
@@ -251,8 +285,14 @@ def main() -> int:
         return 0
 
     if not (TWEETS.is_file() and NETIFIER.is_file()):
-        print(f"shared data not found under {SHARED} (need ibrohim2019/re_dataset.csv and "
-              "netifier/train.csv); nothing to measure")
+        print(f"data not found (need {TWEETS.relative_to(ROOT)} and "
+              f"{NETIFIER.relative_to(ROOT)}); nothing to measure")
+        return 0
+    from kanalml.api import default_model_path
+
+    shipped = default_model_path()
+    if not (shipped / "manifest.json").is_file():
+        print(f"the shipped model is not at {shipped}; nothing to measure")
         return 0
 
     # Peak memory first, from a small parent: Linux carries a parent's peak RSS into
@@ -262,7 +302,7 @@ def main() -> int:
         "import kanalml only": peak_memory("import kanalml"),
         "load default model + score all re_dataset tweets": peak_memory(
             f"import pandas as pd, kanalml; t = pd.read_csv({str(TWEETS)!r}, "
-            "encoding='latin-1')['Tweet'].tolist(); kanalml.score(t)"),
+            "encoding='latin-1')['Tweet'].tolist(); kanalml.score(t)"),  # the shipped model
     }
 
     import numpy as np
@@ -273,11 +313,17 @@ def main() -> int:
     print(f"kanalml {kanalml.__version__}, Python {sys.version.split()[0]}, "
           f"pinned to CPU {sorted(os.sched_getaffinity(0))}, "
           f"load average at start {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
+    meta = json.loads((shipped / "metadata.json").read_text(encoding="utf-8"))
+    trained_on = [f["file"] for f in meta.get("training", {}).get("files", [])]
+    seen = str(TWEETS.relative_to(ROOT)) in trained_on
+    print(f"model: {shipped.name} (the shipped default, {shipped}), created {meta['created']}; "
+          f"re_dataset {'IS' if seen else 'is not'} in its training files")
     tweets = read_texts("tweets")
     train_frame = pd.read_csv(NETIFIER)
     train_texts = train_frame["original_text"].fillna("").astype(str).tolist()
     print(f"texts: {len(tweets):,} re_dataset tweets (median "
-          f"{np.median([len(t) for t in tweets]):.0f} chars, new to both models); "
+          f"{np.median([len(t) for t in tweets]):.0f} chars, new to the notebook"
+          f"{', in kanalml' + chr(39) + 's training' if seen else ', new to kanalml'}); "
           f"{len(train_texts):,} netifier train posts (median "
           f"{np.median([len(t) for t in train_texts]):.0f}, mean "
           f"{np.mean([len(t) for t in train_texts]):.0f} chars, the training texts)")
@@ -288,7 +334,7 @@ def main() -> int:
           f"(stemming + TF-IDF + LR on {len(train_texts):,} posts)")
     known = known_posts(tweets, train_texts)
 
-    # -- the four cases, STREAM_RUNS fresh scorers each ------------------------------------------
+    # -- the cases, STREAM_RUNS fresh scorers each --------------------------------------------
     km_runs, nb_runs = [], []
     for _ in range(STREAM_RUNS):
         km_runs.append(run_worker("stream"))
@@ -298,21 +344,24 @@ def main() -> int:
         del cases["out"], cases["again"], fresh
         nb_runs.append(cases)
     half = len(tweets) // 2
+    shuffled = shuffled_posts(tweets[half:])
     names = {
-        "stream": f"new posts: 2nd half of stream after 1st (n={len(tweets) - half:,})",
+        "stream": f"stream: 2nd half of the tweets after 1st (n={len(tweets) - half:,})",
+        "shuffled": f"2nd-half tweets, words shuffled x{SHUFFLES} (n={len(shuffled):,})",
         "known": f"new posts of known words, tweet lengths (n={len(known['known']):,})",
         "known_long": f"  same, training-post lengths (n={len(known['known_long']):,})",
         "cold": f"cold: 1st half, fresh caches (n={half:,})",
         "rescored": f"re-scored identical posts: 2nd half (n={len(tweets) - half:,})",
     }
-    targets = {"stream": (20_000, 5.0), "known": (25_000, 1.5), "known_long": (0, 0.0),
+    targets = {"stream": (20_000, 5.0), "shuffled": (25_000, 1.5), "known": (25_000, 1.5),
+               "known_long": (0, 0.0),
                "cold": (0, 3.0),
                "rescored": (0, 0.0)}
     print()
     print(f"posts/s, CPU time of the scoring process, one core; medians of {STREAM_RUNS} fresh "
           "scorers (re-scored: median of")
     print(f"  {WARM_RUNS} passes each); re_dataset tweets in file order, {len(tweets):,} "
-          "posts never seen in training")
+          f"posts{' (in kanalml' + chr(39) + 's training set)' if seen else ''}")
     print(f"{'case':58} | {'kanalml':>9} | {'notebook':>9} | {'ratio':>6} | target")
     print("-" * 59 + "+" + "-" * 11 + "+" + "-" * 11 + "+" + "-" * 8 + "+" + "-" * 26)
     summary = {}
@@ -331,7 +380,9 @@ def main() -> int:
     print("notebook: PySastrawi stem() per post + word 1-2 TF-IDF + LR, its stemmer cache warmed "
           "only by training;\n  kanalml: kanalml.score(list) after load_model in a fresh process "
           f"(load median {statistics.median(r['load_s'] for r in km_runs):.3f} s, "
-          "warm-up included). Known words: the\n  training posts' words reshuffled into "
+          "warm-up included). Shuffled: each 2nd-half tweet's\n  words in "
+          f"{SHUFFLES} random orders, scored after the 2nd half (every post new, every word "
+          "seen). Known words: the\n  training posts' words reshuffled into "
           "posts of the tweets' or the training posts' lengths; both scorers\n  first score "
           "the training posts (untimed), so every word is in their caches.")
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
 __all__ = ["DataError", "KanalmlError", "ModelError", "__version__", "evaluate", "load_model",
            "score", "train"]
 
 from kanalml.api import load_model, score
 from kanalml.errors import DataError, KanalmlError, ModelError
+from kanalml.version import __version__
 
 if TYPE_CHECKING:
     from kanalml.model import Model

@@ -1,84 +1,34 @@
 """``score`` and ``load_model``: the entry points for Python callers.
 
-The default model is loaded lazily, once, under a lock: ``import kanalml`` stays
-cheap and many threads may call :func:`score` at once. The columns :func:`score`
-returns are those every batch output has (:func:`kanalml.pipeline.score_columns`).
-Knows nothing of the command line or of files beyond a model directory.
+Model loading, the clip of long posts and the output columns live one layer down, in
+:mod:`kanalml.scoring` (re-exported here): the default model is loaded lazily, once, under a
+lock, so ``import kanalml`` stays cheap and many threads may call :func:`score` at once, and
+the columns :func:`score` returns are those every batch output has
+(:func:`kanalml.scoring.score_columns`). Knows nothing of the command line or of files beyond
+a model directory.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kanalml.preprocess import as_text
+
+# Re-exported: where callers have always found them.
+from kanalml.scoring import DEFAULT_MODEL as DEFAULT_MODEL
+from kanalml.scoring import MAX_TEXT_CHARS as MAX_TEXT_CHARS
+from kanalml.scoring import clip_text as clip_text
+from kanalml.scoring import clip_texts as clip_texts
+from kanalml.scoring import default_model_path as default_model_path
+from kanalml.scoring import load_model as load_model
+from kanalml.scoring import predict_columns
 
 if TYPE_CHECKING:
     import pandas as pd
 
     from kanalml.model import Model
-
-DEFAULT_MODEL = "ekstremisme-v3"
-# Longer posts are scored on their first MAX_TEXT_CHARS characters. Cost grows with length: one
-# post of new words took 1.4 s CPU at 100,000 characters, 7.7 s and +143 MB RSS at 1,000,000,
-# 63 s and +923 MB at 10,000,000 (predict + explain, default model). A Telegram message holds at
-# most 4,096 characters, so real posts are far below the cap.
-MAX_TEXT_CHARS = 100_000
-_PACKAGE = Path(__file__).resolve().parent
-_lock = threading.Lock()
-_default: Model | None = None
-
-
-def default_model_path() -> Path:
-    """Where the shipped model lives: inside the installed package, or in a source checkout."""
-    for candidate in (_PACKAGE / "models" / DEFAULT_MODEL,
-                      _PACKAGE.parent / "models" / DEFAULT_MODEL):
-        if candidate.is_dir():
-            return candidate
-    return _PACKAGE / "models" / DEFAULT_MODEL
-
-
-def load_model(path: str | os.PathLike[str] | None = None) -> Model:
-    """Load a saved model directory; with no path, the shipped default model (cached).
-
-    The model is warmed up before it is returned (its n-gram tables built, the lexicon
-    loaded, one post scored), so the first :func:`score` costs what any later one does.
-    """
-    from kanalml.model import Model
-
-    global _default
-    if path is not None:
-        return _warm_up(Model.load(path))
-    if _default is None:
-        with _lock:
-            if _default is None:
-                _default = _warm_up(Model.load(default_model_path()))
-    return _default
-
-
-def _warm_up(model: Model) -> Model:
-    """Pay the first score's one-time costs in the load (tables, lexicon, pandas).
-
-    After the model's own warm-up, one short batch is scored as a caller's would be: the first
-    DataFrame of string columns sets up pandas' pyarrow strings and imports the batch path,
-    ~20 ms that a service's first request otherwise paid (profiled).
-    """
-    model.warm_up()
-    score(["halo"], model=model)
-    return model
-
-
-def clip_text(text: str) -> str:
-    """``text`` cut to its first :data:`MAX_TEXT_CHARS` characters: what scoring reads."""
-    return text if len(text) <= MAX_TEXT_CHARS else text[:MAX_TEXT_CHARS]
-
-
-def clip_texts(values: Iterable[Any]) -> list[str]:
-    """The texts as scored: any value as text (:func:`as_text`), cut by :func:`clip_text`."""
-    return [clip_text(as_text(v)) for v in values]
 
 
 def _check_batch(texts: Any) -> None:
@@ -139,7 +89,7 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
         texts = texts.item()
     if isinstance(texts, (str, bytes, bytearray)) or not isinstance(texts, Iterable):
         text = clip_text(as_text(texts))
-        # The batch's columns (kanalml.pipeline.score_columns) in order, from Model.predict_one:
+        # The batch's columns (kanalml.scoring.score_columns) in order, from Model.predict_one:
         # a service's per-request call, spared the batch's column arrays.
         proba, category = m.predict_one(text)
         out: dict[str, Any] = {"score": proba[0], **dict(zip(m.labels_, proba))}
@@ -155,8 +105,6 @@ def score(texts: str | Iterable[Any], model: Model | str | os.PathLike[str] | No
 
     import numpy as np
     import pandas as pd
-
-    from kanalml.pipeline import predict_columns  # the columns, as every batch output has them
 
     _check_batch(texts)
     index = texts.index if isinstance(texts, pd.Series) else None

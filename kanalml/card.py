@@ -35,7 +35,7 @@ def model_card(model: Model, name: str, *, built_by: str, data: str,
     data and its license; ``evaluation`` (Markdown) adds results on held-out data.
     Everything else comes from the model's metadata.
     """
-    import kanalml
+    from kanalml.version import __version__
 
     meta = model.metadata_
     params = meta["params"]
@@ -73,7 +73,7 @@ def model_card(model: Model, name: str, *, built_by: str, data: str,
 
 Scores Indonesian posts for extremist content (`{model.primary}`, the primary score) and
 {len(model.labels_) - 1} related label(s). Built by `{built_by}` with kanalml
-{kanalml.__version__} on {meta['created']}.
+{__version__} on {meta['created']}.
 
 ## Intended use
 Triage for Indonesian-speaking human moderators of **public** channels: it orders a review

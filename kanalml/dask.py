@@ -138,7 +138,7 @@ def _warn_long_posts(count: int) -> None:
     if count:
         import warnings
 
-        from kanalml.api import MAX_TEXT_CHARS
+        from kanalml.scoring import MAX_TEXT_CHARS
 
         warnings.warn(f"{count} post(s) longer than {MAX_TEXT_CHARS:,} characters were scored "
                       f"on their first {MAX_TEXT_CHARS:,}", stacklevel=3)

@@ -18,12 +18,12 @@ from typing import Any, NamedTuple
 import pandas as pd
 
 from kanalml.io import TEXT_COLUMNS, DataError, ExportReader, unescape_cell
+from kanalml.io.columns import ID_COLUMNS as ID_COLUMNS
 from kanalml.preprocess import as_text
 
 _TRUE = frozenset({"1", "1.0", "true", "yes", "y", "ya"})
 _FALSE = frozenset({"0", "0.0", "false", "no", "n", "tidak"})
 _PROVENANCE = ("_file", "_line")
-ID_COLUMNS = ("message_id", "id", "msg_id")
 DECIDED_COLUMNS = ("decided_at", "decided", "decision_time", "timestamp")
 _FORMULA_START = frozenset("=+-@\t\r")
 
@@ -118,12 +118,12 @@ def read_labelled(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
 
 
 def _capped(texts: list[str], frame: pd.DataFrame) -> list[str]:
-    """The texts cut to what scoring reads (:data:`kanalml.api.MAX_TEXT_CHARS`), so a model
+    """The texts cut to what scoring reads (:data:`kanalml.scoring.MAX_TEXT_CHARS`), so a model
     trains and is evaluated on the posts as it will score them (and a 10 MB post costs no
     more than that); a warning names the first one cut."""
     import warnings
 
-    from kanalml.api import MAX_TEXT_CHARS, clip_text
+    from kanalml.scoring import MAX_TEXT_CHARS, clip_text
 
     long = [i for i, text in enumerate(texts) if len(text) > MAX_TEXT_CHARS]
     if long:

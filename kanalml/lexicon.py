@@ -25,6 +25,7 @@ Sources, cited per term (``source``):
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -150,12 +151,12 @@ def _skeletons(words: list[str]) -> list[str]:
 _ORDINARY_SKELETONS = frozenset({"jat"})
 
 
-def ordinary_skeletons() -> frozenset[str]:
-    """The term skeletons an ordinary word also has, computed from the word lists (slow: for
-    checking :data:`_ORDINARY_SKELETONS` when terms or word lists change)."""
-    from kanalml.preprocess import LEXICON
-
-    ordinary = set(_skeletons([w for w in LEXICON.known if w not in _BY_VARIANT]))
+def ordinary_skeletons(known: Iterable[str]) -> frozenset[str]:
+    """The term skeletons an ordinary word of ``known`` also has (slow: for checking
+    :data:`_ORDINARY_SKELETONS` when terms or word lists change; pass
+    ``kanalml.preprocess.LEXICON.known``, the word lists - this module sits below
+    preprocessing and does not import it)."""
+    ordinary = set(_skeletons([w for w in known if w not in _BY_VARIANT]))
     return frozenset(k for k in _term_skeletons() if k in ordinary)
 
 

@@ -1,15 +1,16 @@
 """The batch-scoring contract: what ``kanalml score`` and ``kanalml rank`` produce, in one place.
 
-Owns the scored output: its columns (shared by :func:`kanalml.score`, the command line and the
-Dask engine), scoring a chunk of an export, global ranks, the ``min_score``/``top`` filters and
+Owns the scored output: its columns (defined in :mod:`kanalml.scoring`, below this module and
+:mod:`kanalml.api`, and re-exported here; shared by :func:`kanalml.score`, the command line and
+the Dask engine), scoring a chunk of an export, global ranks, the ``min_score``/``top`` filters and
 rounding (:data:`DECIMALS`), the per-process model and known-list caches, :class:`Diagnostics`
 (rows read, rejects, skipped chats, long posts), the checks of output paths before any work,
 and the public batch functions :func:`score_files` and :func:`rank_files` that the command
 line, notebooks and services call.
 
 It knows nothing about argument parsing, progress bars or how messages reach a user: callers
-pass ``warn`` and ``progress`` callbacks. It imports neither :mod:`kanalml.cli` nor
-:mod:`kanalml.dask`; both use it.
+pass ``warn`` and ``progress`` callbacks. It imports none of :mod:`kanalml.cli`,
+:mod:`kanalml.dask` and :mod:`kanalml.api`.
 """
 
 from __future__ import annotations
@@ -25,8 +26,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from kanalml.api import MAX_TEXT_CHARS, clip_texts, default_model_path, load_model
 from kanalml.errors import DataError
+from kanalml.scoring import (
+    KNOWN_COLUMNS,
+    MAX_TEXT_CHARS,
+    clip_texts,
+    default_model_path,
+    load_model,
+    output_columns,
+    predict_columns,
+    probability_columns,
+    score_columns,
+)
 
 if TYPE_CHECKING:  # numpy and pandas load on first use: `kanalml --help` stays ~0.15 s
     import numpy as np
@@ -36,16 +47,16 @@ if TYPE_CHECKING:  # numpy and pandas load on first use: `kanalml --help` stays 
     from kanalml.known import KnownList, Matcher
     from kanalml.model import Model
 
-__all__ = ["DECIMALS", "EVIDENCE_FLOOR", "Diagnostics", "RankSummary", "ScoreSummary",
-           "cached_matcher", "cached_model", "check_outputs", "global_ranks", "output_columns",
-           "probability_columns", "rank_files", "score_chunk", "score_columns", "score_files"]
+__all__ = ["DECIMALS", "EVIDENCE_FLOOR", "KNOWN_COLUMNS", "Diagnostics", "RankSummary",
+           "ScoreSummary", "cached_matcher", "cached_model", "check_outputs", "global_ranks",
+           "output_columns", "predict_columns", "probability_columns", "rank_files",
+           "score_chunk", "score_columns", "score_files"]
 
 # Evidence is worked out only for posts worth a moderator's look; below this score it is empty.
 EVIDENCE_FLOOR = 0.25
 DECIMALS = 4  # probabilities in outputs; ranks come from the unrounded scores
 CHANNEL_COLUMNS = ("channel", "chat", "channel_name", "chat_name", "channel_username")
 DATE_COLUMNS = ("date", "datetime", "timestamp", "created_at", "time")
-KNOWN_COLUMNS = ("known_id", "known_similarity")
 
 Warn = Callable[[str], None]
 Progress = Callable[[int], None]
@@ -56,44 +67,13 @@ def warn_stderr(message: str) -> None:
     print(f"kanalml: warning: {message}", file=sys.stderr)
 
 
-# -- the output columns ------------------------------------------------------------------------
-
-def score_columns(model: Model) -> dict[str, str]:
-    """The columns :func:`kanalml.score` returns for a batch, in order, with their dtypes:
-    ``score``, one probability per label, ``category`` (a model with categories), ``flagged``."""
-    category = {"category": "object"} if model.categories_ else {}
-    return {"score": "f8", **dict.fromkeys(model.labels_, "f8"), **category, "flagged": "bool"}
-
-
-def output_columns(model: Model, known: bool = False) -> list[str]:
-    """The columns ``score`` adds to every row (``rank`` and the Dask engine add the same);
-    an input column with one of these names is renamed, never overwritten."""
-    return [*score_columns(model), "evidence", "rank", *(KNOWN_COLUMNS if known else ())]
-
-
-def probability_columns(model: Model, known: bool = False) -> list[str]:
-    """The output columns rounded to :data:`DECIMALS`."""
-    return ["score", *model.labels_, *(["known_similarity"] if known else [])]
-
-
-def predict_columns(model: Model, texts: Sequence[str], threshold: float) -> dict[str, Any]:
-    """:func:`score_columns`' values for texts already clipped (:func:`kanalml.api.clip_texts`)."""
-    prediction = model.predict(list(texts))
-    proba = prediction.proba
-    columns: dict[str, Any] = {"score": proba[:, 0]}
-    for k, label in enumerate(model.labels_):
-        columns[label] = proba[:, k]
-    if prediction.category is not None:
-        columns["category"] = prediction.category
-    columns["flagged"] = proba[:, 0] >= threshold
-    return columns
-
+# -- scoring a chunk (the output columns are kanalml.scoring's, re-exported above) -------------
 
 def score_chunk(model: Model, chunk: pd.DataFrame, text_column: str, threshold: float,
                 as_pairs: bool = False) -> pd.DataFrame:
     """The chunk with :func:`score_columns` and ``evidence`` added (empty below
     :data:`EVIDENCE_FLOOR`; rendered text, or ``(word, weight)`` pairs with ``as_pairs``);
-    texts longer than :data:`kanalml.api.MAX_TEXT_CHARS` are scored on their beginning."""
+    texts longer than :data:`kanalml.scoring.MAX_TEXT_CHARS` are scored on their beginning."""
     texts = clip_texts(chunk[text_column].tolist())
     out = chunk.copy()
     for name, values in predict_columns(model, texts, threshold).items():
@@ -244,7 +224,7 @@ def cached_matcher(path: str | os.PathLike[str] | None) -> Matcher | None:
 class Diagnostics:
     """What a run met besides the rows it scored: rows read, malformed rows (with file and
     line), Telegram chats skipped by type (only public ones are read), and posts longer than
-    :data:`kanalml.api.MAX_TEXT_CHARS` (scored on their beginning; the first one's file and
+    :data:`kanalml.scoring.MAX_TEXT_CHARS` (scored on their beginning; the first one's file and
     line)."""
 
     rows_read: int = 0

@@ -28,9 +28,9 @@ PACKAGES = ("numpy", "scipy", "pandas", "scikit-learn", "PySastrawi", "indoNLP")
 def package_versions() -> dict[str, str]:
     """Versions of Python, kanalml and the packages in :data:`PACKAGES` (``"missing"`` if one
     is not installed)."""
-    import kanalml
+    from kanalml.version import __version__
 
-    versions = {"python": platform.python_version(), "kanalml": kanalml.__version__}
+    versions = {"python": platform.python_version(), "kanalml": __version__}
     for name in PACKAGES:
         try:
             versions[name] = _metadata.version(name)

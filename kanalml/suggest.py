@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from kanalml.api import clip_texts
 from kanalml.rank import QueueBuilder
+from kanalml.scoring import clip_texts
 
 LAMBDA = 0.5
 POOL_PER_PICK = 20  # the pool holds this many candidates per requested post (at least 1,000)

@@ -12,6 +12,8 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+# The column that identifies a message (a labelled file, a decisions file, the review page).
+ID_COLUMNS = ("message_id", "id", "msg_id")
 TEXT_COLUMNS = ("text", "message", "content", "original_text", "isi", "teks", "caption", "tweet")
 # A column is an author's when a word of its name (split at separators and camelCase) is one of
 # these, or it starts with "from" (from, from_id, fromName), names a forward's origin

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kanalml.errors import DataError
-from kanalml.labelled import ID_COLUMNS
+from kanalml.io.columns import ID_COLUMNS
 from kanalml.review.store import DECISION_COLUMNS, DecisionStore, DecisionStoreError
 
 DecisionLog = DecisionStore  # the name of earlier releases
