@@ -537,13 +537,26 @@ def _fit(texts: list[str], Y: np.ndarray, opts: dict[str, Any], cat: np.ndarray 
 
 class CrossValidation(NamedTuple):
     """Out-of-fold results: label names, the label matrix (-1 unknown), decisions per view,
-    the fold number of each row and, with categories, the out-of-fold category codes."""
+    the fold number of each row and, with categories, the out-of-fold category codes;
+    ``inputs``: a digest of the texts, labels, folds, categories and options it was run on
+    (:func:`train` reuses it for the same inputs)."""
 
     names: list[str]
     Y: np.ndarray
     decisions: dict[str, np.ndarray]
     fold_of: np.ndarray
     category: np.ndarray | None
+    inputs: str = ""
+
+
+def _inputs_digest(texts: list[str], Y: np.ndarray, fold_of: np.ndarray,
+                   cat: np.ndarray | None, opts: dict[str, Any]) -> str:
+    digest = hashlib.sha256(repr(sorted(opts.items())).encode())
+    for array in (Y, fold_of, np.zeros(0) if cat is None else cat):
+        digest.update(np.ascontiguousarray(array, dtype=np.int64).tobytes() + b"|")
+    for text in texts:
+        digest.update(text.encode("utf-8", "surrogatepass") + b"\x00")
+    return digest.hexdigest()
 
 
 def _fold_numbers(folds: int | Sequence[int], Y: np.ndarray, random_state: int) -> np.ndarray:
@@ -599,7 +612,8 @@ def cross_val_decision(texts: Iterable[Any], labels: Any, *, folds: int | Sequen
             oof_cat[te] = fold_cat
         if progress:
             progress(f"fold {fold}/{n_folds} done")
-    return CrossValidation(names, Y, oof, fold_of, oof_cat)
+    return CrossValidation(names, Y, oof, fold_of, oof_cat,
+                           _inputs_digest(texts, Y, fold_of, cat, opts))
 
 
 # Below this many posts the folds run in this process: starting a pool of processes and
@@ -678,7 +692,7 @@ def _label_metrics(oof: np.ndarray, proba: np.ndarray, y: np.ndarray, fold_of: n
 def train(texts: Iterable[Any], labels: Any, *, folds: int | Sequence[int] = 5,
           random_state: int = 0, categories: Sequence[Any] | None = None,
           target_precision: float | None = None, beta: float = THRESHOLD_BETA,
-          prevalence: float | None = PREVALENCE,
+          prevalence: float | None = PREVALENCE, cross_validation: CrossValidation | None = None,
           progress: Callable[[str], None] | None = None, **options: Any) -> Model:
     """Fit a model on ``texts`` and a label table (one column per label: 0, 1, or empty
     where a row does not know the label).
@@ -697,7 +711,9 @@ def train(texts: Iterable[Any], labels: Any, *, folds: int | Sequence[int] = 5,
     The primary label's calibration is moved from the training set's share to it (Bayes'
     rule on the odds), and its threshold is chosen on out-of-fold rows weighed to it, so
     the score is a probability and the threshold's precision is that of such a stream.
-    The final model is then fitted on all rows.
+    The final model is then fitted on all rows. ``cross_validation``: the result of
+    :func:`cross_val_decision` on the same texts, labels, folds, categories and options
+    (a notebook that compared settings has one), used instead of running it again.
     Options (defaults in ``DEFAULTS``): ``C`` (inverse regularization),
     ``nb_alpha`` (smoothing of the NB feature scaling), ``category_C`` and the
     :class:`~kanalml.features.Featurizer` parameters ``ngram_max``,
@@ -712,8 +728,17 @@ def train(texts: Iterable[Any], labels: Any, *, folds: int | Sequence[int] = 5,
     texts = [as_text(t) for t in texts]
     opts = _options(options)
     started = time.perf_counter()
-    cv = cross_val_decision(texts, labels, folds=folds, random_state=random_state,
-                            categories=categories, progress=progress, **opts)
+    if cross_validation is None:
+        cv = cross_val_decision(texts, labels, folds=folds, random_state=random_state,
+                                categories=categories, progress=progress, **opts)
+    else:
+        names, Y = _label_matrix(labels, len(texts))
+        inputs = _inputs_digest(texts, Y, _fold_numbers(folds, Y, random_state),
+                                _category_codes(categories, Y)[1], opts)
+        if cross_validation.inputs != inputs:
+            raise ValueError("cross_validation was run on other texts, labels, folds, "
+                             "categories or options than these")
+        cv = cross_validation
     names, Y, oof = cv.names, cv.Y, cv.decisions["clean"]
     calibration = np.array([_fit_platt(oof[Y[:, k] >= 0, k], Y[Y[:, k] >= 0, k])
                             for k in range(len(names))])

@@ -334,3 +334,22 @@ def test_unfitted_featurizer_raises_not_fitted_error() -> None:
             call()
     feat.fit(["satu dua", "satu tiga", "dua tiga"])
     assert feat.transform(["satu dua"]).shape == (1, feat.n_features_)
+
+
+def test_train_reuses_a_cross_validation_of_the_same_inputs(corpus) -> None:
+    """A notebook that compared settings with cross_val_decision trains without a second
+    cross-validation; the model is the one train would have made, and other inputs are
+    refused."""
+    from kanalml.model import cross_val_decision
+
+    texts, labels = corpus
+    cv = cross_val_decision(texts, labels, folds=4, random_state=3, C=5.0)
+    reused = kanalml.train(texts, labels, folds=4, random_state=3, C=5.0, cross_validation=cv)
+    fresh = kanalml.train(texts, labels, folds=4, random_state=3, C=5.0)
+    assert np.array_equal(reused.coef_, fresh.coef_)
+    assert np.array_equal(reused.calibration_, fresh.calibration_)
+    assert np.array_equal(reused.thresholds_, fresh.thresholds_)
+    with pytest.raises(ValueError, match="other texts"):
+        kanalml.train(texts, labels, folds=4, random_state=3, C=6.0, cross_validation=cv)
+    with pytest.raises(ValueError, match="other texts"):
+        kanalml.train(texts[::-1], labels, folds=4, random_state=3, C=5.0, cross_validation=cv)
