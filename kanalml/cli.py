@@ -237,7 +237,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     target = new_output_directory(args.output)  # models are never overwritten
     frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
-                                               labels=args.labels)
+                                               labels=args.labels, where=args.where)
     feedback = None
     if args.feedback:
         decisions = read_decisions(args.feedback, labels)
@@ -287,19 +287,17 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     if table.empty:
         print(f"kanalml: no models in {', '.join(map(str, roots))}", file=sys.stderr)
         return 1
-    print(table.drop(columns="path").to_string(index=False))
+    print(table.fillna("-").to_string(index=False))
     return 0 if (table["status"] == "ok").all() else 1
 
 
 def cmd_models_compare(args: argparse.Namespace) -> int:
     """Evaluate two models on the same labelled posts and print their metrics side by side."""
-    import pandas as pd
-
     from kanalml.catalog import compare
     from kanalml.labelled import read_labelled
 
     frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
-                                               labels=args.labels)
+                                               labels=args.labels, where=args.where)
     try:
         table = compare(args.a, args.b, frame[text_column].tolist(), frame[labels])
     except DataError as exc:  # a problem of the data as a whole: name its files
@@ -308,9 +306,9 @@ def cmd_models_compare(args: argparse.Namespace) -> int:
     if a == b:
         a, b = str(args.a), str(args.b)
     table = table.rename(columns={"a": a, "b": b, "b_minus_a": f"{b} - {a}"})
-    with pd.option_context("display.float_format", "{:.4f}".format):
-        print(f"{len(frame)} posts from {', '.join(args.inputs)}")
-        print(table.to_string(index=False))
+    print(f"{len(frame)} posts from {', '.join(args.inputs)}"
+          + "".join(f" where {c} = {', '.join(v)}" for c, v in args.where))
+    print(table.fillna("-").to_string(index=False))
     return 0
 
 
@@ -409,12 +407,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = kanalml.load_model(args.model)
     target = new_output_directory(args.output)
     frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
-                                               labels=args.labels)
+                                               labels=args.labels, where=args.where)
     known = [label for label in labels if label in model.labels_]
     if not known:
         raise DataError(f"{', '.join(args.inputs)}: none of the label columns "
                         f"({', '.join(labels)}) is scored by the model "
-                        f"({', '.join(model.labels_)})")
+                        f"({', '.join(model.labels_)}); map a column to a label with "
+                        "--labels LABEL=COLUMN, e.g. --labels ekstremisme=label")
     groups = None
     if args.group_column:
         if args.group_column not in frame.columns:
@@ -467,11 +466,22 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     return 0
 
 
-def _names(value: str) -> list[str]:
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError("expected comma-separated column names")
-    return names
+def _label_mapping(value: str) -> dict[str, str]:
+    from kanalml.labelled import label_mapping
+
+    try:
+        return label_mapping(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _row_filter(value: str) -> tuple[str, list[str]]:
+    from kanalml.labelled import row_filter
+
+    try:
+        return row_filter(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -564,8 +574,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     def labelled(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--text-column", metavar="NAME", help="column holding the post text")
-        sub.add_argument("--labels", type=_names, metavar="A,B",
-                         help="0/1 label columns (default: every column of 0s and 1s)")
+        sub.add_argument("--labels", type=_label_mapping, metavar="A,B",
+                         help="0/1 label columns (default: every column of 0s and 1s); "
+                              "LABEL=COLUMN reads a label from a column named otherwise, "
+                              "e.g. ekstremisme=label")
+        sub.add_argument("--where", type=_row_filter, action="append", default=[],
+                         metavar="COLUMN=VALUE",
+                         help="only the rows whose COLUMN holds VALUE (VALUE1,VALUE2: either), "
+                              "e.g. pass=4; repeat to require several")
 
     train = commands.add_parser("train", help="train and save a new model",
                                 description=cmd_train.__doc__)
