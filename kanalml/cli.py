@@ -29,6 +29,8 @@ import kanalml
 from kanalml import pipeline
 from kanalml.errors import DataError, KanalmlError, new_output_directory
 
+SHEET_HELP = "in Excel inputs, read only this sheet (default: every sheet)"
+
 
 def _warn(message: str) -> None:
     print(f"kanalml: warning: {message}", file=sys.stderr)
@@ -88,7 +90,7 @@ def _reading_options(args: argparse.Namespace) -> dict[str, Any]:
     """The options of score and rank that say how the inputs are read and rows rejected."""
     return {"text_column": args.text_column, "on_bad_lines": args.on_bad_lines,
             "keep_authors": args.keep_authors, "chunk_rows": args.chunk_rows,
-            "rejects": args.rejects}
+            "rejects": args.rejects, "sheet": args.sheet}
 
 
 def _score_on_dask(args: argparse.Namespace) -> int:
@@ -237,7 +239,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     target = new_output_directory(args.output)  # models are never overwritten
     frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
-                                               labels=args.labels, where=args.where)
+                                               labels=args.labels, where=args.where,
+                                               sheet=args.sheet)
     feedback = None
     if args.feedback:
         decisions = read_decisions(args.feedback, labels)
@@ -297,7 +300,8 @@ def cmd_models_compare(args: argparse.Namespace) -> int:
     from kanalml.labelled import read_labelled
 
     frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
-                                               labels=args.labels, where=args.where)
+                                               labels=args.labels, where=args.where,
+                                               sheet=args.sheet)
     try:
         table = compare(args.a, args.b, frame[text_column].tolist(), frame[labels])
     except DataError as exc:  # a problem of the data as a whole: name its files
@@ -326,7 +330,7 @@ def cmd_known_add(args: argparse.Namespace) -> int:
     listing = known.load(target) if (target / known.MANIFEST).exists() else known.KnownList()
     before = len(listing)
     for name in args.files:
-        rows, kind = read_confirmed(name, text_column=args.text_column)
+        rows, kind = read_confirmed(name, text_column=args.text_column, sheet=args.sheet)
         categories = [c or args.category for c in rows["category"].tolist()]
         added = listing.add(rows["text"].tolist(), added_by=args.added_by,
                             categories=categories, sources=rows["source"].tolist())
@@ -407,7 +411,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     model = kanalml.load_model(args.model)
     target = new_output_directory(args.output)
     frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
-                                               labels=args.labels, where=args.where)
+                                               labels=args.labels, where=args.where,
+                                               sheet=args.sheet)
     known = [label for label in labels if label in model.labels_]
     if not known:
         raise DataError(f"{', '.join(args.inputs)}: none of the label columns "
@@ -451,7 +456,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
         reader = ExportReader(args.inputs, text_column=args.text_column,
                               chunk_rows=args.chunk_rows, on_bad_lines=args.on_bad_lines,
                               keep_authors=args.keep_authors, warn=progress.warn,
-                              reserved=Suggester.ADDED)
+                              reserved=Suggester.ADDED, sheet=args.sheet)
         for chunk, text_column in reader:
             suggester.add(chunk, text_column)
             progress.advance(len(chunk))
@@ -494,11 +499,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(sub: argparse.ArgumentParser, output_help: str) -> None:
         sub.add_argument("inputs", nargs="+", metavar="INPUT",
-                         help="CSV/TSV, JSON Lines, Parquet (optionally .gz) or Telegram export "
-                              "(result.json)")
+                         help="CSV/TSV, JSON Lines, Parquet (optionally .gz), Excel .xlsx or "
+                              "Telegram export (result.json)")
         sub.add_argument("-o", "--output", metavar="OUTPUT", help=output_help)
         sub.add_argument("--model", metavar="DIR", help="model directory (default: shipped model)")
         sub.add_argument("--text-column", metavar="NAME", help="column holding the post text")
+        sub.add_argument("--sheet", metavar="NAME", help=SHEET_HELP)
         sub.add_argument("--threshold", type=_probability,
                          help="flag posts with score >= this (default: the model's)")
         sub.add_argument("--min-score", type=_probability, default=0.0,
@@ -519,7 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     score = commands.add_parser("score", help="score every post of the inputs",
                                 description=cmd_score.__doc__)
-    common(score, "output file, format by extension: .csv, .tsv, .jsonl, .parquet, .gz "
+    common(score, "output file, format by extension: .csv, .tsv, .jsonl, .parquet, .xlsx, .gz "
                   "(default: CSV on stdout)")
     score.add_argument("--top", type=_positive_int, metavar="N",
                        help="write only the N highest-scoring rows, in rank order")
@@ -574,6 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     def labelled(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--text-column", metavar="NAME", help="column holding the post text")
+        sub.add_argument("--sheet", metavar="NAME", help=SHEET_HELP)
         sub.add_argument("--labels", type=_label_mapping, metavar="A,B",
                          help="0/1 label columns (default: every column of 0s and 1s); "
                               "LABEL=COLUMN reads a label from a column named otherwise, "
@@ -644,6 +651,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="output file, format by extension (default: CSV on stdout)")
     suggest.add_argument("--model", metavar="DIR", help="model directory (default: shipped model)")
     suggest.add_argument("--text-column", metavar="NAME", help="column holding the post text")
+    suggest.add_argument("--sheet", metavar="NAME", help=SHEET_HELP)
     suggest.add_argument("--on-bad-lines", choices=("error", "warn", "skip"), default="warn",
                          help="malformed rows: stop, or list them in OUTPUT.rejects.csv")
     suggest.add_argument("--rejects", metavar="FILE",
@@ -668,6 +676,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--category", default="", metavar="NAME",
                      help="category for rows that have none (e.g. hasutan)")
     add.add_argument("--text-column", metavar="NAME", help="column holding the post text")
+    add.add_argument("--sheet", metavar="NAME", help=SHEET_HELP)
     add.set_defaults(run=cmd_known_add)
     merging = known_actions.add_parser("merge", help="merge lists; duplicates by hash")
     merging.add_argument("lists", nargs="+", metavar="LIST")

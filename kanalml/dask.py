@@ -216,7 +216,8 @@ def score_files(patterns: Sequence[str], out_dir: str | os.PathLike[str], *,
                 threshold: float | None = None, min_score: float = 0.0, top: int | None = None,
                 known: str | os.PathLike[str] | None = None,
                 rejects: str | os.PathLike[str] | None = None,
-                warn: pipeline.Warn = pipeline.warn_stderr) -> pipeline.ScoreSummary:
+                warn: pipeline.Warn = pipeline.warn_stderr,
+                sheet: str | None = None) -> pipeline.ScoreSummary:
     """:func:`kanalml.pipeline.score_files` on a Dask cluster: every row of the inputs scored
     into ``out_dir``, one file per chunk (``part-FFFFF-CCCCC.<fmt>``: input file and chunk
     numbers), or with ``top`` one file.
@@ -242,7 +243,7 @@ def score_files(patterns: Sequence[str], out_dir: str | os.PathLike[str], *,
     loaded = kanalml.load_model(model_path)
     threshold = loaded.threshold if threshold is None else threshold
     reader_options = {"text_column": text_column, "chunk_rows": chunk_rows,
-                      "on_bad_lines": on_bad_lines, "keep_authors": keep_authors,
+                      "on_bad_lines": on_bad_lines, "keep_authors": keep_authors, "sheet": sheet,
                       "reserved": pipeline.output_columns(loaded, known=known_path is not None)}
     probabilities = pipeline.probability_columns(loaded, known=known_path is not None)
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -138,7 +138,8 @@ def select_rows(frame: pd.DataFrame, where: Sequence[tuple[str, Sequence[str]]],
 def read_labelled(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
                   text_column: str | None = None,
                   labels: Sequence[str] | Mapping[str, str] | None = None,
-                  where: Sequence[tuple[str, Sequence[str]]] = ()) -> Labelled:
+                  where: Sequence[tuple[str, Sequence[str]]] = (),
+                  sheet: str | None = None) -> Labelled:
     """Read labelled posts: (frame, text column, label names) as a :class:`Labelled`.
 
     ``labels`` names the 0/1 label columns, or maps label names to the columns holding them
@@ -146,11 +147,11 @@ def read_labelled(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
     values are all 0/1 with both present. ``where`` keeps only the rows whose cells hold one of
     the given values (:func:`select_rows`), before labels are checked. The frame keeps every
     column (authors excepted, as everywhere) with labels as int8 under their label names, and
-    ``_file``/``_line``.
+    ``_file``/``_line``. ``sheet``: in Excel inputs, read only this sheet.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    reader = ExportReader(paths, text_column=text_column, on_bad_lines="error")
+    reader = ExportReader(paths, text_column=text_column, on_bad_lines="error", sheet=sheet)
     chunks, columns = [], []
     for chunk, name in reader:
         chunks.append(chunk)
@@ -337,8 +338,8 @@ def merge_decisions(frame: pd.DataFrame, text_column: str, labels: Sequence[str]
                           "undecided": int(decisions.attrs.get("undecided", 0))})
 
 
-def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = None
-                   ) -> Confirmed:
+def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = None,
+                   sheet: str | None = None) -> Confirmed:
     """Confirmed posts to add to a known-content list: (frame of ``text``, ``category``,
     ``source``; what the file was) as a :class:`Confirmed`.
 
@@ -366,7 +367,7 @@ def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = No
                 "category": [""] * len(decisions),
                 "source": [f"{path}:{line}" for line in decisions["_line"].tolist()]})
             return Confirmed(frame, "decisions")
-    frame, column, _ = _read_rows(path, text_column)
+    frame, column, _ = _read_rows(path, text_column, sheet)
     if "label" in frame.columns:
         parsed = frame["label"].map(_label_value)
         bad = parsed.isna()
@@ -387,8 +388,9 @@ def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = No
     return Confirmed(out, kind)
 
 
-def _read_rows(path: Path, text_column: str | None) -> tuple[pd.DataFrame, str, None]:
-    reader = ExportReader([path], text_column=text_column, on_bad_lines="error")
+def _read_rows(path: Path, text_column: str | None,
+               sheet: str | None = None) -> tuple[pd.DataFrame, str, None]:
+    reader = ExportReader([path], text_column=text_column, on_bad_lines="error", sheet=sheet)
     chunks, columns = [], []
     for chunk, name in reader:
         chunks.append(chunk)

@@ -442,7 +442,7 @@ class _Run(NamedTuple):
 def _open_run(paths: Sequence[str], model: Model | str | os.PathLike[str] | None,
               threshold: float | None, known: KnownList | Matcher | str | os.PathLike[str] | None,
               *, text_column: str | None, chunk_rows: int, on_bad_lines: str,
-              keep_authors: bool, warn: Warn) -> _Run:
+              keep_authors: bool, warn: Warn, sheet: str | None = None) -> _Run:
     """What a batch run scores with: the model, the threshold (default: the model's), the
     known-list matcher and a reader that renames input columns clashing with the output."""
     from kanalml.io import ExportReader
@@ -451,7 +451,8 @@ def _open_run(paths: Sequence[str], model: Model | str | os.PathLike[str] | None
     matcher = _matcher(known)
     reader = ExportReader(paths, text_column=text_column, chunk_rows=chunk_rows,
                           on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn,
-                          reserved=output_columns(loaded, known=matcher is not None))
+                          reserved=output_columns(loaded, known=matcher is not None),
+                          sheet=sheet)
     return _Run(loaded, loaded.threshold if threshold is None else threshold, matcher, reader)
 
 
@@ -494,7 +495,7 @@ def score_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
                 text_column: str | None = None, on_bad_lines: str = "warn",
                 keep_authors: bool = False, chunk_rows: int = 20_000, jobs: int = 1,
                 rejects: str | os.PathLike[str] | None = None, warn: Warn = warn_stderr,
-                progress: Progress | None = None) -> ScoreSummary:
+                progress: Progress | None = None, sheet: str | None = None) -> ScoreSummary:
     """Score every row of the exports into ``output`` (format by extension; "-": CSV on stdout):
     every input column kept, :func:`output_columns` added, probabilities rounded to
     :data:`DECIMALS`, ``rank`` over all rows (1 = review first).
@@ -504,7 +505,8 @@ def score_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
     a known-content list, adding ``known_id`` and ``known_similarity``. Malformed rows stop the
     run (``on_bad_lines="error"``) or are listed in ``rejects`` (default
     ``OUTPUT.rejects.csv``; "warn" also calls ``warn``). ``jobs`` > 1 scores on that many
-    processes. ``progress`` receives the number of rows of each chunk scored.
+    processes. ``progress`` receives the number of rows of each chunk scored. ``sheet``: in
+    Excel inputs, read only this sheet (default: every sheet).
 
     Every output path is checked before any work; the output appears only when complete.
     """
@@ -513,7 +515,7 @@ def score_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
     check_outputs(paths, [output, rejects_file], tables=[output])
     loaded, threshold, matcher, reader = _open_run(
         paths, model, threshold, known, text_column=text_column, chunk_rows=chunk_rows,
-        on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn)
+        on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn, sheet=sheet)
     diagnostics = Diagnostics()
     probabilities = probability_columns(loaded, known=matcher is not None)
     with tempfile.TemporaryDirectory(prefix="kanalml-") as spool:
@@ -574,7 +576,7 @@ def rank_files(inputs: Sequence[str | os.PathLike[str]],
                text_column: str | None = None, on_bad_lines: str = "warn",
                keep_authors: bool = False, chunk_rows: int = 20_000, jobs: int = 1,
                rejects: str | os.PathLike[str] | None = None, warn: Warn = warn_stderr,
-               progress: Progress | None = None) -> RankSummary:
+               progress: Progress | None = None, sheet: str | None = None) -> RankSummary:
     """Build the moderator queue of the exports: one item per distinct message (forwarded and
     edited copies collapsed), highest priority first; see :class:`kanalml.rank.QueueBuilder`.
 
@@ -593,7 +595,7 @@ def rank_files(inputs: Sequence[str | os.PathLike[str]],
     check_outputs(paths, [output, rejects_file, channels], tables=tables)
     loaded, threshold, matcher, reader = _open_run(
         paths, model, threshold, known, text_column=text_column, chunk_rows=chunk_rows,
-        on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn)
+        on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn, sheet=sheet)
     diagnostics = Diagnostics()
     builder = QueueBuilder(loaded.labels_, reach_column=reach_column, min_score=min_score)
     for scored, text_column_ in scored_chunks(reader, loaded, model, threshold, as_pairs=True,
