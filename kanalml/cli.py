@@ -27,35 +27,72 @@ from typing import Any
 
 import kanalml
 from kanalml import pipeline
-from kanalml.errors import DataError, KanalmlError, new_output_directory
+from kanalml.errors import (
+    DataError,
+    KanalmlError,
+    existing_output,
+    new_output_directory,
+    replace_directory,
+)
 
+FORCE_HELP = "replace OUTPUT if it exists (default: refuse, so nothing is lost)"
 SHEET_HELP = "in Excel inputs, read only this sheet (default: every sheet)"
 
 
+_ACTIVE_BAR: Any = None  # the run's progress bar while it is open: warnings go above it
+
+
 def _warn(message: str) -> None:
-    print(f"kanalml: warning: {message}", file=sys.stderr)
+    line = f"kanalml: warning: {message}"
+    if _ACTIVE_BAR is not None:
+        _ACTIVE_BAR.write(line, file=sys.stderr)
+    else:
+        print(line, file=sys.stderr)
+
+
+def _shows_progress(args: argparse.Namespace) -> bool:
+    """A bar only for a person watching: not with --quiet, not when stderr is a file or pipe
+    (a log would fill with redrawn bars)."""
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
+def _replaced(args: argparse.Namespace, paths: Sequence[str | None]) -> list[str]:
+    """The outputs of this run that exist, to say they were replaced: every command refuses
+    them unless --force (:func:`kanalml.errors.existing_output`, checked before any work by
+    the library function a command calls)."""
+    return [str(p) for p in paths if args.force and existing_output(p, force=True)]
+
+
+def _say_replaced(args: argparse.Namespace, replaced: Sequence[str]) -> None:
+    if replaced and not getattr(args, "quiet", False):
+        print(f"kanalml: replaced {', '.join(replaced)} (--force)", file=sys.stderr)
 
 
 class _Progress:
-    """A progress bar on stderr (rows, rows/s, ETA), opened at the first rows (after every
-    check passed and the model loaded) and closed before any summary, with warnings printed
-    above it; no bar with --quiet."""
+    """The run's one progress bar on stderr (rows, rows/s, ETA), with the total when it is
+    known (:func:`kanalml.io.estimate_rows`: CSV/TSV records, Parquet metadata), opened at the
+    first rows (after every check passed and the model loaded) and closed before any summary;
+    warnings are printed above it. None with --quiet or when stderr is not a terminal."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.bar: Any = None
+        self.shown = _shows_progress(args)
 
     def __enter__(self) -> _Progress:
         return self
 
     def __exit__(self, kind: object, *_rest: object) -> None:
+        global _ACTIVE_BAR
         if self.bar is not None:
-            if kind is None:
-                self.bar.total = self.bar.n  # the estimate is done with: end at 100%
+            if kind is None and self.bar.total is not None:
+                self.bar.total = self.bar.n  # rejected rows never come: end at 100%
             self.bar.close()
+            _ACTIVE_BAR = None
 
     def advance(self, rows: int) -> None:
-        if self.args.quiet:
+        global _ACTIVE_BAR
+        if not self.shown:
             return
         if self.bar is None:
             from tqdm import tqdm
@@ -64,13 +101,11 @@ class _Progress:
 
             self.bar = tqdm(total=estimate_rows(self.args.inputs), unit=" rows",
                             file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
+            _ACTIVE_BAR = self.bar
         self.bar.update(rows)
 
     def warn(self, message: str) -> None:
-        if self.bar is None:
-            _warn(message)
-        else:
-            self.bar.write(f"kanalml: warning: {message}", file=sys.stderr)
+        _warn(message)
 
 
 def _distinct_inputs(inputs: Sequence[str]) -> list[str]:
@@ -105,10 +140,13 @@ def _score_on_dask(args: argparse.Namespace) -> int:
         print("kanalml: error: --engine dask writes a directory: give -o OUT_DIR",
               file=sys.stderr)
         return 2
+    replaced = _replaced(args, [args.output])
     summary = score_files(args.inputs, args.output, model=args.model, fmt=args.format,
                           scheduler=args.scheduler, workers=args.workers,
                           threshold=args.threshold, min_score=args.min_score, top=args.top,
-                          known=args.known, warn=_warn, **_reading_options(args))
+                          known=args.known, warn=_warn, force=args.force,
+                          **_reading_options(args))
+    _say_replaced(args, replaced)
     if not args.quiet:
         print(f"kanalml: scored {summary.rows} rows from {summary.files} file(s) on Dask; "
               f"{summary.flagged} flagged at threshold {summary.threshold:.3f}; wrote "
@@ -120,11 +158,14 @@ def cmd_score(args: argparse.Namespace) -> int:
     """Score every row; add score, labels, flagged, rank and evidence; keep every input column."""
     if args.engine == "dask":
         return _score_on_dask(args)
+    replaced = _replaced(args, [args.output, args.rejects])
     with _Progress(args) as progress:
         summary = pipeline.score_files(
             args.inputs, args.output or "-", model=args.model, threshold=args.threshold,
             min_score=args.min_score, top=args.top, known=args.known, jobs=args.jobs,
-            warn=progress.warn, progress=progress.advance, **_reading_options(args))
+            warn=progress.warn, progress=progress.advance, force=args.force,
+            **_reading_options(args))
+    _say_replaced(args, replaced)
     if not args.quiet:
         print(f"kanalml: scored {summary.rows} rows; {summary.flagged} flagged at threshold "
               f"{summary.threshold:.3f}", file=sys.stderr)
@@ -133,12 +174,15 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_rank(args: argparse.Namespace) -> int:
     """Build the moderator queue: one item per distinct message, highest priority first."""
+    replaced = _replaced(args, [args.output, args.channels, args.rejects])
     with _Progress(args) as progress:
         summary = pipeline.rank_files(
             args.inputs, args.output or "-", channels=args.channels, model=args.model,
             threshold=args.threshold, min_score=args.min_score, budget=args.budget,
             reach_column=args.reach_column, known=args.known, jobs=args.jobs,
-            warn=progress.warn, progress=progress.advance, **_reading_options(args))
+            warn=progress.warn, progress=progress.advance, force=args.force,
+            **_reading_options(args))
+    _say_replaced(args, replaced)
     if args.known and not args.quiet:
         counts = summary.known_counts
         items = int(summary.queue["known_id"].notna().sum())
@@ -208,8 +252,9 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def _train_progress(args: argparse.Namespace) -> Any:
-    """A callback for :func:`kanalml.train` that shows its steps as a progress bar."""
-    if args.quiet:
+    """A callback for :func:`kanalml.train` that shows its steps as a progress bar (none with
+    --quiet or when stderr is not a terminal)."""
+    if not _shows_progress(args):
         return None, lambda: None
     from tqdm import tqdm
 
@@ -237,7 +282,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     from kanalml.labelled import ID_COLUMNS, merge_decisions, read_decisions, read_labelled
     from kanalml.provenance import record_training
 
-    target = new_output_directory(args.output)  # models are never overwritten
+    target = new_output_directory(args.output, force=args.force)  # replaced only with --force
+    replaced = _replaced(args, [args.output])
     frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
                                                labels=args.labels, where=args.where,
                                                sheet=args.sheet)
@@ -265,7 +311,19 @@ def cmd_train(args: argparse.Namespace) -> int:
         model.metadata_["feedback"] = feedback
     data = "\n".join(f"`{f['file']}` (SHA-256 `{f['sha256']}`)." for f in training["files"])
     data += "\nLicense: that of the data; record it here before sharing the model."
-    model.save(target, card=model_card(model, target.name, data=data, built_by=built_by))
+    import tempfile
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        model.save(staging / "model", card=model_card(model, target.name, data=data,
+                                                      built_by=built_by))
+        replace_directory(staging / "model", target)
+    finally:
+        import shutil
+
+        shutil.rmtree(staging, ignore_errors=True)
+    _say_replaced(args, replaced)
     if not args.quiet:
         for label in model.labels_:
             m = model.metadata_["cv"]["metrics"][label]
@@ -348,10 +406,13 @@ def cmd_known_merge(args: argparse.Namespace) -> int:
     """Merge lists from several organisations: one item per hash, provenance kept."""
     from kanalml import known
 
+    replaced = _replaced(args, [args.output])
+    existing_output(args.output, args.force)
     merged = known.load(args.lists[0])
     for name in args.lists[1:]:
         merged = known.merge(merged, known.load(name))
     merged.save(args.output)
+    _say_replaced(args, replaced)
     if not args.quiet:
         print(f"kanalml: {args.output}: {len(merged)} item(s) from {len(args.lists)} list(s)"
               + (" (hash-only)" if merged.hash_only else ""), file=sys.stderr)
@@ -376,10 +437,13 @@ def cmd_known_export(args: argparse.Namespace) -> int:
     """Write a copy of a list to share; --hash-only drops the texts."""
     from kanalml import known
 
+    replaced = _replaced(args, [args.output])
+    existing_output(args.output, args.force)
     listing = known.load(args.list)
     if args.hash_only:
         listing = listing.without_text()
     listing.save(args.output)
+    _say_replaced(args, replaced)
     if not args.quiet:
         print(f"kanalml: {args.output}: {len(listing)} item(s)"
               + (", no texts" if listing.hash_only else ""), file=sys.stderr)
@@ -409,7 +473,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from kanalml.report import write_report
 
     model = kanalml.load_model(args.model)
-    target = new_output_directory(args.output)
+    target = new_output_directory(args.output, force=args.force)
+    replaced = _replaced(args, [args.output])
     frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
                                                labels=args.labels, where=args.where,
                                                sheet=args.sheet)
@@ -427,7 +492,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         groups = frame[args.group_column].tolist()
     name = Path(args.model).name if args.model else "default (shipped)"
     page = write_report(model, frame[text_column].tolist(), frame[known], target,
-                        groups=groups, name=name, source=", ".join(args.inputs))
+                        groups=groups, name=name, source=", ".join(args.inputs),
+                        force=args.force)
+    _say_replaced(args, replaced)
     # only empty cells are missing: a group may be called "NA"
     table = pd.read_csv(target / "metrics.csv", dtype={"label": str, "group": str},
                         keep_default_na=False, na_values=[""])
@@ -447,9 +514,10 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     from kanalml.io import ExportReader
     from kanalml.suggest import Suggester
 
-    pipeline.check_outputs(args.inputs, [args.output, pipeline.rejects_path(args.output,
-                                                                              args.rejects)],
-                           tables=[args.output])
+    rejects = pipeline.rejects_path(args.output, args.rejects)
+    replaced = pipeline.check_outputs(args.inputs, [args.output, rejects], tables=[args.output],
+                                      force=args.force,
+                                      companions=[None if args.rejects else rejects])
     model = kanalml.load_model(args.model)
     suggester = Suggester(model, args.n)
     with _Progress(args) as progress:
@@ -465,6 +533,7 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     pipeline.write_frames([picked], args.output or "-")
     pipeline.report(pipeline.Diagnostics().read(reader), output=args.output,
                     rejects=args.rejects, on_bad_lines=args.on_bad_lines, warn=_warn)
+    _say_replaced(args, replaced)
     if not args.quiet:
         print(f"kanalml: {len(picked)} posts to label, from {reader.rows_read} rows",
               file=sys.stderr)
@@ -522,6 +591,7 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--chunk-rows", type=_positive_int, default=20_000, metavar="N",
                          help=argparse.SUPPRESS)
         sub.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
+        sub.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     score = commands.add_parser("score", help="score every post of the inputs",
                                 description=cmd_score.__doc__)
@@ -611,6 +681,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="cross-validation folds (default 5)")
     train.add_argument("--seed", type=int, default=0, help="fold shuffling seed (default 0)")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
+    train.add_argument("--force", action="store_true", help=FORCE_HELP)
     train.set_defaults(run=cmd_train)
 
     models = commands.add_parser("models", help="list or compare saved models")
@@ -639,6 +710,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--group-column", metavar="NAME",
                           help="also break the metrics down by this column (e.g. source)")
     evaluate.add_argument("-q", "--quiet", action="store_true", help="no summary")
+    evaluate.add_argument("--force", action="store_true", help=FORCE_HELP)
     evaluate.set_defaults(run=cmd_evaluate)
 
     suggest = commands.add_parser("suggest", help="pick posts for moderators to label next",
@@ -661,6 +733,7 @@ def build_parser() -> argparse.ArgumentParser:
     suggest.add_argument("--chunk-rows", type=_positive_int, default=20_000, metavar="N",
                          help=argparse.SUPPRESS)
     suggest.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
+    suggest.add_argument("--force", action="store_true", help=FORCE_HELP)
     suggest.set_defaults(run=cmd_suggest)
 
     known = commands.add_parser("known", help="lists of confirmed items, matched on every run")
@@ -693,6 +766,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=cmd_known_export)
     for sub in (add, merging, show, export):
         sub.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    for sub in (merging, export):
+        sub.add_argument("--force", action="store_true", help=FORCE_HELP)
     return parser
 
 

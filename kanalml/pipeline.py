@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from kanalml.api import MAX_TEXT_CHARS, clip_texts, default_model_path, load_model
-from kanalml.errors import DataError
+from kanalml.errors import DataError, existing_output
 
 if TYPE_CHECKING:  # numpy and pandas load on first use: `kanalml --help` stays ~0.15 s
     import numpy as np
@@ -329,16 +329,22 @@ def same_file(a: Path, b: Path) -> bool:
 
 def check_outputs(inputs: Sequence[str | os.PathLike[str]],
                   outputs: Sequence[str | os.PathLike[str] | None], *,
-                  tables: Sequence[str | os.PathLike[str] | None] = ()) -> None:
+                  tables: Sequence[str | os.PathLike[str] | None] = (), force: bool = False,
+                  companions: Sequence[str | os.PathLike[str] | None] = ()) -> list[str]:
     """Check every output path before any work, so that a run of hours does not fail at its
     end: an existing writable directory, no two outputs alike, no input overwritten (a run
     reads its inputs to the end before writing, so the export would be replaced by its own
-    scores), and for ``tables`` a file name whose format is known. None and "-" (stdout) pass.
+    scores), for ``tables`` a file name whose format is known, and no existing file replaced
+    unless ``force`` (:func:`kanalml.errors.existing_output`), ``companions`` excepted (the
+    default rejects file, which belongs to its output). None and "-" (stdout) pass. Returns
+    the outputs that exist and will be replaced.
     """
     from kanalml.io import AtomicWriter
 
     seen: list[Path] = []
+    replaced: list[str] = []
     tables = [str(t) for t in tables if t is not None]
+    exempt = {str(c) for c in companions if c is not None}
     for output in outputs:
         if output is None or str(output) == "-":
             continue
@@ -351,6 +357,8 @@ def check_outputs(inputs: Sequence[str | os.PathLike[str]],
         seen.append(path)
         if path.is_dir():
             raise DataError(f"{output}: is a directory")
+        if str(output) not in exempt and existing_output(path, force):
+            replaced.append(str(output))
         if str(output) in tables:
             AtomicWriter(path)  # raises on a file name whose format is unknown
         parent = path.parent
@@ -358,6 +366,7 @@ def check_outputs(inputs: Sequence[str | os.PathLike[str]],
             raise DataError(f"{output}: directory {str(parent)!r} does not exist")
         if not os.access(parent, os.W_OK | os.X_OK):
             raise DataError(f"{output}: directory {str(parent)!r} is not writable")
+    return replaced
 
 
 def is_html(output: str | os.PathLike[str]) -> bool:
@@ -495,7 +504,8 @@ def score_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
                 text_column: str | None = None, on_bad_lines: str = "warn",
                 keep_authors: bool = False, chunk_rows: int = 20_000, jobs: int = 1,
                 rejects: str | os.PathLike[str] | None = None, warn: Warn = warn_stderr,
-                progress: Progress | None = None, sheet: str | None = None) -> ScoreSummary:
+                progress: Progress | None = None, sheet: str | None = None,
+                force: bool = False) -> ScoreSummary:
     """Score every row of the exports into ``output`` (format by extension; "-": CSV on stdout):
     every input column kept, :func:`output_columns` added, probabilities rounded to
     :data:`DECIMALS`, ``rank`` over all rows (1 = review first).
@@ -508,11 +518,13 @@ def score_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
     processes. ``progress`` receives the number of rows of each chunk scored. ``sheet``: in
     Excel inputs, read only this sheet (default: every sheet).
 
-    Every output path is checked before any work; the output appears only when complete.
+    Every output path is checked before any work; the output appears only when complete. An
+    output (or ``rejects``) that exists is a DataError unless ``force``: then it is replaced.
     """
     paths = [str(p) for p in inputs]
     rejects_file = rejects_path(output, rejects)
-    check_outputs(paths, [output, rejects_file], tables=[output])
+    check_outputs(paths, [output, rejects_file], tables=[output], force=force,
+                  companions=[None if rejects else rejects_file])
     loaded, threshold, matcher, reader = _open_run(
         paths, model, threshold, known, text_column=text_column, chunk_rows=chunk_rows,
         on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn, sheet=sheet)
@@ -576,14 +588,16 @@ def rank_files(inputs: Sequence[str | os.PathLike[str]],
                text_column: str | None = None, on_bad_lines: str = "warn",
                keep_authors: bool = False, chunk_rows: int = 20_000, jobs: int = 1,
                rejects: str | os.PathLike[str] | None = None, warn: Warn = warn_stderr,
-               progress: Progress | None = None, sheet: str | None = None) -> RankSummary:
+               progress: Progress | None = None, sheet: str | None = None,
+               force: bool = False) -> RankSummary:
     """Build the moderator queue of the exports: one item per distinct message (forwarded and
     edited copies collapsed), highest priority first; see :class:`kanalml.rank.QueueBuilder`.
 
     Written to ``output`` when given (a table by extension, ".html" the read-only review page,
     "-" CSV on stdout) and the per-channel summary to ``channels``. ``budget`` keeps the first
     ``budget`` items; ``reach_column`` weighs priority by reach; ``known`` puts items matching
-    a known-content list first. The other options are those of :func:`score_files`.
+    a known-content list first. The other options are those of :func:`score_files`; ``force``
+    replaces an existing output or ``channels`` file.
     """
     from kanalml.io import AtomicWriter
     from kanalml.labelled import ID_COLUMNS
@@ -592,12 +606,14 @@ def rank_files(inputs: Sequence[str | os.PathLike[str]],
     paths = [str(p) for p in inputs]
     rejects_file = rejects_path(output, rejects)
     tables = [channels] + ([output] if output is not None and not is_html(output) else [])
-    check_outputs(paths, [output, rejects_file, channels], tables=tables)
+    check_outputs(paths, [output, rejects_file, channels], tables=tables, force=force,
+                  companions=[None if rejects else rejects_file])
     loaded, threshold, matcher, reader = _open_run(
         paths, model, threshold, known, text_column=text_column, chunk_rows=chunk_rows,
         on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn, sheet=sheet)
     diagnostics = Diagnostics()
-    builder = QueueBuilder(loaded.labels_, reach_column=reach_column, min_score=min_score)
+    builder = QueueBuilder(loaded.labels_, reach_column=reach_column, min_score=min_score,
+                           categories=bool(loaded.categories_))
     for scored, text_column_ in scored_chunks(reader, loaded, model, threshold, as_pairs=True,
                                               jobs=jobs, diagnostics=diagnostics):
         columns = list(scored.columns)

@@ -12,6 +12,7 @@ export); other zip archives, UTF-16, binary data and empty files are refused wit
 from __future__ import annotations
 
 import codecs
+import csv
 import glob
 import gzip
 import json
@@ -25,7 +26,6 @@ from kanalml.errors import DataError
 from kanalml.io.text import one_line, open_binary
 
 _HEAD = 1 << 20  # bytes looked at to detect the format
-_COUNT_BLOCK = 1 << 22  # bytes per read when counting lines for an estimate
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 
@@ -146,10 +146,12 @@ def _looks_binary(head: bytes) -> bool:
 def estimate_rows(paths: Sequence[str | os.PathLike[str]]) -> int | None:
     """Rows to expect from ``paths``, for a progress bar's ETA; None if unknown for any file.
 
-    Parquet: the row count in its metadata. Plain CSV/TSV: its lines less the header (a
-    multi-line field makes this an estimate, which is all an ETA needs). Unknown (None): gzip'd
-    files, JSON Lines, Telegram exports and Excel workbooks, a path that is not a file, and a
-    file the reader will refuse (its error comes from the reader, with file and line).
+    Parquet: the row count in its metadata. Plain CSV/TSV: its records less the header, counted
+    with the csv module and the file's delimiter (a quoted field may span lines; blank lines do
+    not count), so the total is the rows the reader gives unless some are rejected. Unknown
+    (None): gzip'd files, JSON Lines, Telegram exports and Excel workbooks, a path that is not a
+    file, and a file the reader will refuse (its error comes from the reader, with file and
+    line).
     """
     total = 0
     for name in paths:
@@ -163,13 +165,23 @@ def estimate_rows(paths: Sequence[str | os.PathLike[str]]) -> int | None:
             if kind == "parquet":
                 total += _parquet_rows(path)
                 continue
-            with open(path, "rb") as handle:
-                lines = sum(block.count(b"\n")
-                            for block in iter(lambda: handle.read(_COUNT_BLOCK), b""))
-        except (DataError, OSError):
+            records = _csv_records(path)
+        except (DataError, OSError, csv.Error):
             return None
-        total += max(lines - 1, 0)  # the header
+        total += max(records - 1, 0)  # the header
     return total
+
+
+def _csv_records(path: Path) -> int:
+    """Non-blank records of a plain CSV/TSV file (its delimiter sniffed as the reader does;
+    bytes read as Latin-1: quotes and line ends are ASCII in every encoding read)."""
+    from kanalml.io.delimited import sniff_delimiter
+
+    with open(path, encoding="latin-1", newline="") as handle:
+        sample = handle.read(1 << 16)
+        delimiter = sniff_delimiter(sample, len(sample) == 1 << 16, inner_suffix(path))
+        handle.seek(0)
+        return sum(1 for row in csv.reader(handle, delimiter=delimiter) if row)
 
 
 def _parquet_rows(path: Path) -> int:
