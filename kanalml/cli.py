@@ -451,14 +451,22 @@ def cmd_known_export(args: argparse.Namespace) -> int:
 
 
 def _positive_int(value: str) -> int:
-    number = int(value)
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got "
+                                         f"{value!r}") from None
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return number
 
 
 def _probability(value: str) -> float:
-    number = float(value)
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got "
+                                         f"{value!r}") from None
     if not 0.0 <= number <= 1.0 or math.isnan(number):
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return number

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from conftest import DEMO_EXPORT, make_corpus
 
 from kanalml.cli import main
@@ -193,3 +194,29 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path) -> None:
     assert done.returncode == 0
     assert "rows/s" not in done.stderr and "%|" not in done.stderr
     assert done.stderr.startswith("kanalml: the first 5 items cover")  # only the summary
+
+
+# -- small rough edges --------------------------------------------------------------------------
+
+def test_a_number_option_given_a_word_says_what_it_expects(capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(["rank", str(DEMO_EXPORT), "--budget", "abc"])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "--budget: expected a whole number of at least 1, got 'abc'" in err
+    assert "_positive_int" not in err
+    with pytest.raises(SystemExit):
+        main(["rank", str(DEMO_EXPORT), "--threshold", "hoch"])
+    assert "expected a number between 0 and 1, got 'hoch'" in capsys.readouterr().err
+
+
+def test_reviewing_the_html_page_names_it_as_read_only_output(tmp_path, capsys) -> None:
+    page = tmp_path / "queue.html"
+    assert main(["rank", str(DEMO_EXPORT), "-o", str(page), "-q"]) == 0
+    assert main(["review", str(page), "--no-browser"]) in (1, 2)
+    err = capsys.readouterr().err
+    if "review extra" not in err:  # without starlette the command stops before reading
+        assert f"{page}: an HTML page" in err and "read-only" in err
+        assert "no text column" not in err and "Traceback" not in err
+    assert main(["score", str(page)]) == 1
+    assert "read-only page" in capsys.readouterr().err

@@ -103,6 +103,10 @@ def detect_format(path: str | os.PathLike[str]) -> Detected:
         raise DataError(f"{path}: empty file")
     if _looks_binary(body):
         raise DataError(f"{not_export} (binary data)")
+    if body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+        raise DataError(f"{path}: an HTML page, not an export or a queue table; a queue.html "
+                        "from kanalml rank is a read-only page to read in a browser: to review "
+                        "or score, give the queue as a table (kanalml rank ... -o queue.csv)")
     if suffix in (".csv", ".tsv", ".tab"):
         return Detected("csv", gz)
     if suffix in (".jsonl", ".ndjson"):
