@@ -633,7 +633,7 @@ def build_parser() -> argparse.ArgumentParser:
                       help="keep the first N items and report the share of expected "
                            "positives they cover")
     rank.add_argument("--reach-column", metavar="NAME",
-                      help="weigh priority by reach (views or forwards); see README")
+                      help="weigh priority by reach (views or forwards); see docs/reference.md")
     rank.set_defaults(run=cmd_rank)
 
     review = commands.add_parser("review", help="review a queue in the browser",
