@@ -181,7 +181,7 @@ def cmd_rank(args: argparse.Namespace) -> int:
             threshold=args.threshold, min_score=args.min_score, budget=args.budget,
             reach_column=args.reach_column, known=args.known, jobs=args.jobs,
             warn=progress.warn, progress=progress.advance, force=args.force,
-            **_reading_options(args))
+            fmt=args.format, **_reading_options(args))
     _say_replaced(args, replaced)
     if args.known and not args.quiet:
         counts = summary.known_counts
@@ -632,6 +632,10 @@ def build_parser() -> argparse.ArgumentParser:
     rank.add_argument("--budget", type=_positive_int, metavar="N",
                       help="keep the first N items and report the share of expected "
                            "positives they cover")
+    rank.add_argument("--format", choices=("label-studio",),
+                      help="label-studio: write the queue as Label Studio tasks (JSON) with "
+                           "score, category and evidence as pre-annotations, and the labelling "
+                           "config beside them (OUTPUT.label-config.xml)")
     rank.add_argument("--reach-column", metavar="NAME",
                       help="weigh priority by reach (views or forwards); see docs/reference.md")
     rank.set_defaults(run=cmd_rank)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -199,7 +199,9 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
     """Moderator decisions as a frame: ``key`` ("id:..." or "text:..."), ``message_id``,
     ``text``, ``decided_at`` (UTC), one column per decided label (0/1, or missing), ``_line``.
 
-    A CSV with a message id column and/or a text column, a decided-at column, and
+    A Label Studio JSON export (:mod:`kanalml.labelstudio`: its annotations, the ``ekstremisme``
+    choice as ``label``) or a CSV with a message id column and/or a text column, a decided-at
+    column, and
     either ``label`` (the primary label, ``labels[0]``) or columns named after
     labels. An empty label cell means "not decided"; a row with no label decided
     and no date (a suggestion not labelled yet) is skipped and counted in
@@ -208,18 +210,27 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
     Only the latest decision per post is kept. A cell guarded against
     spreadsheet formulas (``'`` before ``= + - @``, tab or CR) is read unguarded.
     """
+    from kanalml import labelstudio
+
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    try:
-        content = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[:exc.start].count(b"\n") + 1
-        raise DataError(f"{path}:{line}: not valid UTF-8") from None
-    rows = csv.reader(content.splitlines(keepends=True))
-    header = [unescape_cell(h).strip() for h in next(rows, [])]
+    numbered: Iterator[tuple[int, Sequence[str]]]
+    exported = labelstudio.is_export(path)
+    if exported:  # a Label Studio JSON export: its annotations, numbered in file order
+        header, decided = labelstudio.decision_rows(path)
+        numbered = iter(enumerate(decided, start=1))
+    else:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        try:
+            content = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            line = raw[:exc.start].count(b"\n") + 1
+            raise DataError(f"{path}:{line}: not valid UTF-8") from None
+        rows = csv.reader(content.splitlines(keepends=True))
+        header = [unescape_cell(h).strip() for h in next(rows, [])]
+        numbered = ((rows.line_num, values) for values in rows)
     lowered = {h.lower(): i for i, h in enumerate(header)}
 
     def find(names: Sequence[str]) -> int | None:
@@ -241,15 +252,17 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
                         f"(columns: {', '.join(header) or 'none'})")
 
     records, undecided = [], 0
-    for values in rows:
-        line = rows.line_num
-        # kanalml wrote the file (suggest's output): undo its spreadsheet escaping of cells
-        values = [unescape_cell(v) for v in values]
+    for line, cells in numbered:
+        values = list(cells)
+        if not exported:
+            # kanalml wrote the file (suggest's output): undo its spreadsheet escaping of cells
+            values = [unescape_cell(v) for v in values]
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
             raise DataError(f"{path}:{line}: {len(values)} fields, the header has {len(header)}")
-        values = [unguard(v) for v in values]
+        if not exported:
+            values = [unguard(v) for v in values]
         decided_labels = {}
         for name, at in label_at.items():
             cell = values[at].strip()
@@ -344,13 +357,36 @@ def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = No
     ``source``; what the file was) as a :class:`Confirmed`.
 
     A decisions file (a CSV with a decided-at column and a ``label`` column, as ``kanalml
-    review`` writes it) gives its posts whose latest decision is 1; a decision without a text is
-    a :class:`~kanalml.io.DataError`. Any other export (a queue from ``kanalml rank``, a CSV of
-    texts) gives every row, or only the rows labelled 1 when it has a ``label`` column.
+    review`` writes it, or a Label Studio JSON export, :mod:`kanalml.labelstudio`, whose
+    annotations also give each post's category) gives its posts whose latest decision is 1; a
+    decision without a text is a :class:`~kanalml.io.DataError`. Any other export (a queue from
+    ``kanalml rank``, a CSV of texts) gives every row, or only the rows labelled 1 when it has a
+    ``label`` column.
     ``category`` comes from a ``category`` column where there is one; ``source`` is the row's
     ``source`` cell (a queue's channel/message id) or file:line.
     """
+    from kanalml import labelstudio
+
     path = Path(path)
+    if labelstudio.is_export(path):
+        decided = labelstudio.read_export(path)
+        decided["key"] = [f"id:{m}" if m.strip() else f"text:{t.strip()}"
+                          for m, t in zip(decided["message_id"], decided["text"])]
+        decided["order"] = range(len(decided))
+        decided["when"] = pd.to_datetime(decided["decided_at"], utc=True)
+        latest = decided.sort_values(["when", "order"], kind="stable").drop_duplicates(
+            "key", keep="last")
+        latest = latest[latest["label"] == 1].sort_values("order")
+        missing = latest[~latest["text"].str.strip().astype(bool)]
+        if len(missing):
+            row = missing.iloc[0]
+            raise DataError(f"{path}: {row['task']}: decision for message id "
+                            f"{row['message_id']!r} has no text to add")
+        frame = pd.DataFrame({
+            "text": latest["text"].tolist(), "category": latest["category"].tolist(),
+            "source": [m or f"{path}: {t}" for m, t in zip(latest["message_id"],
+                                                            latest["task"])]})
+        return Confirmed(frame, "Label Studio export")
     if path.suffix.lower() in (".csv", ".txt") and path.is_file():
         with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
             header = {h.strip().lower() for h in next(csv.reader(f), [])}

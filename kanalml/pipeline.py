@@ -589,7 +589,7 @@ def rank_files(inputs: Sequence[str | os.PathLike[str]],
                keep_authors: bool = False, chunk_rows: int = 20_000, jobs: int = 1,
                rejects: str | os.PathLike[str] | None = None, warn: Warn = warn_stderr,
                progress: Progress | None = None, sheet: str | None = None,
-               force: bool = False) -> RankSummary:
+               force: bool = False, fmt: str | None = None) -> RankSummary:
     """Build the moderator queue of the exports: one item per distinct message (forwarded and
     edited copies collapsed), highest priority first; see :class:`kanalml.rank.QueueBuilder`.
 
@@ -597,7 +597,9 @@ def rank_files(inputs: Sequence[str | os.PathLike[str]],
     "-" CSV on stdout) and the per-channel summary to ``channels``. ``budget`` keeps the first
     ``budget`` items; ``reach_column`` weighs priority by reach; ``known`` puts items matching
     a known-content list first. The other options are those of :func:`score_files`; ``force``
-    replaces an existing output or ``channels`` file.
+    replaces an existing output or ``channels`` file. ``fmt="label-studio"`` writes the queue as
+    Label Studio tasks with kanalml's pre-annotations (:mod:`kanalml.labelstudio`), and the
+    labelling config beside them.
     """
     from kanalml.io import AtomicWriter
     from kanalml.labelled import ID_COLUMNS
@@ -605,9 +607,20 @@ def rank_files(inputs: Sequence[str | os.PathLike[str]],
 
     paths = [str(p) for p in inputs]
     rejects_file = rejects_path(output, rejects)
-    tables = [channels] + ([output] if output is not None and not is_html(output) else [])
-    check_outputs(paths, [output, rejects_file, channels], tables=tables, force=force,
-                  companions=[None if rejects else rejects_file])
+    tasks = fmt == "label-studio"
+    if fmt not in (None, "label-studio"):
+        raise ValueError(f"fmt must be None or 'label-studio', got {fmt!r}")
+    if tasks and (output is None or str(output) == "-"):
+        raise DataError("Label Studio tasks are written to a file: give -o tasks.json")
+    config = None
+    if tasks:
+        from kanalml.labelstudio import config_path
+
+        config = str(config_path(str(output)))
+    tables = [channels] + ([output] if output is not None and not is_html(output)
+                           and not tasks else [])
+    check_outputs(paths, [output, rejects_file, channels, config], tables=tables, force=force,
+                  companions=[None if rejects else rejects_file, config])
     loaded, threshold, matcher, reader = _open_run(
         paths, model, threshold, known, text_column=text_column, chunk_rows=chunk_rows,
         on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn, sheet=sheet)
@@ -631,7 +644,13 @@ def rank_files(inputs: Sequence[str | os.PathLike[str]],
     queue, covered = builder.queue(budget=budget)
     probabilities = probability_columns(loaded, known=matcher is not None)
     queue[probabilities] = queue[probabilities].round(DECIMALS)
-    if output is not None and is_html(output):
+    if tasks:
+        from kanalml.labelstudio import write_tasks
+
+        name = (Path(model_path(model)).name if model is None or isinstance(model, (str, Path))
+                else str(loaded.metadata_.get("name", "kanalml")))
+        write_tasks(queue, str(output), model_version=name)
+    elif output is not None and is_html(output):
         from kanalml.review import frame_items, write_static_page
 
         write_static_page(frame_items(queue, "text"), output, name=Path(output).name)
