@@ -75,7 +75,8 @@ def test_the_user_guide_runs_as_written(tmp_path: Path) -> None:
     work = tmp_path / "work"
     for name in ("queue.csv", "channels.csv", "queue.html", "queue.xlsx", "queue.decisions.csv",
                  "queue-known.csv", "scored.xlsx", "report-v2/report.html",
-                 "models/guide-v1/manifest.json", "to_label.csv"):
+                 "models/guide-v1/manifest.json", "to_label.csv", "tasks.json",
+                 "tasks.label-config.xml"):
         assert (work / name).exists(), name
     assert "665 posts from data/extremism_corpus.csv where pass = 4" in done.stdout
     assert "guide-v1" in done.stdout and "netifier-v1" in done.stdout
