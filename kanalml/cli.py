@@ -32,7 +32,7 @@ from kanalml.errors import (
     KanalmlError,
     existing_output,
     new_output_directory,
-    replace_directory,
+    write_directory,
 )
 
 FORCE_HELP = "replace OUTPUT if it exists (default: refuse, so nothing is lost)"
@@ -311,18 +311,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         model.metadata_["feedback"] = feedback
     data = "\n".join(f"`{f['file']}` (SHA-256 `{f['sha256']}`)." for f in training["files"])
     data += "\nLicense: that of the data; record it here before sharing the model."
-    import tempfile
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    try:
-        model.save(staging / "model", card=model_card(model, target.name, data=data,
-                                                      built_by=built_by))
-        replace_directory(staging / "model", target)
-    finally:
-        import shutil
-
-        shutil.rmtree(staging, ignore_errors=True)
+    card = model_card(model, target.name, data=data, built_by=built_by)
+    write_directory(target, lambda new: model.save(new, card=card))
     _say_replaced(args, replaced)
     if not args.quiet:
         for label in model.labels_:

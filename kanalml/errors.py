@@ -10,10 +10,11 @@ not a :class:`KanalmlError` is a bug and keeps its traceback.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = ["DataError", "KanalmlError", "ModelError", "existing_output", "new_output_directory",
-           "replace_directory"]
+           "replace_directory", "write_directory"]
 
 FORCE_HINT = "add --force to replace it"
 
@@ -83,3 +84,20 @@ def replace_directory(new: str | os.PathLike[str], target: str | os.PathLike[str
         raise
     finally:
         shutil.rmtree(aside, ignore_errors=True)
+
+
+def write_directory(target: str | os.PathLike[str], write: Callable[[Path], object]) -> None:
+    """Have ``write`` fill a new directory beside ``target``, then put it in place of
+    ``target`` (:func:`replace_directory`): an existing one (``--force``) is replaced only by a
+    finished one, and a failure leaves no half-written directory."""
+    import shutil
+    import tempfile
+
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        write(staging / "new")
+        replace_directory(staging / "new", target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
