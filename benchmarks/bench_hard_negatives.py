@@ -18,7 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"
-MODEL_DIR = ROOT / "models" / "ekstremisme-v2"
+MODEL_DIR = ROOT / "models" / "ekstremisme-v3"
 TARGET_SHARE = 1 / 20
 
 

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 NETIFIER = SHARED / "netifier" / "train.csv"
 sys.path.insert(0, str(ROOT / "scripts"))
-MODEL_DIR = ROOT / "models" / "ekstremisme-v2"
+MODEL_DIR = ROOT / "models" / "ekstremisme-v3"
 PRIMARY = "ekstremisme"
 TARGET_DROP = 0.01
 

@@ -57,7 +57,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
 TWEETS = SHARED / "ibrohim2019" / "re_dataset.csv"
 NETIFIER = SHARED / "netifier" / "train.csv"
-MODEL_DIR = ROOT / "models" / "ekstremisme-v2"
+MODEL_DIR = ROOT / "models" / "ekstremisme-v3"
 T = TypeVar("T")
 
 WARM_RUNS = 5

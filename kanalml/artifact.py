@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+import stat
 import tempfile
 import zipfile
 from collections.abc import Mapping
@@ -36,6 +37,8 @@ __all__ = ["MANIFEST", "Bundle", "Layout", "expect_strings", "file_sha256", "rea
 
 MANIFEST = "manifest.json"
 _NPY_HEADER = 4096  # room for a .npy header in front of an array's data
+MAX_MANIFEST_BYTES = 1 << 20  # a manifest lists a few files
+MAX_JSON_BYTES = 256 << 20  # any JSON document of a bundle; callers give tighter limits
 
 
 @dataclass(frozen=True)
@@ -104,11 +107,38 @@ def write(directory: str | os.PathLike[str], layout: Layout, *,
     return target
 
 
-def _read_json(path: Path) -> Any:
+def _regular_size(path: Path, noun: str) -> int:
+    """The size of ``path``, a regular file and not a symbolic link; ModelError otherwise."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise ModelError(f"{path}: missing") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise ModelError(f"{path}: is a symbolic link; {noun} files must be regular files")
+    if not stat.S_ISREG(info.st_mode):
+        raise ModelError(f"{path}: not a regular file")
+    return info.st_size
+
+
+def _read_json(path: Path, max_bytes: int = MAX_JSON_BYTES, data: bytes | None = None) -> Any:
+    """The JSON document at ``path``, its size checked before it is read or parsed."""
+    if data is None:
+        size = _regular_size(path, "bundle")
+        if size > max_bytes:
+            raise ModelError(f"{path}: {size:,} bytes, over the {max_bytes:,} this file may "
+                             "have")
+        data = path.read_bytes()
+    try:
+        return json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ModelError(f"{path}: not valid JSON ({type(exc).__name__}: {exc})") from None
+
+
+def string_literals(data: bytes) -> int:
+    """How many JSON strings ``data`` holds (keys included), counted in C without parsing it:
+    what a document will cost in Python objects, known before it is parsed."""
+    plain = data.replace(b"\\\\", b"")  # escaped backslashes cannot escape a quote
+    return (plain.count(b'"') - plain.count(b'\\"')) // 2
 
 
 def expect_strings(value: Any, path: Path) -> list[str]:
@@ -140,20 +170,53 @@ class Bundle:
             raise ModelError(f"{self.root / name}: not in this bundle")
         return self.root / name
 
-    def json(self, name: str) -> Any:
-        """The parsed JSON document ``name``."""
-        return _read_json(self.path(name))
+    def json(self, name: str, max_bytes: int = MAX_JSON_BYTES,
+             max_strings: int | None = None) -> Any:
+        """The parsed JSON document ``name``, refused before it is parsed when it is over
+        ``max_bytes`` or holds more than ``max_strings`` strings."""
+        path = self.path(name)
+        size = _regular_size(path, "bundle")
+        if size > max_bytes:
+            raise ModelError(f"{path}: {size:,} bytes, over the {max_bytes:,} this file may "
+                             "have")
+        data = path.read_bytes()
+        if max_strings is not None and string_literals(data) > max_strings:
+            raise ModelError(f"{path}: holds {string_literals(data):,} strings, more than the "
+                             f"{max_strings:,} the rest of the model allows")
+        return _read_json(path, data=data)
 
-    def object(self, name: str) -> dict[str, Any]:
+    def object(self, name: str, max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:
         """The JSON document ``name``, which must be an object."""
-        value = self.json(name)
+        value = self.json(name, max_bytes)
         if not isinstance(value, dict):
             raise ModelError(f"{self.root / name}: expected a JSON object")
         return value
 
-    def strings(self, name: str) -> list[str]:
-        """The JSON document ``name``, which must be a list of strings."""
-        return expect_strings(self.json(name), self.root / name)
+    def strings(self, name: str, max_bytes: int = MAX_JSON_BYTES,
+                max_strings: int | None = None) -> list[str]:
+        """The JSON document ``name``, which must be a list of strings (see :meth:`json`)."""
+        return expect_strings(self.json(name, max_bytes, max_strings), self.root / name)
+
+    def array_shape(self, name: str, key: str) -> tuple[int, ...]:
+        """The shape the ``.npy`` header of array ``key`` in the archive ``name`` declares,
+        read without its data."""
+        path = self.path(name)
+        try:
+            with zipfile.ZipFile(path) as archive:
+                members = {n.removesuffix(".npy"): n for n in archive.namelist()}
+                if key not in members:
+                    raise ModelError(f"{path}: array {key!r} is missing")
+                with archive.open(members[key]) as member:
+                    buffer = io.BytesIO(member.read(_NPY_HEADER))
+            shape, _, dtype = _read_header(buffer, path, key)
+            if dtype != np.dtype("<f8"):
+                raise ModelError(f"{path}: array {key!r} has type {dtype}, expected float64")
+        except ModelError:
+            raise
+        except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile) as exc:
+            raise ModelError(f"{path}: unreadable arrays ({type(exc).__name__}: {exc})") \
+                from None
+        return shape
 
     def text(self, name: str) -> str:
         path = self.path(name)
@@ -195,13 +258,7 @@ def _read_array(archive: zipfile.ZipFile, members: dict[str, str], name: str,
         data = member.read(limit + 1)
     if len(data) > limit:
         raise ModelError(f"{path}: array {name!r} is larger than shape {shape} needs")
-    buffer = io.BytesIO(data)
-    readers = {(1, 0): np.lib.format.read_array_header_1_0,
-               (2, 0): np.lib.format.read_array_header_2_0}
-    read_header = readers.get(np.lib.format.read_magic(buffer))
-    if read_header is None:
-        raise ModelError(f"{path}: array {name!r} has an unknown .npy version")
-    found_shape, _, dtype = read_header(buffer)
+    found_shape, _, dtype = _read_header(io.BytesIO(data), path, name)
     if tuple(found_shape) != shape or dtype != np.dtype("<f8"):
         raise ModelError(f"{path}: array {name!r} has shape {tuple(found_shape)} and "
                          f"type {dtype}, expected {shape} float64")
@@ -211,6 +268,16 @@ def _read_array(archive: zipfile.ZipFile, members: dict[str, str], name: str,
     return array
 
 
+def _read_header(buffer: io.BytesIO, path: Path, name: str) -> tuple[tuple[int, ...], bool, Any]:
+    readers = {(1, 0): np.lib.format.read_array_header_1_0,
+               (2, 0): np.lib.format.read_array_header_2_0}
+    read_header = readers.get(np.lib.format.read_magic(buffer))
+    if read_header is None:
+        raise ModelError(f"{path}: array {name!r} has an unknown .npy version")
+    shape, fortran, dtype = read_header(buffer)
+    return tuple(shape), fortran, dtype
+
+
 def read(directory: str | os.PathLike[str], layout: Layout) -> Bundle:
     """Open the bundle in ``directory``, verifying first its manifest (format, version, file
     list) and the SHA-256 of every file; ModelError naming the file otherwise."""
@@ -218,9 +285,12 @@ def read(directory: str | os.PathLike[str], layout: Layout) -> Bundle:
     if not root.is_dir():
         raise ModelError(f"{root}: no such {layout.noun} directory")
     manifest_path = root / MANIFEST
-    if not manifest_path.is_file():
+    if not manifest_path.exists() and not manifest_path.is_symlink():
         raise ModelError(f"{root}: not a {layout.noun} ({MANIFEST} is missing)")
-    manifest = _read_json(manifest_path)
+    if _regular_size(manifest_path, layout.noun) > MAX_MANIFEST_BYTES:
+        raise ModelError(f"{manifest_path}: over {MAX_MANIFEST_BYTES:,} bytes: not a "
+                         f"{layout.noun} manifest")
+    manifest = _read_json(manifest_path, MAX_MANIFEST_BYTES)
     if not isinstance(manifest, dict) or manifest.get("format") != layout.format:
         raise ModelError(f"{manifest_path}: not a {layout.noun} manifest")
     if manifest.get("format_version") != layout.version:

@@ -198,10 +198,9 @@ def cmd_rank(args: argparse.Namespace) -> int:
 
 def cmd_review(args: argparse.Namespace) -> int:
     """Review a queue (kanalml rank output, or kanalml suggest output) in the browser: every
-    decision is written to the decisions file, the one kanalml train --feedback reads, before
-    the page shows it as saved."""
+    decision is saved in the decisions store and its CSV export (the file kanalml train
+    --feedback reads) before the page shows it as saved."""
     import getpass
-    import secrets
     import webbrowser
 
     try:
@@ -211,13 +210,21 @@ def cmd_review(args: argparse.Namespace) -> int:
         print(f"kanalml: error: kanalml review needs the review extra: pip install "
               f"\"kanalml[review]\" ({exc})", file=sys.stderr)
         return 2
-    from kanalml.review import DecisionLog, load_items, server
+    from kanalml.review import DecisionStore, load_items, server
 
-    if not server.is_loopback(args.host) and args.token is None:
+    loopback = server.is_loopback(args.host)
+    if args.no_token and not loopback:
+        print(f"kanalml: error: --no-token is refused with --host {args.host}: anyone on the "
+              "network could record decisions", file=sys.stderr)
+        return 2
+    if not loopback and args.token is None:
         print(f"kanalml: error: --host {args.host} lets other machines reach the page: add "
               "--token (one is generated and printed) or --token VALUE", file=sys.stderr)
         return 2
-    token = None if args.token is None else (args.token or secrets.token_urlsafe(24))
+    if args.token and server.check_token(args.token):
+        print(f"kanalml: error: --token: {server.check_token(args.token)}", file=sys.stderr)
+        return 2
+    token = None if args.no_token else (args.token or server.new_token())
     reviewer = args.reviewer if args.reviewer is not None else getpass.getuser()
     if not reviewer.strip() or len(reviewer) > 64 or not reviewer.isprintable():
         print(f"kanalml: error: --reviewer {reviewer!r}: give a name of 1 to 64 printable "
@@ -225,7 +232,7 @@ def cmd_review(args: argparse.Namespace) -> int:
         return 2
     items = load_items(args.queue)
     target = Path(args.decisions) if args.decisions else server.default_decisions(args.queue)
-    log = DecisionLog(target)
+    log = DecisionStore(target)
     try:
         sock = server.bind(args.host, args.port)
     except OSError as exc:
@@ -233,21 +240,29 @@ def cmd_review(args: argparse.Namespace) -> int:
                         f"{exc.strerror or exc} (choose another --port)") from None
     port = sock.getsockname()[1]
     app = server.create_app(items, log, name=Path(args.queue).name, reviewer=reviewer,
-                            token=token, hosts=server.allowed_hosts(args.host, port))
+                            token=token, hosts=server.allowed_hosts(args.host, port),
+                            cookie=f"kanalml_token_{port}")
     shown = f"[{args.host}]" if ":" in args.host else args.host
     url = f"http://{shown}:{port}/" + (f"?token={token}" if token else "")
     earlier = sum(1 for by in log.state.values() if reviewer in by)
     print(f"kanalml: reviewing {args.queue} ({len(items)} items, {earlier} decided earlier by "
-          f"{reviewer}); decisions go to {target}", file=sys.stderr)
-    if token:
-        print(f"kanalml: access token: {token}", file=sys.stderr)
+          f"{reviewer}); decisions go to {log.path} (CSV export: {log.export})",
+          file=sys.stderr)
+    if token is None:
+        print("kanalml: warning: --no-token: every account on this machine can open the page "
+              "and record decisions as " + reviewer, file=sys.stderr)
     print(f"kanalml: open {url}  (Ctrl+C to stop)", file=sys.stderr, flush=True)
     if not args.no_browser:
         webbrowser.open(url)
     try:
         server.serve(app, sock)
+    except KeyboardInterrupt:  # a second Ctrl+C, or one uvicorn passes on after stopping
+        pass
     finally:
+        saved = log.count()
         log.close()
+    print(f"kanalml: stopped; every decision is saved: {saved} row(s) in {log.path}, exported "
+          f"to {log.export}", file=sys.stderr)
     return 0
 
 
@@ -296,9 +311,10 @@ def cmd_train(args: argparse.Namespace) -> int:
                     **counts}
     step, close = _train_progress(args)
     try:
+        prevalence = {} if args.prevalence is None else {"prevalence": args.prevalence}
         model = kanalml.train(frame[text_column], frame[labels], folds=args.folds,
                               random_state=args.seed, target_precision=args.target_precision,
-                              beta=args.beta, progress=step)
+                              beta=args.beta, progress=step, **prevalence)
     except DataError as exc:  # the labels' problem, said of the files they came from
         raise DataError(f"{', '.join(args.inputs)}: {exc}") from None
     finally:
@@ -306,7 +322,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     built_by = shlex.join(["kanalml", *args.argv])
     training = record_training(model, args.inputs, built_by=built_by,
                                options={"target_precision": args.target_precision,
-                                        "beta": args.beta})
+                                        "beta": args.beta,
+                                        "prevalence": model.metadata_["prevalence"]})
     if feedback:
         model.metadata_["feedback"] = feedback
     data = "\n".join(f"`{f['file']}` (SHA-256 `{f['sha256']}`)." for f in training["files"])
@@ -364,8 +381,16 @@ def cmd_models_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _same_path(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    first, second = Path(a), Path(b)
+    if first.exists() and second.exists():
+        return os.path.samefile(first, second)
+    return first.resolve() == second.resolve()
+
+
 def cmd_known_add(args: argparse.Namespace) -> int:
-    """Add confirmed posts (decisions labelled 1, a queue, a CSV of texts) to a list."""
+    """Add confirmed posts to a list: decisions labelled 1, or rows labelled 1 of a file with a
+    label column; a queue or unlabelled texts only with --all-confirmed."""
     from kanalml import known
     from kanalml.labelled import read_confirmed
     from kanalml.lexicon import CATEGORIES
@@ -375,19 +400,43 @@ def cmd_known_add(args: argparse.Namespace) -> int:
               f"taxonomy ({', '.join(CATEGORIES)})", file=sys.stderr)
         return 2
     target = Path(args.list)
-    listing = known.load(target) if (target / known.MANIFEST).exists() else known.KnownList()
-    before = len(listing)
-    for name in args.files:
-        rows, kind = read_confirmed(name, text_column=args.text_column, sheet=args.sheet)
-        categories = [c or args.category for c in rows["category"].tolist()]
-        added = listing.add(rows["text"].tolist(), added_by=args.added_by,
-                            categories=categories, sources=rows["source"].tolist())
-        if not args.quiet:
-            print(f"kanalml: {name} ({kind}): {len(rows)} confirmed post(s), {added} new item(s)",
-                  file=sys.stderr)
-    listing.save(target)
+    with known.updating(target, waiting=_warn) as listing:
+        before = len(listing)
+        for name in args.files:
+            rows, kind = read_confirmed(name, text_column=args.text_column,
+                                        all_confirmed=args.all_confirmed, sheet=args.sheet)
+            categories = [c or args.category for c in rows["category"].tolist()]
+            added = listing.add(rows["text"].tolist(), added_by=args.added_by,
+                                categories=categories, sources=rows["source"].tolist())
+            if not args.quiet:
+                print(f"kanalml: {name} ({kind}): {len(rows)} confirmed post(s), {added} new "
+                      "item(s)", file=sys.stderr)
+        listing.record("add", args.added_by, added=len(listing) - before,
+                       files=[Path(name).name for name in args.files],
+                       **({"all_confirmed": True} if args.all_confirmed else {}))
     if not args.quiet:
         print(f"kanalml: {target}: {len(listing)} item(s) ({len(listing) - before} added)",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_known_remove(args: argparse.Namespace) -> int:
+    """Take items out of a list by id (known_id in score and rank output); the removal, who
+    made it and why are kept in the list's history."""
+    from kanalml import known
+
+    with known.locked(args.list, waiting=_warn) as target:
+        listing = known.load(target)
+        try:
+            removed = listing.remove(args.ids)
+        except known.KnownListError as exc:
+            raise known.KnownListError(f"{target}: {exc}") from None
+        listing.record("remove", args.by, ids=[item["id"] for item in removed],
+                       sha256=[item["sha256"] for item in removed],
+                       **({"reason": args.reason} if args.reason else {}))
+        listing.save(target)
+    if not args.quiet:
+        print(f"kanalml: {target}: removed {len(removed)} item(s); {len(listing)} left",
               file=sys.stderr)
     return 0
 
@@ -396,12 +445,21 @@ def cmd_known_merge(args: argparse.Namespace) -> int:
     """Merge lists from several organisations: one item per hash, provenance kept."""
     from kanalml import known
 
-    replaced = _replaced(args, [args.output])
-    existing_output(args.output, args.force)
-    merged = known.load(args.lists[0])
-    for name in args.lists[1:]:
-        merged = known.merge(merged, known.load(name))
-    merged.save(args.output)
+    into_input = any(_same_path(name, args.output) for name in args.lists)
+    if not into_input:  # merging into one of the lists updates it, like known add
+        existing_output(args.output, args.force)
+    replaced = [] if into_input else _replaced(args, [args.output])
+    with known.locked(args.output, waiting=_warn) as target:
+        merged = known.load(args.lists[0])
+        for name in args.lists[1:]:
+            merged = known.merge(merged, known.load(name))
+        for name in args.lists:
+            if _same_path(name, target) and merged.hash_only and not known.load(name).hash_only:
+                raise known.KnownListError(
+                    f"{target}: merging a hash-only list into it would drop its texts; write "
+                    "the merged list to a new directory")
+        merged.record("merge", "kanalml", lists=[str(name) for name in args.lists])
+        merged.save(target)
     _say_replaced(args, replaced)
     if not args.quiet:
         print(f"kanalml: {args.output}: {len(merged)} item(s) from {len(args.lists)} list(s)"
@@ -410,7 +468,7 @@ def cmd_known_merge(args: argparse.Namespace) -> int:
 
 
 def cmd_known_show(args: argparse.Namespace) -> int:
-    """Counts by category, organisation and month."""
+    """Counts by category, organisation and month, and the latest entries of the history."""
     from kanalml import known
 
     listing = known.load(args.list)
@@ -420,6 +478,13 @@ def cmd_known_show(args: argparse.Namespace) -> int:
         print(f"by {title}:")
         for name, count in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             print(f"  {count:>7}  {name}")
+    if listing.history:
+        print(f"history (latest {min(len(listing.history), 20)} of {len(listing.history)}):")
+        for entry in listing.history[-20:]:
+            details = ", ".join(f"{k}={v}" for k, v in entry.items()
+                                if k not in ("at", "action", "by", "sha256"))
+            print(f"  {entry.get('at')}  {entry.get('action')} by {entry.get('by')}"
+                  + (f": {details}" if details else ""))
     return 0
 
 
@@ -427,12 +492,18 @@ def cmd_known_export(args: argparse.Namespace) -> int:
     """Write a copy of a list to share; --hash-only drops the texts."""
     from kanalml import known
 
+    if _same_path(args.list, args.output):
+        raise known.KnownListError(f"{args.output}: is the list being exported; export to "
+                                   "another directory")
     replaced = _replaced(args, [args.output])
     existing_output(args.output, args.force)
     listing = known.load(args.list)
-    if args.hash_only:
-        listing = listing.without_text()
-    listing.save(args.output)
+    with known.locked(args.output, waiting=_warn) as target:
+        if args.hash_only:
+            listing = listing.without_text()
+        listing.record("export", "kanalml", source=str(args.list),
+                       **({"hash_only": True} if args.hash_only else {}))
+        listing.save(target)
     _say_replaced(args, replaced)
     if not args.quiet:
         print(f"kanalml: {args.output}: {len(listing)} item(s)"
@@ -448,6 +519,13 @@ def _positive_int(value: str) -> int:
                                          f"{value!r}") from None
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return number
+
+
+def _share(value: str) -> float:
+    number = float(value)
+    if not 0.0 < number < 1.0:
+        raise argparse.ArgumentTypeError(f"must be above 0 and below 1, got {value}")
     return number
 
 
@@ -635,18 +713,28 @@ def build_parser() -> argparse.ArgumentParser:
     review.add_argument("queue", metavar="QUEUE", help="a queue from kanalml rank, or kanalml "
                         "suggest output")
     review.add_argument("--decisions", metavar="FILE",
-                        help="decisions CSV, appended to (default: QUEUE.decisions.csv beside "
-                             "the queue)")
+                        help="decisions store NAME.sqlite, shared by every reviewer given it, "
+                             "with its CSV export NAME.csv beside it (the file train --feedback "
+                             "and spreadsheets read); NAME.csv may be given for the pair, and a "
+                             "decisions CSV of an earlier kanalml is imported (default: "
+                             "QUEUE.decisions.sqlite beside the queue)")
     review.add_argument("--reviewer", metavar="NAME",
                         help="name recorded with each decision (default: your user name)")
     review.add_argument("--host", default="127.0.0.1",
                         help="address to listen on (default 127.0.0.1: this machine only; "
-                             "any other needs --token)")
+                             "any other needs --token, as a reminder that the network reaches "
+                             "it)")
     review.add_argument("--port", type=int, default=8765, metavar="N",
                         help="port (default 8765; 0: any free port)")
-    review.add_argument("--token", nargs="?", const="", metavar="VALUE",
-                        help="require this access token (none given: generate one); printed "
-                             "at start in the URL to open")
+    access = review.add_mutually_exclusive_group()
+    access.add_argument("--token", nargs="?", const="", metavar="VALUE",
+                        help="the access token every request needs, on loopback too (default, "
+                             "or no VALUE: 32 random bytes); printed at start in the URL to "
+                             "open, then kept in a cookie; a VALUE needs 22+ characters of "
+                             "A-Z a-z 0-9 - _")
+    access.add_argument("--no-token", action="store_true",
+                        help="no access token (loopback only): every account on this machine "
+                             "can then open the page and decide as you")
     review.add_argument("--no-browser", action="store_true", help="do not open a browser")
     review.set_defaults(run=cmd_review)
 
@@ -669,9 +757,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("-o", "--output", required=True, metavar="DIR",
                        help="new model directory, e.g. models/netifier-v2")
     labelled(train)
-    train.add_argument("--feedback", metavar="DECISIONS.csv",
-                       help="moderator decisions to merge (message id or text, label, "
-                            "decided_at; the latest decision per post wins)")
+    train.add_argument("--feedback", metavar="DECISIONS",
+                       help="moderator decisions to merge: kanalml review's store (.sqlite) or "
+                            "its CSV export, or any CSV of message id or text, label, "
+                            "decided_at (the latest decision per post wins)")
     train.add_argument("--id-column", metavar="NAME",
                        help="message id column of DATA that decisions refer to")
     rule = train.add_mutually_exclusive_group()
@@ -679,6 +768,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="threshold: the lowest whose out-of-fold precision reaches P")
     rule.add_argument("--beta", type=float, default=0.5, metavar="B",
                       help="threshold: best out-of-fold F-B (default 0.5; 1 for best F1)")
+    train.add_argument("--prevalence", type=_share, metavar="P",
+                       help="share of extremist posts in the channels the model will score, "
+                            "for its calibration and threshold (default 0.001: 1 in 1,000)")
     train.add_argument("--folds", type=_positive_int, default=5, metavar="K",
                        help="cross-validation folds (default 5)")
     train.add_argument("--seed", type=int, default=0, help="fold shuffling seed (default 0)")
@@ -741,9 +833,12 @@ def build_parser() -> argparse.ArgumentParser:
     known = commands.add_parser("known", help="lists of confirmed items, matched on every run")
     known_actions = known.add_subparsers(dest="action", required=True, metavar="ACTION")
     add = known_actions.add_parser("add", help="add confirmed posts to a list (created if new)",
-                                   description="Add decisions labelled 1 (kanalml review), a "
-                                   "queue, or a CSV of texts (rows labelled 1 if it has a "
-                                   "label column) to LIST.")
+                                   description="Add posts a person confirmed as extremist to "
+                                   "LIST: decisions labelled 1 (kanalml review's store or its "
+                                   "CSV export), or the rows labelled 1 of a file with a label "
+                                   "column. A queue or unlabelled texts are refused unless "
+                                   "--all-confirmed says every row was confirmed. Writers of a "
+                                   "list wait for each other (a lock beside it).")
     add.add_argument("list", metavar="LIST", help="list directory")
     add.add_argument("files", nargs="+", metavar="FILE", help="decisions, queue or texts")
     add.add_argument("--added-by", required=True, metavar="ORG",
@@ -752,7 +847,18 @@ def build_parser() -> argparse.ArgumentParser:
                      help="category for rows that have none (e.g. hasutan)")
     add.add_argument("--text-column", metavar="NAME", help="column holding the post text")
     add.add_argument("--sheet", metavar="NAME", help=SHEET_HELP)
+    add.add_argument("--all-confirmed", action="store_true",
+                     help="a queue or a file of texts without a label column: a person "
+                          "confirmed every row as extremist (recorded in the history)")
     add.set_defaults(run=cmd_known_add)
+    removing = known_actions.add_parser("remove", help="take items out of a list",
+                                        description=cmd_known_remove.__doc__)
+    removing.add_argument("list", metavar="LIST")
+    removing.add_argument("ids", nargs="+", metavar="ID", help="item id (k-...)")
+    removing.add_argument("--by", required=True, metavar="ORG",
+                          help="who removes them (organisation or team)")
+    removing.add_argument("--reason", default="", metavar="TEXT", help="why, for the history")
+    removing.set_defaults(run=cmd_known_remove)
     merging = known_actions.add_parser("merge", help="merge lists; duplicates by hash")
     merging.add_argument("lists", nargs="+", metavar="LIST")
     merging.add_argument("-o", "--output", required=True, metavar="LIST", help="merged list")
@@ -766,7 +872,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="leave the texts out (hashes and signatures only)")
     export.add_argument("-o", "--output", required=True, metavar="LIST", help="exported list")
     export.set_defaults(run=cmd_known_export)
-    for sub in (add, merging, show, export):
+    for sub in (add, removing, merging, show, export):
         sub.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
     for sub in (merging, export):
         sub.add_argument("--force", action="store_true", help=FORCE_HELP)

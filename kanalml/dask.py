@@ -125,11 +125,23 @@ def _partition_queue(part: pd.DataFrame, text_column: str, ref: Any, options: di
                            min_score=options["min_score"], categories=bool(model.categories_))
     builder.add(scored, text_column=text_column, channel_column=options["channel_column"],
                 date_column=options["date_column"])
-    return builder.prune(budget) if budget is not None else builder
+    long = pipeline.Diagnostics()
+    long.count_long_posts(part.assign(_file="", _line=0), text_column)
+    return (builder.prune(budget) if budget is not None else builder), long.long_posts
 
 
 def _merge(a: Any, b: Any) -> Any:
-    return a.merge(b)
+    return a[0].merge(b[0]), a[1] + b[1]
+
+
+def _warn_long_posts(count: int) -> None:
+    if count:
+        import warnings
+
+        from kanalml.api import MAX_TEXT_CHARS
+
+        warnings.warn(f"{count} post(s) longer than {MAX_TEXT_CHARS:,} characters were scored "
+                      f"on their first {MAX_TEXT_CHARS:,}", stacklevel=3)
 
 
 def rank_dataframe(ddf: Any, text_column: str, model: Any = None, *, budget: int | None = None,
@@ -157,7 +169,8 @@ def rank_dataframe(ddf: Any, text_column: str, model: Any = None, *, budget: int
     while len(parts) > 1:
         pairs = [delayed(_merge)(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
         parts = pairs + ([parts[-1]] if len(parts) % 2 else [])
-    builder = parts[0].compute()
+    builder, long_posts = parts[0].compute()
+    _warn_long_posts(long_posts)
     queue, covered = builder.queue(budget=budget)
     return RankedQueue(queue, builder.channels(), covered)
 

@@ -192,7 +192,8 @@ class _TokenCache(dict[str, int]):
     def _build_screen(self) -> StemScreen:
         with self._lock:
             if self._screen is None:
-                self._screen = StemScreen(chain(self.stem_id, LEXICON.stopwords), LEXICON.roots)
+                self._screen = StemScreen(chain(self.stem_id, self.preprocessor.stopwords),
+                                          LEXICON.roots)
             return self._screen
 
     def _intern(self, form: str) -> int:
@@ -805,19 +806,27 @@ class Featurizer:
 
     Parameters: ``ngram_max`` (word n-grams, 1 or 2), ``char_ngrams`` (low, high;
     ``None`` for no char block), ``min_df`` (minimum document count for any
-    feature), ``word_weight`` (scale of the word block), ``cache_size``.
+    feature), ``word_weight`` (scale of the word block), ``cache_size``,
+    ``content_only`` (see :class:`~kanalml.preprocess.Preprocessor`: no feature from
+    pronouns, modals, address or "admin") and ``min_words``: each block is normalized as if
+    the post had at least this many words, so a one-word post does not carry its word's
+    whole weight (0: plain normalization). Models saved before these two existed load with
+    ``content_only=False, min_words=0``, as they were trained.
     Fitted attributes: ``preprocessor_``, ``vocabulary_`` (word term -> column,
     bigrams as ``"a b"``), ``char_vocabulary_`` (n-gram -> column, after the word
     block) and ``n_features_``.
     """
 
     def __init__(self, ngram_max: int = 2, char_ngrams: tuple[int, int] | None = (3, 6),
-                 min_df: int = 2, word_weight: float = 0.5, cache_size: int = 500_000) -> None:
+                 min_df: int = 2, word_weight: float = 1.0, cache_size: int = 500_000,
+                 content_only: bool = True, min_words: int = 8) -> None:
         self.ngram_max = ngram_max
         self.char_ngrams = char_ngrams
         self.min_df = min_df
         self.word_weight = word_weight
         self.cache_size = cache_size
+        self.content_only = content_only
+        self.min_words = min_words
 
     @classmethod
     def _get_param_names(cls) -> list[str]:
@@ -866,7 +875,7 @@ class Featurizer:
     def fit(self, texts: Iterable[Any], y: Any = None) -> Featurizer:
         """Learn the stem table and both vocabularies from ``texts``."""
         texts = list(texts)
-        pre = Preprocessor().fit(texts)
+        pre = Preprocessor(content_only=self.content_only).fit(texts)
         word_df: Counter[str] = Counter()
         char_df: Counter[str] = Counter()
         for text in texts:
@@ -931,7 +940,9 @@ class Featurizer:
         params = dict(params)
         if params.get("char_ngrams") is not None:
             params["char_ngrams"] = tuple(params["char_ngrams"])
-        return cls(**params)._set_fitted(preprocessor, words, chars)
+        featurizer = cls(**params)
+        preprocessor.content_only = featurizer.content_only
+        return featurizer._set_fitted(preprocessor, words, chars)
 
     def _build_tables(self) -> None:
         """Look-up tables for fast n-gram matching.
@@ -955,6 +966,12 @@ class Featurizer:
             else:
                 unigram[stem_id[a]] = j
         order = np.argsort(keys)
+        # Norm floors of the two blocks (see min_words): a word brings about this many n-grams.
+        self._word_floor = max(self.min_words, 1)
+        lo, hi = self.char_ngrams or (0, -1)
+        per_word = len(_word_ngrams("abcdef", lo, hi)) + len(_cross_ngrams("abcdef", "ghijkl",
+                                                                           lo, hi))
+        self._char_floor = float(max(self.min_words * per_word, 1))
         self._n_ids = n_ids
         self._unigram = unigram
         self._unigram_list: list[int] = unigram.tolist()  # for a few stems: no numpy calls
@@ -1085,10 +1102,11 @@ class Featurizer:
         return np.divmod(np.array(sorted(keys), dtype=np.int64), n_cols)
 
     def _word_values(self, row: np.ndarray, n_rows: int) -> np.ndarray:
+        floor = self._word_floor
         if n_rows == 1:  # the same IEEE sqrt and division, without the array calls
-            return np.full(len(row), self.word_weight / math.sqrt(max(len(row), 1)))
+            return np.full(len(row), self.word_weight / math.sqrt(max(len(row), floor)))
         present = np.bincount(row, minlength=n_rows)
-        values: np.ndarray = self.word_weight / np.sqrt(np.maximum(present, 1))[row]
+        values: np.ndarray = self.word_weight / np.sqrt(np.maximum(present, floor))[row]
         return values
 
     # -- transforming ------------------------------------------------------------
@@ -1112,7 +1130,8 @@ class Featurizer:
             crow = np.repeat(unit_row, [len(c) for c in cols])
             ccol = np.fromiter(chain.from_iterable(cols), dtype=np.int64, count=len(crow))
             counts = np.bincount(crow, minlength=n_rows).astype(np.float64)
-            values = 1.0 / np.sqrt(counts[crow]) if len(crow) else np.zeros(0)
+            values = 1.0 / np.sqrt(np.maximum(counts[crow], self._char_floor)) \
+                if len(crow) else np.zeros(0)
             parts.append(sp.csr_matrix((values, (crow, ccol)), shape=(n_rows, self.n_features_)))
         matrix = parts[0] if len(parts) == 1 else parts[0] + parts[1]
         matrix.sum_duplicates()
@@ -1145,7 +1164,7 @@ class Featurizer:
                     + scores.cross.pair_sums(doc[:0] if one else doc[left], edges[form[left]],
                                              edges[form[left + 1]], scores.entry_rows, n_rows))
             count = char[:, 0]
-            out += char[:, 1:] / np.sqrt(np.where(count > 0, count, 1.0))[:, None]
+            out += char[:, 1:] / np.sqrt(np.maximum(count, self._char_floor))[:, None]
         return out
 
     def attribute(self, text: Any, weights: np.ndarray) -> dict[str, float]:
@@ -1174,7 +1193,7 @@ class Featurizer:
                     part = amount / len(owners) / len(owner)
                     share[surface[i]] = share.get(surface[i], 0.0) + part
 
-        value = self.word_weight / math.sqrt(max(len(places), 1))
+        value = self.word_weight / math.sqrt(max(len(places), self._word_floor))
         for j, owners in places.items():
             credit(owners, value * float(weights[j]))
         if self.char_ngrams:
@@ -1186,7 +1205,7 @@ class Featurizer:
                 owners_of.setdefault(a + _PAIR + b, []).append((i, k))
             units = self._unit_cache()
             cols = {unit: units[unit] for unit in owners_of}
-            total = sum(len(c) for c in cols.values())
+            total = max(sum(len(c) for c in cols.values()), self._char_floor)
             for unit, owners in owners_of.items():
                 if cols[unit]:
                     credit(owners, float(weights[list(cols[unit])].sum()) / math.sqrt(total))

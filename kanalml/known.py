@@ -38,13 +38,19 @@ hash-only lists with partners, not publicly.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
+import re
+import secrets
 import shutil
+import stat
+import sys
 import tempfile
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -68,7 +74,8 @@ from kanalml.rank import (
     shingle_hashes_batch,
 )
 
-__all__ = ["KnownList", "KnownListError", "Matcher", "load", "matcher", "merge", "signatures"]
+__all__ = ["KnownList", "KnownListError", "Matcher", "load", "locked", "matcher", "merge",
+           "recover", "signatures", "updating"]
 
 FORMAT = "kanalml-known"
 FORMAT_VERSION = 1
@@ -80,6 +87,10 @@ MINHASH = {"num_perm": NUM_PERM, "seed": SEED, "shingle": SHINGLE, "scheme": "af
 _FIELDS = ("id", "sha256", "category", "added_at", "added_by", "source")
 _BATCH_SHINGLES = 16_384  # shingles permuted at once: 16,384 x 64 x 4 bytes = 4 MB
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
+_DECODED_BASE = 32 << 20  # bytes an items table may decode to, plus _DECODED_RATIO x its size
+_DECODED_RATIO = 8  # a list kanalml writes decodes to about twice its size
+LOCK_TIMEOUT = 120.0  # seconds a writer waits for another writer of the same list
+MAX_MANIFEST_BYTES = 4 << 20  # a manifest, history included; checked before it is parsed
 
 
 class KnownListError(DataError):
@@ -160,6 +171,7 @@ class KnownList:
         self.signatures = (signatures if signatures is not None
                            else np.zeros((0, NUM_PERM), dtype=np.uint32))
         self.hash_only = hash_only
+        self.history: list[dict[str, Any]] = []
 
     @property
     def items(self) -> list[dict[str, Any]]:
@@ -213,7 +225,9 @@ class KnownList:
     def without_text(self) -> KnownList:
         """A hash-only copy: the same items with no text."""
         items = [{k: v for k, v in item.items() if k != "text"} for item in self.items]
-        return KnownList(items, self.signatures.copy(), hash_only=True)
+        copy = KnownList(items, self.signatures.copy(), hash_only=True)
+        copy.history = list(self.history)
+        return copy
 
     def summary(self) -> dict[str, Counter[str]]:
         """Item counts by category, organisation (added_by) and month added."""
@@ -223,33 +237,190 @@ class KnownList:
             "month": Counter(when[:7] for when in self.column("added_at")),
         }
 
+    def remove(self, ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Take the items with these ids out of the list; returns them, in list order. An id
+        not in the list is a KnownListError (nothing is removed)."""
+        wanted = list(dict.fromkeys(ids))
+        listed = self.column("id")
+        missing = sorted(set(wanted) - set(listed))
+        if missing:
+            raise KnownListError(f"no item {', '.join(missing)} in this list")
+        drop = set(wanted)
+        keep = np.array([i not in drop for i in listed], dtype=bool)
+        items = self.items
+        removed = [item for item, kept in zip(items, keep) if not kept]
+        self._items = [item for item, kept in zip(items, keep) if kept]
+        self.signatures = self.signatures[keep]
+        return removed
+
+    def record(self, action: str, by: str, **details: Any) -> None:
+        """Add an entry to the list's history (kept in its manifest): what was done, by whom,
+        when, and its details (counts, ids, files, reason)."""
+        self.history.append({"at": datetime.now(UTC).isoformat(timespec="seconds"),
+                             "action": action, "by": by, **details})
+
     def save(self, directory: str | os.PathLike[str]) -> Path:
-        """Write the list to ``directory`` (replaced as a whole: an interrupted save leaves the
-        old list in place)."""
+        """Write the list to ``directory``. An existing list there is replaced as a whole, in one
+        atomic exchange where the file system offers it (Linux ``renameat2``): readers see the
+        old list or the new one, never none. Elsewhere the old list is moved aside for the
+        instant between two renames; a save interrupted there is finished by the next
+        :func:`load` or :func:`updating` (:func:`recover`). Callers that read, change and save
+        a list hold its lock (:func:`updating`, :func:`locked`) so no other writer's items are
+        lost."""
         import pyarrow.parquet as pq
 
         target = Path(directory)
         if target.exists() and not (target / MANIFEST).is_file() and any(target.iterdir()):
             raise KnownListError(f"{target}: exists and is not a known-content list")
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        pq.write_table(_table(self.items, self.hash_only), tmp / ITEMS, store_schema=False)
-        np.save(tmp / SIGNATURES, np.ascontiguousarray(self.signatures, dtype=np.uint32),
-                allow_pickle=False)
-        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION,
-                    "hash_only": self.hash_only, "items": len(self), "minhash": MINHASH,
-                    "files": {name: _sha256(tmp / name) for name in (ITEMS, SIGNATURES)}}
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n",
-                                    encoding="utf-8")
-        tmp.chmod(0o755)
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=target.parent))
-            os.replace(target, old / "list")
-            os.replace(tmp, target)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, target)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.new.", dir=target.parent))
+        try:
+            pq.write_table(_table(self.items, self.hash_only), tmp / ITEMS, store_schema=False)
+            np.save(tmp / SIGNATURES, np.ascontiguousarray(self.signatures, dtype=np.uint32),
+                    allow_pickle=False)
+            manifest = {"format": FORMAT, "format_version": FORMAT_VERSION,
+                        "hash_only": self.hash_only, "items": len(self), "minhash": MINHASH,
+                        "files": {name: _sha256(tmp / name) for name in (ITEMS, SIGNATURES)},
+                        "history": self.history}
+            text = json.dumps(manifest, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
+            if len(text.encode("utf-8")) > MAX_MANIFEST_BYTES:
+                raise KnownListError(f"{target}: the list's history is over "
+                                     f"{MAX_MANIFEST_BYTES:,} bytes; export it to a new list")
+            (tmp / MANIFEST).write_text(text, encoding="utf-8")
+            for name in (ITEMS, SIGNATURES, MANIFEST):
+                _fsync(tmp / name)
+            tmp.chmod(0o755)
+            _fsync(tmp)
+            if target.exists():
+                if _exchange(tmp, target):
+                    shutil.rmtree(tmp)  # tmp now holds the old list
+                else:
+                    old = target.with_name(f".{target.name}.old.{secrets.token_hex(4)}")
+                    os.replace(target, old)
+                    os.replace(tmp, target)
+                    shutil.rmtree(old)
+            else:
+                os.replace(tmp, target)
+            _fsync(target.parent)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp, ignore_errors=True)
         return target
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two directories in one atomic step (Linux ``renameat2(RENAME_EXCHANGE)``); False
+    where the system or file system cannot."""
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _lock_path(target: Path) -> Path:
+    return target.parent / f".{target.name}.lock"
+
+
+@contextmanager
+def locked(directory: str | os.PathLike[str], *, timeout: float | None = None,
+           waiting: Callable[[str], None] | None = None) -> Iterator[Path]:
+    """Hold the list's exclusive writer lock (the file ``.NAME.lock`` beside it), recovering
+    an interrupted save first; ``waiting`` is told once when another writer holds it. After
+    ``timeout`` seconds (default ``LOCK_TIMEOUT``): KnownListError saying the list is busy."""
+    from filelock import FileLock, Timeout
+
+    timeout = LOCK_TIMEOUT if timeout is None else timeout
+    target = Path(directory)
+    if not target.parent.is_dir():
+        raise KnownListError(f"{target}: directory {str(target.parent)!r} does not exist")
+    lock = FileLock(_lock_path(target))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        if waiting is not None:
+            waiting(f"{target}: another kanalml is writing this list; waiting for it (up to "
+                    f"{timeout:.0f} s)")
+        try:
+            lock.acquire(timeout=timeout)
+        except Timeout:
+            raise KnownListError(f"{target}: busy: another kanalml has been writing this list "
+                                 f"for over {timeout:.0f} s (lock {_lock_path(target)}); try "
+                                 "again when it is done") from None
+    except OSError as exc:
+        raise KnownListError(f"{target}: cannot lock the list ({exc.strerror or exc})") from None
+    try:
+        recover(target)
+        yield target
+    finally:
+        lock.release()
+
+
+@contextmanager
+def updating(directory: str | os.PathLike[str], *, timeout: float | None = None,
+             waiting: Callable[[str], None] | None = None) -> Iterator[KnownList]:
+    """Read (or start) the list under its writer lock, let the caller change it, and save it
+    when the block ends without an error; the lock is held throughout, so two writers' items
+    are never lost to each other."""
+    with locked(directory, timeout=timeout, waiting=waiting) as target:
+        listing = load(target) if target.exists() else KnownList()
+        yield listing
+        listing.save(target)
+
+
+def recover(directory: str | os.PathLike[str]) -> None:
+    """Finish or undo a save that a crash interrupted, and remove what it left. Call it
+    holding the list's lock (:func:`locked` does).
+
+    A list missing from its path, with a complete new copy beside it (the crash came between
+    the two renames of :meth:`KnownList.save`), gets the new copy; with only the old one
+    (or an earlier kanalml's ``.NAME.old.*/list``), the old one is put back."""
+    target = Path(directory)
+    parent = target.parent
+    if not parent.is_dir():
+        return
+    prefix = f".{target.name}."
+    leftovers = sorted((p for p in parent.iterdir() if p.name.startswith(prefix)
+                        and p.is_dir() and not p.is_symlink()),
+                       key=lambda p: p.stat().st_mtime_ns, reverse=True)
+    if not target.exists():
+        new = [p for p in leftovers if p.name.startswith(prefix + "new.")
+               and (p / MANIFEST).is_file()]
+        old = [p / "list" if (p / "list").is_dir() else p for p in leftovers
+               if p.name.startswith(prefix + "old.")]
+        for candidate in [*new, *old]:
+            try:
+                _load(candidate)
+            except KnownListError:
+                continue
+            os.replace(candidate, target)
+            _fsync(parent)
+            break
+    # Only what a save leaves: .NAME.new.*, .NAME.old.* and an earlier kanalml's temporary
+    # .NAME.XXXXXXXX (tempfile's 8 characters); never another hidden directory of the user's.
+    legacy = re.compile(re.escape(prefix) + r"[a-z0-9_]{8}")
+    for leftover in leftovers:
+        if leftover.exists() and (leftover.name.startswith((prefix + "new.", prefix + "old."))
+                                  or legacy.fullmatch(leftover.name)):
+            shutil.rmtree(leftover, ignore_errors=True)
 
 
 def _schema(hash_only: bool) -> Any:
@@ -281,22 +452,60 @@ def _records(table: Any) -> list[dict[str, Any]]:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def load(directory: str | os.PathLike[str]) -> KnownList:
-    """Read a list written by :meth:`KnownList.save`, verifying the manifest first."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+    """Read a list written by :meth:`KnownList.save`, verifying the manifest first; a save
+    that a crash interrupted is finished first (:func:`recover`, under the list's lock).
 
+    Nothing is trusted before it is checked, so a hostile list costs little: the files must be
+    regular files (no symbolic links) and the manifest at most ``MAX_MANIFEST_BYTES``; the
+    manifest's SHA-256 are checked before either file is parsed; the ``.npy`` header's type
+    and shape before its data is read; the Parquet footer's row count, codec and sizes before
+    any page is decoded, and the decoded size of the texts before they are expanded."""
     root = Path(directory)
+    if not root.exists() and _interrupted(root):
+        with locked(root):  # recovers
+            pass
+    return _load(root)
+
+
+def _interrupted(root: Path) -> bool:
+    parent = root.parent
+    prefix = f".{root.name}."
+    return parent.is_dir() and any(p.name.startswith((prefix + "new.", prefix + "old."))
+                                   for p in parent.iterdir())
+
+
+def _regular(path: Path, what: str = "") -> int:
+    """The size of ``path``, a regular file (not a link); KnownListError otherwise."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        raise KnownListError(f"{path}: missing{what}") from None
+    if stat.S_ISLNK(info.st_mode):
+        raise KnownListError(f"{path}: is a symbolic link; a list's files must be regular files")
+    if not stat.S_ISREG(info.st_mode):
+        raise KnownListError(f"{path}: not a regular file")
+    return info.st_size
+
+
+def _load(root: Path) -> KnownList:
     manifest_path = root / MANIFEST
     if not root.is_dir():
         raise KnownListError(f"{root}: no such known-content list (a directory)")
-    if not manifest_path.is_file():
+    if not manifest_path.exists() and not manifest_path.is_symlink():
         raise KnownListError(f"{root}: not a known-content list ({MANIFEST} is missing)")
+    if _regular(manifest_path) > MAX_MANIFEST_BYTES:
+        raise KnownListError(f"{manifest_path}: over {MAX_MANIFEST_BYTES:,} bytes: not a "
+                             "known-content list manifest")
     try:
-        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        manifest = json.loads(manifest_path.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise KnownListError(f"{manifest_path}: not valid JSON ({exc})") from None
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -310,25 +519,115 @@ def load(directory: str | os.PathLike[str]) -> KnownList:
     files = manifest.get("files")
     if not isinstance(files, dict) or set(files) != {ITEMS, SIGNATURES}:
         raise KnownListError(f"{manifest_path}: must list exactly {ITEMS} and {SIGNATURES}")
+    count = manifest.get("items")
+    if type(count) is not int or count < 0:
+        raise KnownListError(f"{manifest_path}: 'items' must be a count, not {count!r}")
+    history = manifest.get("history", [])
+    if not isinstance(history, list) or not all(isinstance(e, dict) for e in history):
+        raise KnownListError(f"{manifest_path}: 'history' must be a list of entries")
     extra = sorted({p.name for p in root.iterdir()} - {ITEMS, SIGNATURES, MANIFEST})
     if extra:
         raise KnownListError(f"{root}: holds files the manifest does not list: {extra}")
+    sizes = {}
     for name, expected in files.items():
         path = root / name
-        if not path.is_file():
-            raise KnownListError(f"{path}: missing")
+        sizes[name] = _regular(path)
         if _sha256(path) != expected:
             raise KnownListError(f"{path}: SHA-256 differs from {MANIFEST}: the list was edited "
                                  "or damaged after it was written")
     hash_only = manifest.get("hash_only") is True
-    try:
-        table = pq.read_table(root / ITEMS)
-        sigs = np.load(root / SIGNATURES, allow_pickle=False)
-    except (pa.ArrowException, ValueError, OSError) as exc:
-        raise KnownListError(f"{root}: cannot read the list ({type(exc).__name__}: {exc})"
-                             ) from None
+    sigs = _read_signatures(root / SIGNATURES, count, sizes[SIGNATURES])
+    table = _read_items(root / ITEMS, count, sizes[ITEMS], hash_only)
     _check(root, manifest, table, sigs, hash_only)
-    return KnownList(None, sigs, hash_only=hash_only, table=table)
+    listing = KnownList(None, sigs, hash_only=hash_only, table=table)
+    listing.history = history
+    return listing
+
+
+def _read_signatures(path: Path, count: int, size: int) -> np.ndarray:
+    """The signatures, their ``.npy`` header checked first: uint32, C order, shape
+    (``count``, NUM_PERM), and exactly the bytes that shape needs."""
+    try:
+        with open(path, "rb") as f:
+            version = np.lib.format.read_magic(f)
+            if version not in ((1, 0), (2, 0)):
+                raise ValueError(f"unknown .npy version {version}")
+            header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                      else np.lib.format.read_array_header_2_0)
+            shape, fortran, dtype = header(f, max_header_size=4096)
+            offset = f.tell()
+    except (ValueError, OSError, SyntaxError) as exc:
+        raise KnownListError(f"{path}: not a signatures array ({exc})") from None
+    expected = (count, NUM_PERM)
+    if dtype != np.dtype("<u4") or fortran or tuple(shape) != expected:
+        raise KnownListError(f"{path}: expected uint32 of shape {expected}, got {dtype} "
+                             f"{tuple(shape)}")
+    if size != offset + count * NUM_PERM * 4:
+        raise KnownListError(f"{path}: {size} bytes, a {expected} array needs "
+                             f"{offset + count * NUM_PERM * 4}")
+    try:
+        sigs: np.ndarray = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as exc:
+        raise KnownListError(f"{path}: cannot read the signatures ({exc})") from None
+    return sigs
+
+
+def _read_items(path: Path, count: int, size: int, hash_only: bool) -> Any:
+    """The items table, its Parquet footer checked before any page is decoded (``count`` rows,
+    the columns of a list, codecs whose output is bounded by their input), then read with the
+    strings still dictionary-encoded so their decoded size is known before they are
+    expanded: at most ``_DECODED_BASE + _DECODED_RATIO x`` the file's size."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    names = [f.name for f in _schema(hash_only)]
+    limit = _DECODED_BASE + _DECODED_RATIO * size
+    try:
+        parquet = pq.ParquetFile(path)
+        meta = parquet.metadata
+        if meta.num_rows != count:
+            raise KnownListError(f"{path}: holds {meta.num_rows} items, the manifest says "
+                                 f"{count}")
+        if sorted(parquet.schema_arrow.names) != sorted(names):
+            raise KnownListError(f"{path}: columns are not those of a "
+                                 f"{'hash-only ' if hash_only else ''}list: "
+                                 f"{parquet.schema_arrow.names}")
+        encoded = 0
+        for group in range(meta.num_row_groups):
+            for column in range(meta.num_columns):
+                chunk = meta.row_group(group).column(column)
+                if chunk.compression not in ("UNCOMPRESSED", "SNAPPY"):
+                    raise KnownListError(f"{path}: compressed with {chunk.compression}; a list "
+                                         "is written uncompressed or with Snappy")
+                encoded += chunk.total_uncompressed_size
+        if encoded > limit:
+            raise KnownListError(f"{path}: {encoded:,} bytes once decompressed, over the "
+                                 f"{limit:,} a list of this size may hold")
+        table = pq.ParquetFile(path, read_dictionary=names).read()
+        decoded = 0
+        columns = []
+        for column in table.columns:
+            for piece in column.chunks:
+                if pa.types.is_dictionary(piece.type):
+                    lengths = pc.binary_length(piece.dictionary).fill_null(0)
+                    used = pc.take(lengths, piece.indices.fill_null(0))
+                    decoded += int(pc.sum(used).as_py() or 0)
+                else:
+                    decoded += piece.nbytes
+            if decoded > limit:
+                raise KnownListError(f"{path}: its texts take over {limit:,} bytes once "
+                                     "decoded, far more than the file: a decompression bomb")
+            columns.append(column.cast(pa.string()) if pa.types.is_dictionary(column.type)
+                           else column)
+        schema = pa.schema([pa.field(f.name, pa.string(), nullable=f.nullable)
+                            for f in table.schema])
+        return pa.Table.from_arrays(columns, schema=schema)
+    except KnownListError:
+        raise
+    except (pa.ArrowException, ValueError, OSError, TypeError, KeyError) as exc:
+        raise KnownListError(f"{path}: cannot read the items ({type(exc).__name__}: {exc})"
+                             ) from None
 
 
 def _check(root: Path, manifest: dict[str, Any], table: Any, sigs: np.ndarray,
@@ -380,7 +679,9 @@ def merge(first: KnownList, second: KnownList) -> KnownList:
             if not mine["category"]:
                 mine["category"] = item["category"]
     sigs = np.array(rows, dtype=np.uint32).reshape(len(rows), NUM_PERM)
-    return KnownList(items, sigs, hash_only=hash_only)
+    merged = KnownList(items, sigs, hash_only=hash_only)
+    merged.history = sorted([*first.history, *second.history], key=lambda e: str(e.get("at")))
+    return merged
 
 
 class Matcher:

@@ -9,8 +9,9 @@ anything else is a :class:`~kanalml.io.DataError` naming the file, line and colu
 from __future__ import annotations
 
 import csv
+import io
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -66,7 +67,7 @@ class Merged(NamedTuple):
 
 class Confirmed(NamedTuple):
     """Confirmed posts (``text``, ``category``, ``source``) and what the file was:
-    ``"decisions"``, ``"queue"`` or ``"texts"``."""
+    ``"decisions"``, ``"labelled"``, ``"queue"`` or ``"texts"``."""
 
     frame: pd.DataFrame
     kind: str
@@ -127,7 +128,8 @@ def select_rows(frame: pd.DataFrame, where: Sequence[tuple[str, Sequence[str]]],
         keys = frame[column].map(_cell_key)
         kept = keys.isin({_cell_key(v) for v in values})
         if not kept.any():
-            seen = sorted(set(keys.tolist()) - {""})
+            seen = sorted(set(keys.tolist()) - {""},
+                          key=lambda v: (0, int(v), v) if v.isdigit() else (1, 0, v))
             listed = ", ".join(seen[:10]) + (", ..." if len(seen) > 10 else "")
             raise DataError(f"{source}: no row has {column} = {', '.join(values)} "
                             f"(values of {column}: {listed or 'none'})")
@@ -191,46 +193,49 @@ def read_labelled(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str
         parsed_columns[data_column] = parsed.astype("int8")
     for name, data_column in mapping.items():
         frame[name] = parsed_columns[data_column]
-    frame[column] = [as_text(t) for t in frame[column].tolist()]
+    frame[column] = _capped([as_text(t) for t in frame[column].tolist()], frame)
     return Labelled(frame, column, list(mapping))
+
+
+def _capped(texts: list[str], frame: pd.DataFrame) -> list[str]:
+    """The texts cut to what scoring reads (:data:`kanalml.api.MAX_TEXT_CHARS`), so a model
+    trains and is evaluated on the posts as it will score them (and a 10 MB post costs no
+    more than that); a warning names the first one cut."""
+    import warnings
+
+    from kanalml.api import MAX_TEXT_CHARS, clip_text
+
+    long = [i for i, text in enumerate(texts) if len(text) > MAX_TEXT_CHARS]
+    if long:
+        row = frame.iloc[long[0]]
+        warnings.warn(f"{row['_file']}:{row['_line']}: {len(long)} text(s) longer than "
+                      f"{MAX_TEXT_CHARS:,} characters (this is the first) were cut to their "
+                      f"first {MAX_TEXT_CHARS:,}, as scoring reads them", stacklevel=3)
+        for i in long:
+            texts[i] = clip_text(texts[i])
+    return texts
 
 
 def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.DataFrame:
     """Moderator decisions as a frame: ``key`` ("id:..." or "text:..."), ``message_id``,
     ``text``, ``decided_at`` (UTC), one column per decided label (0/1, or missing), ``_line``.
 
-    A Label Studio JSON export (:mod:`kanalml.labelstudio`: its annotations, the ``ekstremisme``
-    choice as ``label``) or a CSV with a message id column and/or a text column, a decided-at
-    column, and
+    A CSV with a message id column and/or a text column, a decided-at column, and
     either ``label`` (the primary label, ``labels[0]``) or columns named after
     labels. An empty label cell means "not decided"; a row with no label decided
     and no date (a suggestion not labelled yet) is skipped and counted in
     ``attrs["undecided"]``; one with a date withdraws the earlier decisions on
     that post (an undo on the review page), counted in ``attrs["withdrawn"]``.
     Only the latest decision per post is kept. A cell guarded against
-    spreadsheet formulas (``'`` before ``= + - @``, tab or CR) is read unguarded.
+    spreadsheet formulas (``'`` before ``= + - @``, tab or CR) is read unguarded, once.
+    ``path`` may also be a decisions store (``.sqlite``, see :mod:`kanalml.review.store`):
+    its decisions are read as its CSV export holds them; or a Label Studio JSON export
+    (:mod:`kanalml.labelstudio`): its annotations, the ``ekstremisme`` choice as ``label``.
     """
-    from kanalml import labelstudio
-
     path = Path(path)
-    numbered: Iterator[tuple[int, Sequence[str]]]
-    exported = labelstudio.is_export(path)
-    if exported:  # a Label Studio JSON export: its annotations, numbered in file order
-        header, decided = labelstudio.decision_rows(path)
-        numbered = iter(enumerate(decided, start=1))
-    else:
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
-        try:
-            content = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw[:exc.start].count(b"\n") + 1
-            raise DataError(f"{path}:{line}: not valid UTF-8") from None
-        rows = csv.reader(content.splitlines(keepends=True))
-        header = [unescape_cell(h).strip() for h in next(rows, [])]
-        numbered = ((rows.line_num, values) for values in rows)
+    content = _decisions_text(path)
+    rows = csv.reader(io.StringIO(content, newline=""))
+    header = [unescape_cell(h).strip() for h in next(rows, [])]
     lowered = {h.lower(): i for i, h in enumerate(header)}
 
     def find(names: Sequence[str]) -> int | None:
@@ -252,17 +257,14 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
                         f"(columns: {', '.join(header) or 'none'})")
 
     records, undecided = [], 0
-    for line, cells in numbered:
-        values = list(cells)
-        if not exported:
-            # kanalml wrote the file (suggest's output): undo its spreadsheet escaping of cells
-            values = [unescape_cell(v) for v in values]
+    for values in rows:
+        line = rows.line_num
+        # kanalml wrote the file (suggest's output): undo its spreadsheet escaping of cells
+        values = [unescape_cell(v) for v in values]
         if not any(v.strip() for v in values):
             continue
         if len(values) != len(header):
             raise DataError(f"{path}:{line}: {len(values)} fields, the header has {len(header)}")
-        if not exported:
-            values = [unguard(v) for v in values]
         decided_labels = {}
         for name, at in label_at.items():
             cell = values[at].strip()
@@ -302,6 +304,32 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
     decisions.attrs["undecided"] = undecided
     decisions.attrs["withdrawn"] = int(withdrawn.sum())
     return decisions
+
+
+def _decisions_text(path: Path) -> str:
+    """A decisions CSV's text, or the CSV export of a decisions store or of a Label Studio
+    export's annotations (cells spreadsheet-escaped, as read_decisions unescapes them)."""
+    from kanalml import labelstudio
+    from kanalml.review.store import export_text, is_store
+
+    if is_store(path):
+        return export_text(path)
+    if labelstudio.is_export(path):
+        from kanalml.io import write_csv
+
+        header, rows = labelstudio.decision_rows(path)
+        buffer = io.StringIO()
+        write_csv(pd.DataFrame(rows, columns=header, dtype=object), buffer)
+        return buffer.getvalue()
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise DataError(f"{path}:{line}: not valid UTF-8") from None
 
 
 def merge_decisions(frame: pd.DataFrame, text_column: str, labels: Sequence[str],
@@ -352,57 +380,46 @@ def merge_decisions(frame: pd.DataFrame, text_column: str, labels: Sequence[str]
 
 
 def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = None,
-                   sheet: str | None = None) -> Confirmed:
-    """Confirmed posts to add to a known-content list: (frame of ``text``, ``category``,
-    ``source``; what the file was) as a :class:`Confirmed`.
+                   all_confirmed: bool = False, sheet: str | None = None) -> Confirmed:
+    """Posts confirmed as extremist, to add to a known-content list: (frame of ``text``,
+    ``category``, ``source``; what the file was) as a :class:`Confirmed`.
 
-    A decisions file (a CSV with a decided-at column and a ``label`` column, as ``kanalml
-    review`` writes it, or a Label Studio JSON export, :mod:`kanalml.labelstudio`, whose
-    annotations also give each post's category) gives its posts whose latest decision is 1; a
-    decision without a text is a :class:`~kanalml.io.DataError`. Any other export (a queue from
-    ``kanalml rank``, a CSV of texts) gives every row, or only the rows labelled 1 when it has a
-    ``label`` column.
-    ``category`` comes from a ``category`` column where there is one; ``source`` is the row's
-    ``source`` cell (a queue's channel/message id) or file:line.
+    Only rows a person confirmed are taken: from a decisions file (``kanalml review``'s store
+    or its CSV export: a decided-at and a ``label`` column), the posts whose latest decision is
+    1 (kind ``"decisions"``); a decision without a text is a :class:`~kanalml.io.DataError`.
+    From any other file with a ``label`` column, its rows labelled 1 (``"labelled"``). A queue
+    from ``kanalml rank`` (``"queue"``) or a file of texts (``"texts"``) says nothing about
+    what a person decided: it is refused unless ``all_confirmed`` says a person confirmed
+    every row. ``category`` comes from a ``category`` column where there is one; ``source``
+    is the row's ``source`` cell (a queue's channel/message id) or file:line. A Label Studio
+    JSON export (:mod:`kanalml.labelstudio`) gives its posts whose latest annotation chose
+    ``ekstremis``, with the category the annotator chose (``"Label Studio export"``).
+    ``sheet``: in an Excel workbook, read only this sheet.
     """
     from kanalml import labelstudio
+    from kanalml.review.store import is_store
 
     path = Path(path)
     if labelstudio.is_export(path):
-        decided = labelstudio.read_export(path)
-        decided["key"] = [f"id:{m}" if m.strip() else f"text:{t.strip()}"
-                          for m, t in zip(decided["message_id"], decided["text"])]
-        decided["order"] = range(len(decided))
-        decided["when"] = pd.to_datetime(decided["decided_at"], utc=True)
-        latest = decided.sort_values(["when", "order"], kind="stable").drop_duplicates(
-            "key", keep="last")
-        latest = latest[latest["label"] == 1].sort_values("order")
-        missing = latest[~latest["text"].str.strip().astype(bool)]
-        if len(missing):
-            row = missing.iloc[0]
-            raise DataError(f"{path}: {row['task']}: decision for message id "
-                            f"{row['message_id']!r} has no text to add")
-        frame = pd.DataFrame({
-            "text": latest["text"].tolist(), "category": latest["category"].tolist(),
-            "source": [m or f"{path}: {t}" for m, t in zip(latest["message_id"],
-                                                            latest["task"])]})
-        return Confirmed(frame, "Label Studio export")
-    if path.suffix.lower() in (".csv", ".txt") and path.is_file():
+        return _confirmed_in_export(path)
+    decisions_file = is_store(path)
+    if not decisions_file and path.suffix.lower() in (".csv", ".txt") and path.is_file():
         with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
             header = {h.strip().lower() for h in next(csv.reader(f), [])}
-        if header & set(DECIDED_COLUMNS) and "label" in header:
-            decisions = read_decisions(path, ["label"])
-            decisions = decisions[decisions["label"] == 1]
-            missing = decisions[decisions["text"].isna()]
-            if len(missing):
-                row = missing.iloc[0]
-                raise DataError(f"{path}:{row['_line']}: decision for message id "
-                                f"{row['message_id']!r} has no text to add")
-            frame = pd.DataFrame({
-                "text": decisions["text"].tolist(),
-                "category": [""] * len(decisions),
-                "source": [f"{path}:{line}" for line in decisions["_line"].tolist()]})
-            return Confirmed(frame, "decisions")
+        decisions_file = bool(header & set(DECIDED_COLUMNS)) and "label" in header
+    if decisions_file:
+        decisions = read_decisions(path, ["label"])
+        decisions = decisions[decisions["label"] == 1]
+        missing = decisions[decisions["text"].isna()]
+        if len(missing):
+            row = missing.iloc[0]
+            raise DataError(f"{path}:{row['_line']}: decision for message id "
+                            f"{row['message_id']!r} has no text to add")
+        frame = pd.DataFrame({
+            "text": decisions["text"].tolist(),
+            "category": [""] * len(decisions),
+            "source": [f"{path}:{line}" for line in decisions["_line"].tolist()]})
+        return Confirmed(frame, "decisions")
     frame, column, _ = _read_rows(path, text_column, sheet)
     if "label" in frame.columns:
         parsed = frame["label"].map(_label_value)
@@ -412,12 +429,22 @@ def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = No
             raise DataError(f"{row['_file']}:{row['_line']}: column 'label': {row['label']!r} "
                             "is not a 0/1 label")
         frame = frame[parsed == 1]
-    kind = "queue" if {"rank", "copies"} <= set(frame.columns) else "texts"
+        kind = "labelled"
+    else:
+        kind = "queue" if {"rank", "copies"} <= set(frame.columns) else "texts"
+        if not all_confirmed:
+            what = ("a queue (kanalml rank output) says what the model scored, not what a "
+                    "person decided" if kind == "queue" else "a file without a label column "
+                    "does not say which posts a person confirmed")
+            raise DataError(f"{path}: {what}: add the decisions kanalml review saved "
+                            "(QUEUE.decisions.sqlite or .csv) or a file with a 0/1 label column, "
+                            "or pass --all-confirmed if a person confirmed every row as "
+                            "extremist")
     sources = (frame["source"].fillna("").astype(str).tolist() if "source" in frame.columns
                else [""] * len(frame))
     lines = [f"{f}:{line}" for f, line in zip(frame["_file"].tolist(), frame["_line"].tolist())]
     out = pd.DataFrame({
-        "text": [unguard(as_text(t)) for t in frame[column].tolist()],
+        "text": [unescape_cell(as_text(t)) for t in frame[column].tolist()],
         "category": (frame["category"].fillna("").astype(str).tolist()
                      if "category" in frame.columns else [""] * len(frame)),
         "source": [s or line for s, line in zip(sources, lines)]})
@@ -434,3 +461,28 @@ def _read_rows(path: Path, text_column: str | None,
     if not chunks:
         raise DataError(f"{path}: no rows to read")
     return pd.concat(chunks, ignore_index=True), columns[0], None
+
+
+def _confirmed_in_export(path: Path) -> Confirmed:
+    """:func:`read_confirmed` of a Label Studio export: the posts whose latest annotation chose
+    ``ekstremis``, with the category chosen."""
+    from kanalml import labelstudio
+
+    decided = labelstudio.read_export(path)
+    decided["key"] = [f"id:{m}" if m.strip() else f"text:{t.strip()}"
+                      for m, t in zip(decided["message_id"], decided["text"])]
+    decided["order"] = range(len(decided))
+    decided["when"] = pd.to_datetime(decided["decided_at"], utc=True)
+    latest = decided.sort_values(["when", "order"], kind="stable").drop_duplicates(
+        "key", keep="last")
+    latest = latest[latest["label"] == 1].sort_values("order")
+    missing = latest[~latest["text"].str.strip().astype(bool)]
+    if len(missing):
+        row = missing.iloc[0]
+        raise DataError(f"{path}: {row['task']}: decision for message id "
+                        f"{row['message_id']!r} has no text to add")
+    frame = pd.DataFrame({
+        "text": latest["text"].tolist(), "category": latest["category"].tolist(),
+        "source": [m or f"{path}: {t}" for m, t in zip(latest["message_id"],
+                                                        latest["task"])]})
+    return Confirmed(frame, "Label Studio export")

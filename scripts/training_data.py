@@ -1,14 +1,22 @@
-"""The default model's training set, assembled in one place for the build script and benchmarks.
+"""The default model's training set, assembled from ``data/`` alone, for the build script,
+notebook 02 and benchmarks.
 
-Two sources, each split into its own 5 stratified folds (seed 0):
+Three kinds of rows (see data/DATA_CARD.md):
 
-* ``data/extremism_corpus.csv``, passes 1-3 (pass 4 is the held-out test pass, written after
-  the modelling choices were frozen; see data/DATA_CARD.md): ``ekstremisme`` and its category
-  per the annotation guide; Netifier's labels are unknown there.
-* ``../shared/data/netifier/train.csv``: Netifier's four labels, plus ``ekstremisme`` from
-  ``data/netifier_guide_labels.csv`` (the 1,154 ``radikalisme`` posts annotated against the
-  guide) and 0 for every other post. Netifier rows keep exactly the folds the earlier
-  Netifier-only models used (stratified on ``radikalisme``), so its figures stay comparable.
+* **written** - ``data/extremism_corpus.csv``: the training passes (``TRAIN_PASSES``), each by
+  its own writer, with ``ekstremisme`` and its category per the annotation guide; Netifier's
+  labels are unknown there. Each pass is one cross-validation fold, so every out-of-fold score
+  of a written post comes from a model that never saw its writer. Passes ``DEV_PASS`` (the
+  previous model's test pass, the development check) and ``TEST_PASS`` (the final test,
+  written after the modelling choices were frozen) are never trained on.
+* **netifier** - ``data/third_party/netifier_train.csv.gz`` (CC BY-NC-SA 4.0): Netifier's four
+  labels, plus ``ekstremisme`` from ``data/netifier_guide_labels.csv`` (its ``radikalisme``
+  posts annotated against the guide) and 0 for every other post. It keeps exactly the folds the
+  earlier models used (``REAL_FOLDS`` stratified on ``radikalisme``, seed 0), so its figures
+  stay comparable.
+* **real** - ``data/third_party/ibrohim2019_re_dataset.csv.gz`` (CC BY-NC-SA 4.0): 13,169 real
+  tweets as ``ekstremisme`` negatives (the few extremist tweets among them are stated noise);
+  other labels unknown. ``REAL_FOLDS`` stratified folds on its hate-speech label, seed 0.
 """
 
 from __future__ import annotations
@@ -21,13 +29,17 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
-CORPUS = ROOT / "data" / "extremism_corpus.csv"
-GUIDE_LABELS = ROOT / "data" / "netifier_guide_labels.csv"
-NETIFIER = ROOT.parent / "shared" / "data" / "netifier" / "train.csv"
+DATA = ROOT / "data"
+CORPUS = DATA / "extremism_corpus.csv"
+GUIDE_LABELS = DATA / "netifier_guide_labels.csv"
+NETIFIER = DATA / "third_party" / "netifier_train.csv.gz"
+RE_DATASET = DATA / "third_party" / "ibrohim2019_re_dataset.csv.gz"
 NETIFIER_LABELS = ["radikalisme", "sara", "pornografi", "pencemaran_nama_baik"]
 PRIMARY = "ekstremisme"
-TEST_PASS = 4
-FOLDS = 5
+TRAIN_PASSES = (1, 2, 3, 5, 6, 7, 8)
+DEV_PASS = 4  # the previous model's test pass: checked during development, never trained on
+TEST_PASS = 9  # the final test pass, written after the modelling choices were frozen
+REAL_FOLDS = 5  # of the real posts, numbered 1..5 among the writers' folds
 SEED = 0
 
 
@@ -36,8 +48,8 @@ class TrainingSet:
     texts: list[str]
     labels: pd.DataFrame  # ekstremisme + Netifier's labels; NaN where a row does not know one
     categories: list[str | None]
-    folds: np.ndarray  # fold number (1..FOLDS) per row
-    source: np.ndarray  # "corpus" or "netifier" per row
+    folds: np.ndarray  # fold number per row: its pass's for written rows, 1..REAL_FOLDS else
+    source: np.ndarray  # "written", "netifier" or "re_dataset" per row
     files: list[Path]  # the files the rows come from (provenance.record_training hashes them)
 
 
@@ -45,16 +57,17 @@ def _folds(key: np.ndarray) -> np.ndarray:
     from sklearn.model_selection import StratifiedKFold
 
     fold = np.zeros(len(key), dtype=np.int64)
-    splitter = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=SEED)
+    splitter = StratifiedKFold(n_splits=REAL_FOLDS, shuffle=True, random_state=SEED)
     for k, (_, te) in enumerate(splitter.split(np.zeros(len(key)), key), start=1):
         fold[te] = k
     return fold
 
 
-def corpus(test: bool = False) -> pd.DataFrame:
-    """The written corpus: the training passes, or with ``test`` the held-out pass only."""
-    frame = pd.read_csv(CORPUS, dtype={"text": str, "category": str})
-    return frame[(frame["pass"] == TEST_PASS) == test].reset_index(drop=True)
+def corpus(passes: tuple[int, ...] = TRAIN_PASSES) -> pd.DataFrame:
+    """The written corpus's rows of ``passes``."""
+    frame = pd.read_csv(CORPUS, dtype={"text": str, "category": str, "register": str,
+                                       "style": str})
+    return frame[frame["pass"].isin(passes)].reset_index(drop=True)
 
 
 def netifier() -> pd.DataFrame:
@@ -72,21 +85,30 @@ def netifier() -> pd.DataFrame:
     return frame
 
 
-def load() -> TrainingSet:
-    """The training set; exits with a message when ../shared is not beside the checkout."""
-    if not NETIFIER.is_file():
-        raise SystemExit(f"{NETIFIER}: not found (the shared data must be beside the checkout)")
-    written = corpus()
+def re_dataset() -> pd.DataFrame:
+    """Ibrohim & Budi's tweets (Latin-1, as published) with their hate-speech labels."""
+    return pd.read_csv(RE_DATASET, encoding="latin-1")
+
+
+def load(passes: tuple[int, ...] = TRAIN_PASSES) -> TrainingSet:
+    """The training set, from ``data/`` alone; ``passes``: the written passes it takes."""
+    written = corpus(passes)
     net = netifier()
+    tweets = re_dataset()
     labels = pd.concat([
-        pd.DataFrame({PRIMARY: written["label"]}).reindex(columns=[PRIMARY, *NETIFIER_LABELS]),
+        pd.DataFrame({PRIMARY: written["label"]}),
         net[[PRIMARY, *NETIFIER_LABELS]],
-    ], ignore_index=True)
+        pd.DataFrame({PRIMARY: np.zeros(len(tweets), dtype=np.int64)}),
+    ], ignore_index=True).reindex(columns=[PRIMARY, *NETIFIER_LABELS])
     categories = [c if y == 1 else None for c, y in zip(written["category"], written["label"])]
     categories += [c if y == 1 else None for c, y in zip(net["category"], net[PRIMARY])]
-    written_key = written["label"].astype(str) + written["category"]
-    folds = np.concatenate([_folds(written_key.to_numpy()),
-                            _folds(net["radikalisme"].to_numpy())])
-    source = np.array(["corpus"] * len(written) + ["netifier"] * len(net))
-    return TrainingSet(written["text"].tolist() + net["original_text"].tolist(), labels,
-                       categories, folds, source, [CORPUS, GUIDE_LABELS, NETIFIER])
+    categories += [None] * len(tweets)
+    writer_fold = written["pass"].map({p: k for k, p in enumerate(passes, start=1)})
+    folds = np.concatenate([writer_fold.to_numpy(dtype=np.int64),
+                            _folds(net["radikalisme"].to_numpy()),
+                            _folds(tweets["HS"].to_numpy())])
+    source = np.array(["written"] * len(written) + ["netifier"] * len(net)
+                      + ["re_dataset"] * len(tweets))
+    texts = written["text"].tolist() + net["original_text"].tolist() + tweets["Tweet"].tolist()
+    return TrainingSet(texts, labels, categories, folds, source,
+                       [CORPUS, GUIDE_LABELS, NETIFIER, RE_DATASET])

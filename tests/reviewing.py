@@ -3,6 +3,7 @@ and Debian's headless Chromium driven by Selenium (never a downloaded browser)."
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -10,6 +11,9 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,6 +67,52 @@ def start_server(queue: Path, decisions: Path, *args: str, reviewer: str = "ani"
             return process, found.group(1)
     process.wait(10)
     raise AssertionError("the server did not start:\n" + "".join(lines))
+
+
+def request(url: str, body: dict | bytes | None = None, headers: dict | None = None
+            ) -> tuple[int, dict, str]:
+    """(status, headers, text) of a GET, or of a JSON POST when ``body`` is given (bytes: sent
+    as they are). Redirects are not followed."""
+    data = body if isinstance(body, bytes) or body is None else json.dumps(body).encode()
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+            return None
+
+    call = urllib.request.Request(url, data=data, headers={
+        **({"Content-Type": "application/json"} if body is not None else {}), **(headers or {})})
+    try:
+        with urllib.request.build_opener(NoRedirect).open(call, timeout=10) as answer:
+            return answer.status, {k.lower(): v for k, v in answer.headers.items()}, \
+                answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, {k.lower(): v for k, v in error.headers.items()}, \
+            error.read().decode()
+
+
+class Client:
+    """Requests to a server started by :func:`start_server`, with the access token it printed
+    (as an ``Authorization: token`` header) unless ``token`` is False."""
+
+    def __init__(self, url: str) -> None:
+        parts = urllib.parse.urlsplit(url)
+        self.base = f"{parts.scheme}://{parts.netloc}/"
+        self.token = urllib.parse.parse_qs(parts.query).get("token", [""])[0]
+        self.port = parts.port
+
+    def __call__(self, path: str = "", body: dict | bytes | None = None,
+                 headers: dict | None = None, token: bool = True) -> tuple[int, dict, str]:
+        auth = {"Authorization": f"token {self.token}"} if token and self.token else {}
+        return request(self.base + path, body, {**auth, **(headers or {})})
+
+    def csrf(self) -> str:
+        page = self()[2]
+        found = re.search(r'name="csrf-token" content="([^"]+)"', page)
+        assert found, page
+        return found.group(1)
+
+    def decide(self, key: str, label: Any, csrf: str) -> tuple[int, dict, str]:
+        return self("api/decide", {"key": key, "label": label}, {"X-CSRF-Token": csrf})
 
 
 def stop(process: subprocess.Popen[str]) -> None:

@@ -535,6 +535,69 @@ def test_symlinked_model_file_is_refused(model_copy, tmp_path) -> None:
     load_fails(model_copy, model_copy / "vocabulary.json")
 
 
+def test_symlinked_manifest_is_refused(model_copy, tmp_path) -> None:
+    outside = tmp_path / "manifest.json"
+    (model_copy / "manifest.json").rename(outside)
+    (model_copy / "manifest.json").symlink_to(outside)
+    error = load_fails(model_copy, model_copy / "manifest.json")
+    assert "symbolic link" in str(error)
+
+
+def _measured_load(directory: Path) -> tuple[str, float, int]:
+    """(ModelError message, CPU seconds, kB of peak memory grown) of loading in a new process."""
+    code = ("import resource, time, kanalml, kanalml.model\n"
+            "rss = lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+            "before, t = rss(), time.process_time()\n"
+            f"try:\n    kanalml.model.Model.load({str(directory)!r})\n"
+            "except kanalml.ModelError as e:\n"
+            "    print(time.process_time() - t, rss() - before, str(e))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    seconds, grown_kb, message = done.stdout.split(" ", 2)
+    return message.strip(), float(seconds), int(grown_kb)
+
+
+def _vocabulary_of_10m(directory: Path) -> None:
+    with open(directory / "vocabulary.json", "w") as f:
+        f.write("[" + ",".join(['"ab"'] * 10_000_000) + "]")
+
+
+def _manifest_of_40mb(directory: Path) -> None:
+    rehash(directory)
+    manifest = json.loads((directory / "manifest.json").read_text())
+    manifest["padding"] = [{}] * 10_000_000
+    (directory / "manifest.json").write_text(json.dumps(manifest))
+
+
+def _metadata_of_40mb(directory: Path) -> None:
+    edit_json(directory / "metadata.json", lambda m: m.update(padding=[{}] * 10_000_000))
+
+
+@pytest.mark.parametrize("damage, offending, says", [
+    (_vocabulary_of_10m, "vocabulary.json", "bytes, over the"),
+    (_manifest_of_40mb, "manifest.json", "over 1,048,576 bytes"),
+    (_metadata_of_40mb, "metadata.json", "bytes, over the"),
+], ids=["vocabulary-10M-entries", "manifest-40MB", "metadata-40MB"])
+def test_oversized_json_is_refused_before_it_is_parsed(model_copy, damage, offending,
+                                                       says) -> None:
+    damage(model_copy)
+    if offending != "manifest.json":
+        rehash(model_copy)
+    message, seconds, grown_kb = _measured_load(model_copy)
+    assert str(model_copy / offending) in message and says in message, message
+    assert seconds < 1.0 and grown_kb < 200_000, (seconds, grown_kb)
+
+
+def test_a_vocabulary_with_more_strings_than_weights_is_refused_unparsed(model_copy) -> None:
+    words = json.loads((model_copy / "vocabulary.json").read_text())
+    # within the byte budget, but 50x the strings the weights have rows for
+    (model_copy / "vocabulary.json").write_text(json.dumps(["x"] * (len(words) * 50)))
+    rehash(model_copy)
+    message, seconds, grown_kb = _measured_load(model_copy)
+    assert "vocabulary.json: holds" in message and "more than the" in message, message
+    assert seconds < 1.0 and grown_kb < 200_000
+
+
 # --- the bundle format on its own: it knows no Model ----------------------------------------
 
 def test_artifact_imports_no_model() -> None:

@@ -110,6 +110,20 @@ def test_every_table_format_in_and_out(tmp_path, suffix) -> None:
         assert out.read_bytes()[:2] == b"\x1f\x8b"  # really gzip
 
 
+def test_uploader_and_similar_author_columns_stay_out_of_outputs(tmp_path) -> None:
+    src = tmp_path / "posts.csv"
+    pd.DataFrame({"text": ["Bubarkan pemerintah thaghut sekarang", "Harga cabai naik lagi"],
+                  "uploader": ["Budi Santoso", "Siti Aminah"], "posted_by": ["budi88", "siti"],
+                  "display_name": ["Abu Budi", "Ummu Siti"], "views": [10, 20]}
+                 ).to_csv(src, index=False)
+    for command in ("score", "rank"):
+        out = tmp_path / f"{command}.csv"
+        assert main([command, str(src), "-o", str(out), "--quiet"]) == 0
+        written = out.read_text(encoding="utf-8")
+        assert "Budi" not in written and "siti" not in written.lower()
+        assert not {"uploader", "posted_by", "display_name"} & set(pd.read_csv(out).columns)
+
+
 def test_telegram_exports_public_only_and_no_authors(tmp_path) -> None:
     public = telegram_chat("Seruan Publik", "public_channel",
                            ["Bubarkan pemerintah thaghut!", [{"type": "bold", "text": "Tegakkan"},

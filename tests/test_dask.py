@@ -235,3 +235,11 @@ def test_cli_dask_known_equals_local_engine(client, tmp_path) -> None:
     # a part with no match reads back as object, not str: compare the values
     pd.testing.assert_frame_equal(remote.reset_index(drop=True), local, check_dtype=False)
     assert local["known_id"].notna().sum() == 2
+
+
+def test_rank_on_dask_warns_of_long_posts_it_cut(client) -> None:
+    long = "bubarkan pemerintah thaghut " * 5_000  # 140,000 characters
+    frame = pd.DataFrame({"text": [long, *POSITIVE_LIKE, *NEGATIVE_LIKE]})
+    with pytest.warns(UserWarning, match=r"1 post\(s\) longer than 100,000 characters"):
+        ranked = rank_dataframe(dd.from_pandas(frame, npartitions=3), "text")
+    assert len(ranked.queue) == len(frame)

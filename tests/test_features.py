@@ -10,7 +10,6 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
-from sklearn.preprocessing import normalize
 
 from kanalml.features import Featurizer
 from kanalml.preprocess import tokenize
@@ -49,7 +48,17 @@ def word_reference(feat: Featurizer, texts: list) -> sp.csr_matrix:
         return stems + [f"{a} {b}" for a, b in pairwise(stems)] if feat.ngram_max > 1 else stems
 
     counts = CountVectorizer(analyzer=analyzer, binary=True, vocabulary=feat.vocabulary_)
-    return feat.word_weight * normalize(counts.transform(texts).astype(float))
+    present = counts.transform(texts).astype(float).tocsr()
+    # L2 norm of a row of presences, floored at min_words: a short post is not scaled up.
+    norms = np.sqrt(np.maximum(present.getnnz(axis=1), max(feat.min_words, 1)))
+    return feat.word_weight * sp.csr_matrix(present.multiply(1 / norms[:, None]))
+
+
+def char_floor(feat: Featurizer) -> float:
+    """min_words words' worth of char n-grams: a six-letter word (" abcdef " has 8 characters)
+    and the n-grams crossing into the next word (n - 2 of each length)."""
+    lo, hi = feat.char_ngrams
+    return max(feat.min_words * sum((8 - n + 1) + (n - 2) for n in range(lo, hi + 1)), 1)
 
 
 def char_units(feat: Featurizer, text) -> list[str]:
@@ -74,7 +83,7 @@ def char_reference(feat: Featurizer, texts: list) -> sp.csr_matrix:
     for text in texts:
         counts = Counter(g for g in char_units(feat, text) if g in feat.char_vocabulary_)
         row = np.zeros(len(feat.char_vocabulary_))
-        total = sum(counts.values())
+        total = max(sum(counts.values()), char_floor(feat))
         for gram, n in counts.items():
             row[feat.char_vocabulary_[gram] - len(feat.vocabulary_)] = n / np.sqrt(total)
         rows.append(row)

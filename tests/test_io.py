@@ -738,7 +738,9 @@ def test_lone_surrogates_and_invalid_utf8_are_replaced_and_reported(tmp_path: Pa
 
 @pytest.mark.parametrize("name", ["author_name", "AuthorName", "userName", "user.screen_name",
                                   "sender_username", "fromId", "from_name", "forwarded_from",
-                                  "fwd_from", "nama_pengirim", "penulis", "post_author"])
+                                  "fwd_from", "nama_pengirim", "penulis", "post_author",
+                                  "uploader", "Uploader Name", "uploaded_by", "postedBy",
+                                  "first_name", "display_name", "owner_id", "pengunggah"])
 def test_author_like_columns_are_found_by_the_words_of_their_name(name: str) -> None:
     from kanalml.io import is_author_column
 
@@ -746,7 +748,8 @@ def test_author_like_columns_are_found_by_the_words_of_their_name(name: str) -> 
 
 
 @pytest.mark.parametrize("name", ["text", "message", "channel", "chat", "channel_username",
-                                  "date", "views", "forwards", "message_id", "caption", "source"])
+                                  "date", "views", "forwards", "message_id", "caption", "source",
+                                  "channel_name", "file_name", "upload_date", "by"])
 def test_other_columns_are_not_authors(name: str) -> None:
     from kanalml.io import is_author_column
 

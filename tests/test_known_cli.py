@@ -115,7 +115,11 @@ def test_add_from_queue_and_texts_merge_show_export(tmp_path, capsys) -> None:
     pd.DataFrame({"text": [CONFIRMED, "Teks yang ditolak moderator karena bukan propaganda"],
                   "label": [1, 0]}).to_csv(texts, index=False)
     a, b, merged = tmp_path / "a", tmp_path / "b", tmp_path / "merged"
-    assert main(["known", "add", str(a), str(queue), "--added-by", "org-a"]) == 0
+    assert main(["known", "add", str(a), str(queue), "--added-by", "org-a"]) == 1
+    assert "pass --all-confirmed if a person confirmed every row" in capsys.readouterr().err
+    assert not a.exists()
+    assert main(["known", "add", str(a), str(queue), "--added-by", "org-a",
+                 "--all-confirmed"]) == 0
     assert "(queue): 2 confirmed post(s), 2 new item(s)" in capsys.readouterr().err
     assert main(["known", "add", str(b), str(texts), "--added-by", "org-b", "-q"]) == 0
     assert [i["text"] for i in known.load(b).items] == [CONFIRMED]

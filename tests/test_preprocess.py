@@ -332,9 +332,21 @@ def test_fit_recovers_training_words_from_leetspeak() -> None:
 
 def test_get_params_set_params() -> None:
     pre = Preprocessor()
-    assert pre.get_params() == {"cache_size": 500_000}
+    assert pre.get_params() == {"cache_size": 500_000, "content_only": False}
     assert pre.set_params(cache_size=7) is pre
     assert pre.get_params()["cache_size"] == 7
+
+
+def test_content_only_drops_the_writers_voice() -> None:
+    """Pronouns, address, modals and "admin" give neither a stem nor a word form; negations
+    and content words stay; the default preprocessor keeps pronouns as before."""
+    post = "Kalian wajib hubungi admin, kami tidak takut mereka"
+    voice = Preprocessor(content_only=True)
+    assert voice.analyze(post) == ["hubung", "tidak", "takut"]
+    assert [voice.analyze_token(t)[1] for t in ("kalian", "admin", "kami", "takut")] == \
+        ["", "", "", "takut"]
+    assert voice.analyze_token("gw")[1] == ""  # slang for a pronoun too
+    assert "kalian" in Preprocessor().analyze(post)
 
 
 def test_small_cache_gives_same_stems() -> None:

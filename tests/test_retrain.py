@@ -290,3 +290,19 @@ def test_cells_guarded_against_spreadsheet_formulas_are_read_as_written(tmp_path
                     ",'- bubarkan thaghut,2026-11-01,0\n", encoding="utf-8")
     decisions = read_decisions(path, SMALL_LABELS)
     assert decisions["text"].tolist() == ['=HYPERLINK("x")', "- bubarkan thaghut"]
+
+
+def test_long_training_texts_are_cut_as_scoring_reads_them(tmp_path, capsys) -> None:
+    from kanalml.api import MAX_TEXT_CHARS
+
+    texts, labels = make_corpus()
+    texts[3] = "thaghut " * 30_000  # 240,000 characters
+    path = tmp_path / "labelled.csv"
+    pd.DataFrame({"text": texts, **labels}).to_csv(path, index=False)
+    with pytest.warns(UserWarning, match=r"labelled.csv:5: 1 text\(s\) longer than 100,000"):
+        frame, column, _ = read_labelled(path)
+    assert frame[column].str.len().max() == MAX_TEXT_CHARS
+    assert main(["train", str(path), "-o", str(tmp_path / "m"), "--folds", "3", "-q"]) == 0
+    err = capsys.readouterr().err
+    assert "labelled.csv:5: 1 text(s) longer than 100,000 characters" in err
+    assert err.count("\n") == 1

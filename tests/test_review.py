@@ -4,15 +4,15 @@
 from __future__ import annotations
 
 import builtins
+import contextlib
 import csv
 import json
 import re
-import urllib.error
-import urllib.request
+from pathlib import Path
 
 import pandas as pd
 import pytest
-from reviewing import start_server, stop, write_queue
+from reviewing import Client, request, start_server, stop, write_queue
 
 from kanalml import DataError
 from kanalml.cli import main
@@ -111,21 +111,6 @@ def test_static_page_keeps_data_out_of_markup() -> None:
 
 # -- the server over HTTP ---------------------------------------------------------------------
 
-def request(url: str, body: dict | None = None, headers: dict | None = None
-            ) -> tuple[int, dict, str]:
-    """(status, headers, text) of a GET, or of a JSON POST when ``body`` is given."""
-    data = None if body is None else json.dumps(body).encode()
-    call = urllib.request.Request(url, data=data, headers={
-        **({"Content-Type": "application/json"} if body is not None else {}), **(headers or {})})
-    try:
-        with urllib.request.urlopen(call, timeout=10) as answer:
-            return answer.status, {k.lower(): v for k, v in answer.headers.items()}, \
-                answer.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, {k.lower(): v for k, v in error.headers.items()}, \
-            error.read().decode()
-
-
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     pytest.importorskip("starlette")
@@ -133,49 +118,199 @@ def served(tmp_path_factory):
     folder = tmp_path_factory.mktemp("served")
     queue = write_queue(folder / "q.csv", ["satu dua", "tiga empat"])
     process, url = start_server(queue, folder / "d.csv")
-    yield url, folder / "d.csv"
+    yield Client(url), folder / "d.csv"
     stop(process)
 
 
-def csrf_of(page: str) -> str:
-    return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
-
-
 def test_page_headers_forbid_inline_script_and_framing(served) -> None:
-    url, _ = served
-    status, headers, page = request(url)
+    client, _ = served
+    status, headers, page = client()
     policy = headers["content-security-policy"]
     assert status == 200 and "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert "frame-ancestors 'none'" in policy and headers["x-content-type-options"] == "nosniff"
     assert '<script src="/static/review.js"></script>' in page
-    assert request(url + "static/review.js")[1]["content-type"].startswith("text/javascript")
-    assert request(url + "static/..%2F__init__.py")[0] == 404
+    assert client("static/review.js")[1]["content-type"].startswith("text/javascript")
+    assert client("static/..%2F__init__.py")[0] == 404
 
 
 def test_state_changes_need_the_csrf_token(served) -> None:
-    url, decisions = served
+    client, decisions = served
     body = {"key": "id:kanal/100", "label": 1}
-    assert request(url + "api/decide", body)[0] == 403
-    assert request(url + "api/decide", body, {"X-CSRF-Token": "guess"})[0] == 403
-    token = csrf_of(request(url)[2])
-    cross = request(url + "api/decide", body, {"X-CSRF-Token": token,
-                                               "Origin": "http://evil.example"})
+    assert client("api/decide", body)[0] == 403
+    assert client("api/decide", body, {"X-CSRF-Token": "guess"})[0] == 403
+    token = client.csrf()
+    cross = client("api/decide", body, {"X-CSRF-Token": token, "Origin": "http://evil.example"})
     assert cross[0] == 403
     assert decisions.read_text().count("\n") == 1  # the header only
-    status, _, saved = request(url + "api/decide", body, {"X-CSRF-Token": token})
+    status, _, saved = client.decide("id:kanal/100", 1, token)
     assert status == 200 and json.loads(saved)["reviewers"] == {"ani": 1}
     assert read_decisions(decisions, LABELS)["message_id"].tolist() == ["kanal/100"]
-    bad = request(url + "api/decide", {"key": "id:kanal/100", "label": 2},
-                  {"X-CSRF-Token": token})
-    assert bad[0] == 400
-    assert request(url + "api/undo", {"key": "id:nope"}, {"X-CSRF-Token": token})[0] == 404
-    queue = json.loads(request(url + "api/queue")[2])
+    assert client.decide("id:kanal/100", 2, token)[0] == 400
+    assert client("api/undo", {"key": "id:nope"}, {"X-CSRF-Token": token})[0] == 404
+    queue = json.loads(client("api/queue")[2])
     assert queue["decisions"] == {"id:kanal/100": {"ani": 1}} and len(queue["items"]) == 2
 
 
+@pytest.fixture(scope="module")
+def served_pid(tmp_path_factory):
+    pytest.importorskip("starlette")
+    folder = tmp_path_factory.mktemp("hostile")
+    queue = write_queue(folder / "q.csv", ["satu dua", "tiga empat"])
+    process, url = start_server(queue, folder / "d.csv")
+    yield Client(url), folder / "d.csv", process.pid
+    stop(process)
+
+
 def test_loopback_server_refuses_other_host_names(served) -> None:
-    url, _ = served
-    assert request(url, headers={"Host": "attacker.example"})[0] == 421
+    client, _ = served
+    assert client(headers={"Host": "attacker.example"})[0] == 421
+
+
+def test_loopback_needs_the_token_too_then_a_cookie_for_this_port(served) -> None:
+    client, _ = served
+    assert len(client.token) >= 43  # 32 random bytes
+    assert client(token=False)[0] == 403  # another account on this machine, no token
+    assert client("api/queue", token=False)[0] == 403
+    assert request(client.base + "?token=" + "x" * 43)[0] == 403
+    status, headers, _ = request(client.base + "?token=" + client.token)
+    assert status == 303 and headers["location"] == "/"
+    cookie = headers["set-cookie"].split(";")[0]
+    assert cookie == f"kanalml_token_{client.port}={client.token}"
+    assert "samesite=strict" in headers["set-cookie"].lower()
+    assert request(client.base + "api/queue", headers={"Cookie": cookie})[0] == 200
+
+
+def raw(port: int, head: bytes, body: bytes = b"") -> tuple[int, float]:
+    """(status, seconds) of a request written by hand on a socket; the body is sent only
+    while the server reads it."""
+    import socket
+    import time
+
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head)
+        with contextlib.suppress(OSError):
+            sock.sendall(body)
+        answer = sock.recv(4096)
+    return int(answer.split(b" ", 2)[1]), time.monotonic() - started
+
+
+def post_head(client, csrf: str, extra: str = "", length: int | None = None) -> bytes:
+    lines = ["POST /api/decide HTTP/1.1", f"Host: 127.0.0.1:{client.port}",
+             f"Authorization: token {client.token}", f"X-CSRF-Token: {csrf}",
+             "Content-Type: application/json", "Connection: close"]
+    if length is not None:
+        lines.append(f"Content-Length: {length}")
+    return ("\r\n".join(lines) + extra + "\r\n\r\n").encode("latin-1")
+
+
+def rss_kb(pid: int) -> int:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(status.split("VmRSS:", 1)[1].split()[0])
+
+
+def test_hostile_requests_are_refused_with_4xx_and_nothing_saved(served_pid) -> None:
+    client, decisions, pid = served_pid
+    csrf = client.csrf()
+    before = decisions.read_bytes()
+    rss = rss_kb(pid)
+    # 100 MB announced: refused before a byte of it is read
+    status, took = raw(client.port, post_head(client, csrf, length=100 << 20),
+                       b"x" * (8 << 20))
+    assert status == 413 and took < 5
+    # no length given: the body is read only up to 64 KB
+    chunk = b"%x\r\n%s\r\n" % (1 << 16, b"[" * (1 << 16))
+    status, _ = raw(client.port, post_head(client, csrf, "\r\nTransfer-Encoding: chunked"),
+                    chunk * 40)
+    assert status == 413
+    assert rss_kb(pid) - rss < 30_000
+    deep = b"[" * 60_000 + b"]" * 60_000
+    assert raw(client.port, post_head(client, csrf, length=len(deep)), deep)[0] == 413
+    deep = b'{"key": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
+    assert raw(client.port, post_head(client, csrf, length=len(deep)), deep)[0] == 400
+    for body in (b"\xff\xfe{}", b'{"key": "id:kanal/100", "label": 1', b"[1, 1]", b"null"):
+        assert raw(client.port, post_head(client, csrf, length=len(body)), body)[0] == 400
+    for label in (1.0, True, "1", None, 2, -0.0):
+        assert client.decide("id:kanal/100", label, csrf)[0] == 400
+    assert client.decide(["id:kanal/100"], 1, csrf)[0] == 400
+    # non-ASCII token, cookie and CSRF header: refused, not a server error
+    assert raw(client.port, post_head(client, "caf\xe9" + csrf, length=2), b"{}")[0] == 403
+    head = post_head(client, csrf, length=2).replace(
+        f"token {client.token}".encode(), "token \xe9t\xe9".encode("latin-1"))
+    assert raw(client.port, head, b"{}")[0] == 403
+    head = (f"GET /api/queue HTTP/1.1\r\nHost: 127.0.0.1:{client.port}\r\nCookie: "
+            f"kanalml_token_{client.port}=\xe9\xe9\r\nConnection: close\r\n\r\n"
+            ).encode("latin-1")
+    assert raw(client.port, head)[0] == 403
+    assert request(client.base + "api/queue?token=%C3%A9%FF")[0] == 403
+    assert decisions.read_bytes() == before
+    assert client.decide("id:kanal/101", 1, csrf)[0] == 200  # and the server is still up
+
+
+def test_two_servers_on_one_store_show_each_others_decisions(tmp_path) -> None:
+    pytest.importorskip("starlette")
+    queue = write_queue(tmp_path / "q.csv", ["satu dua", "tiga empat"])
+    ani, ani_url = start_server(queue, tmp_path / "d.sqlite", reviewer="ani")
+    budi, budi_url = start_server(queue, tmp_path / "d.sqlite", reviewer="budi")
+    try:
+        a, b = Client(ani_url), Client(budi_url)
+        assert a.decide("id:kanal/100", 1, a.csrf())[0] == 200
+        status, _, answer = b.decide("id:kanal/100", 0, b.csrf())
+        assert status == 200 and json.loads(answer)["reviewers"] == {"ani": 1, "budi": 0}
+        assert b.decide("id:kanal/101", 1, b.csrf())[0] == 200
+        for client in (a, b):
+            assert json.loads(client("api/queue")[2])["decisions"] == {
+                "id:kanal/100": {"ani": 1, "budi": 0}, "id:kanal/101": {"budi": 1}}
+    finally:
+        stop(ani)
+        stop(budi)
+    assert len((tmp_path / "d.csv").read_text().splitlines()) == 4
+
+
+def test_a_failed_write_answers_503_and_the_server_stays_up(tmp_path, monkeypatch) -> None:
+    pytest.importorskip("starlette")
+    import errno
+    import os
+    import threading
+
+    import uvicorn
+
+    from kanalml.review import DecisionStore, load_items, server
+
+    queue = write_queue(tmp_path / "q.csv", ["satu dua", "tiga empat"])
+    store = DecisionStore(tmp_path / "d.sqlite")
+    sock = server.bind("127.0.0.1", 0)
+    port = sock.getsockname()[1]
+    token = server.new_token()
+    app = server.create_app(load_items(queue), store, name="q.csv", reviewer="ani", token=token,
+                            hosts=server.allowed_hosts("127.0.0.1", port))
+    running = uvicorn.Server(uvicorn.Config(app, log_level="error", lifespan="off"))
+    thread = threading.Thread(target=running.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        client = Client(f"http://127.0.0.1:{port}/?token={token}")
+        for _ in range(100):
+            if running.started:
+                break
+            threading.Event().wait(0.05)
+        csrf = client.csrf()
+        real_write = os.write
+
+        def full(fd: int, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        monkeypatch.setattr(os, "write", full)
+        status, _, text = client.decide("id:kanal/100", 1, csrf)
+        assert status == 503 and "not saved" in text and "No space left" in text
+        monkeypatch.setattr(os, "write", real_write)
+        assert json.loads(client("api/queue")[2])["decisions"] == {}
+        assert client.decide("id:kanal/101", 0, csrf)[0] == 200
+        rows = read_decisions(tmp_path / "d.csv", LABELS)
+        assert rows["message_id"].tolist() == ["kanal/101"]
+    finally:
+        running.should_exit = True
+        thread.join(10)
+        store.close()
 
 
 # -- the command line -------------------------------------------------------------------------
@@ -202,6 +337,7 @@ def test_non_loopback_host_without_token_is_refused(tmp_path, capsys, host) -> N
     assert main(["review", str(queue), "--host", host, "--no-browser"]) == 2
     assert "--token" in capsys.readouterr().err
     assert not (tmp_path / "q.decisions.csv").exists()
+    assert not (tmp_path / "q.decisions.sqlite").exists()
 
 
 def test_all_interfaces_with_a_token_prints_it_and_requires_it(tmp_path) -> None:
@@ -215,11 +351,53 @@ def test_all_interfaces_with_a_token_prints_it_and_requires_it(tmp_path) -> None
         assert request(local)[0] == 403
         assert request(local + "api/queue?token=wrong")[0] == 403
         status, headers, _ = request(local + f"?token={token}")
-        assert status == 200 and "httponly" in headers["set-cookie"].lower()
+        assert status == 303 and headers["location"] == "/"  # the token leaves the address bar
+        assert "httponly" in headers["set-cookie"].lower()
         cookie = headers["set-cookie"].split(";")[0]
         assert request(local + "api/queue", headers={"Cookie": cookie})[0] == 200
     finally:
         stop(process)
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--host", "0.0.0.0", "--token", "a"], "at least 22 characters"),
+    (["--token", "x" * 21], "at least 22 characters"),
+    (["--token", "é" * 30], "at least 22 characters"),
+    (["--host", "0.0.0.0", "--no-token"], "--no-token is refused with --host 0.0.0.0"),
+    (["--token", "x" * 30, "--no-token"], "not allowed with argument"),
+])
+def test_weak_or_no_token_where_it_matters_is_refused(tmp_path, capsys, args, message) -> None:
+    pytest.importorskip("starlette")
+    queue = write_queue(tmp_path / "q.csv", ["satu dua"])
+    with contextlib.suppress(SystemExit):
+        assert main(["review", str(queue), "--no-browser", *args]) == 2
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["q.csv"]
+
+
+def test_no_token_by_explicit_choice_on_loopback(tmp_path) -> None:
+    queue = write_queue(tmp_path / "q.csv", ["satu dua"])
+    process, url = start_server(queue, tmp_path / "d.csv", "--no-token")
+    try:
+        assert "token" not in url
+        assert request(url)[0] == 200 and request(url + "api/queue")[0] == 200
+    finally:
+        stop(process)
+
+
+def test_ctrl_c_says_where_the_decisions_are_and_exits_0(tmp_path) -> None:
+    import signal
+
+    queue = write_queue(tmp_path / "q.csv", ["satu dua", "tiga empat"])
+    process, url = start_server(queue, tmp_path / "d.csv")
+    client = Client(url)
+    assert client.decide("id:kanal/100", 1, client.csrf())[0] == 200
+    process.send_signal(signal.SIGINT)
+    assert process.wait(20) == 0
+    assert process.stderr is not None
+    err = process.stderr.read()
+    assert "no output was written" not in err and "Traceback" not in err
+    assert f"1 row(s) in {tmp_path / 'd.sqlite'}, exported to {tmp_path / 'd.csv'}" in err
 
 
 def test_review_of_a_missing_queue_is_a_one_line_error(tmp_path, capsys) -> None:
@@ -263,12 +441,12 @@ def test_rank_review_train_feedback_compare_end_to_end(tmp_path, capsys) -> None
     decisions = tmp_path / "decisions.csv"
     process, url = start_server(queue, decisions)
     try:
-        token = csrf_of(request(url)[2])
-        items = json.loads(request(url + "api/queue")[2])["items"]
+        client = Client(url)
+        token = client.csrf()
+        items = json.loads(client("api/queue")[2])["items"]
         for item in items:  # the moderator's verdict: the radical wordings are extremist
             label = int(item["text"] in POSITIVE_LIKE)
-            status, _, _ = request(url + "api/decide", {"key": item["key"], "label": label},
-                                   {"X-CSRF-Token": token})
+            status, _, _ = client.decide(item["key"], label, token)
             assert status == 200
     finally:
         stop(process)

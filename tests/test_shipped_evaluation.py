@@ -118,7 +118,7 @@ def test_compare_the_two_shipped_models(capsys) -> None:
 
 @pytest.mark.parametrize(("argv", "code", "message"), [
     (["--where", "pas=4"], 1, "no column 'pas' for --where (columns: id, pass, label,"),
-    (["--where", "pass=9"], 1, "no row has pass = 9 (values of pass: 1, 2, 3, 4)"),
+    (["--where", "pass=99"], 1, "no row has pass = 99 (values of pass: 1, 2, 3, 4,"),
     (["--where", "pass"], 2, "expected COLUMN=VALUE"),
     (["--labels", "=label"], 2, "expected LABEL or LABEL=COLUMN"),
     (["--labels", "ekstremisme=nilai"], 1, "no label column(s) 'nilai'"),

@@ -142,7 +142,7 @@ def test_options_change_the_model(small_model, corpus) -> None:
     model = kanalml.train(texts, labels, ngram_max=1, min_df=1, folds=4, random_state=5)
     vocab = model.featurizer_.vocabulary_
     assert not any(" " in term for term in vocab)
-    pre = Preprocessor().fit(texts)
+    pre = Preprocessor(content_only=True).fit(texts)
     assert set(vocab) == {s for text in texts for s in pre.analyze(text)}  # min_df=1: every stem
     assert model.metadata_["params"]["ngram_max"] == 1
     assert model.metadata_["params"]["min_df"] == 1

@@ -14,11 +14,17 @@ from typing import Any
 
 TEXT_COLUMNS = ("text", "message", "content", "original_text", "isi", "teks", "caption", "tweet")
 # A column is an author's when a word of its name (split at separators and camelCase) is one of
-# these, or it starts with "from" (from, from_id, fromName) or names a forward's origin
-# (forwarded_from, fwd_from) - unless it names a channel or chat (channel_username, from_chat).
+# these, or it starts with "from" (from, from_id, fromName), names a forward's origin
+# (forwarded_from, fwd_from), says who did something (posted_by, uploaded_by) or a person's
+# name (first_name, display_name) - unless it names a channel or chat (channel_username,
+# from_chat).
 AUTHOR_WORDS = frozenset({"author", "authors", "user", "users", "username", "usernames", "userid",
                           "sender", "actor", "poster", "screen", "handle", "nickname", "nick",
-                          "penulis", "pengirim", "pengguna", "signature"})
+                          "penulis", "pengirim", "pengguna", "signature", "uploader", "uploaders",
+                          "owner", "creator", "account", "admin", "commenter", "replier",
+                          "fullname", "firstname", "lastname", "displayname", "pengunggah",
+                          "pembuat", "akun", "pemilik"})
+_PERSON_NAME_WORDS = frozenset({"first", "last", "full", "display", "real", "given", "family"})
 _FORWARD_WORDS = frozenset({"forwarded", "forward", "fwd", "fw"})
 _PLACE_WORDS = frozenset({"channel", "chat", "group", "kanal", "grup", "saluran"})
 _NAME_WORDS = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|\d+")
@@ -32,7 +38,9 @@ def is_author_column(name: str) -> bool:
     if not words or _PLACE_WORDS.intersection(words):
         return False
     return (bool(AUTHOR_WORDS.intersection(words)) or words[0] == "from"
-            or ("from" in words and bool(_FORWARD_WORDS.intersection(words))))
+            or ("from" in words and bool(_FORWARD_WORDS.intersection(words)))
+            or (len(words) > 1 and words[-1] == "by")
+            or ("name" in words and bool(_PERSON_NAME_WORDS.intersection(words))))
 
 
 def has_author_key(raw: str) -> bool:

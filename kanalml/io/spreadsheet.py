@@ -18,7 +18,9 @@ _ESCAPED = re.compile(r"'+[=+\-@\t\r]")
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")  # "-5" is data, not a formula
 
 
-def _escape_cell(value: Any) -> Any:
+def escape_cell(value: Any) -> Any:
+    """A text cell a spreadsheet will not run as a formula (see :func:`spreadsheet_safe`),
+    undone exactly by :func:`unescape_cell`; any other value as it is."""
     if (isinstance(value, str) and value[:1] in "=+-@\t\r'" and _FORMULA.match(value)
             and not _NUMBER.fullmatch(value)):
         return "'" + value
@@ -46,14 +48,14 @@ def escape_frame(frame: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
         if series.dtype != object and not pd.api.types.is_string_dtype(series.dtype):
             continue
         values = series.tolist()
-        escaped = [_escape_cell(v) for v in values]
+        escaped = [escape_cell(v) for v in values]
         if any(a is not b for a, b in zip(escaped, values)):
             if out is None:
                 out = frame.copy()
             escaped_column = pd.Series(escaped, index=frame.index, dtype=object, name=column)
             out.isetitem(i, escaped_column)  # type: ignore[arg-type]  # as in text.clean_text
         carriage_return = carriage_return or any(isinstance(v, str) and "\r" in v for v in values)
-    names = [_escape_cell(str(c)) for c in frame.columns]
+    names = [escape_cell(str(c)) for c in frame.columns]
     carriage_return = carriage_return or any("\r" in name for name in names)
     if names != [str(c) for c in frame.columns]:
         out = (frame.copy() if out is None else out).set_axis(names, axis=1)

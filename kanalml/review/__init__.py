@@ -1,36 +1,35 @@
 """The moderator's review page: queue items for the page, the decisions file, the static page.
 
 This module owns what the page shows (a queue written by ``kanalml rank``, or
-``kanalml suggest`` output, as a list of items), the append-only decisions file
-(the CSV ``kanalml train --feedback`` reads) and the read-only one-file HTML
-page. It needs no web framework: the server, in :mod:`kanalml.review.server`,
-needs the ``review`` extra. It knows nothing about scoring or models.
+``kanalml suggest`` output, as a list of items) and the read-only one-file HTML
+page; the decisions store (SQLite, with the CSV export ``kanalml train
+--feedback`` reads) is :mod:`kanalml.review.store`'s. It needs no web framework:
+the server, in :mod:`kanalml.review.server`, needs the ``review`` extra. It knows
+nothing about scoring or models.
 """
 
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
 import json
 import math
 import os
 import re
 import secrets
-import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kanalml.errors import DataError
-from kanalml.labelled import ID_COLUMNS, unguard
+from kanalml.labelled import ID_COLUMNS
+from kanalml.review.store import DECISION_COLUMNS, DecisionStore, DecisionStoreError
 
-__all__ = ["DECISION_COLUMNS", "DecisionLog", "frame_items", "guard", "load_items",
-           "static_page", "write_static_page"]
+DecisionLog = DecisionStore  # the name of earlier releases
+
+__all__ = ["DECISION_COLUMNS", "DecisionLog", "DecisionStore", "DecisionStoreError",
+           "frame_items", "guard", "load_items", "static_page", "write_static_page"]
 
 STATIC = Path(__file__).with_name("static")
-DECISION_COLUMNS = ("message_id", "text", "decided_at", "label", "reviewer")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _EVIDENCE_WORD = re.compile(r"\s*(.+?)\s*\(\s*[-+]?[\d.]+(?:e[-+]?\d+)?\s*\)\s*(?:;|$)", re.I)
 _CHANNEL_COLUMNS = ("channels", "channel", "chat", "channel_name", "chat_name")
@@ -141,101 +140,6 @@ def frame_items(frame: Any, text_column: str, start: int = 0) -> list[dict[str, 
             "message_ids": message_ids or None,
         })
     return items
-
-
-# -- decisions --------------------------------------------------------------------------------
-
-class DecisionLog:
-    """The decisions CSV, append-only: every decision (and every undo, a row without a label)
-    is a new row, written, flushed and fsynced before :meth:`append` returns.
-
-    ``state`` maps each post's key to ``{reviewer: label}``, the latest row per post and
-    reviewer (an undo removes the reviewer's entry); it is rebuilt from the file on start,
-    so a restarted server shows every earlier decision.
-    """
-
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self.state: dict[str, dict[str, int]] = {}
-        self._lock = threading.Lock()
-        if self.path.exists() and self.path.stat().st_size:
-            self._read()
-        else:
-            self._create()
-        self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND)
-
-    def _create(self) -> None:
-        if not self.path.parent.is_dir():
-            raise DataError(f"{self.path}: directory {str(self.path.parent)!r} does not exist")
-        with open(self.path, "w", encoding="utf-8", newline="") as f:
-            f.write(",".join(DECISION_COLUMNS) + "\n")
-            f.flush()
-            os.fsync(f.fileno())
-        directory = os.open(self.path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)  # the new file's name survives a crash too
-        finally:
-            os.close(directory)
-
-    def _read(self) -> None:
-        raw = self.path.read_bytes()
-        try:
-            content = raw.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            line = raw[:exc.start].count(b"\n") + 1
-            raise DataError(f"{self.path}:{line}: not valid UTF-8") from None
-        if not content.endswith("\n"):
-            # A row cut by a crash mid-write was never shown as saved: drop it, so the file
-            # stays one that train --feedback reads.
-            keep = raw.rfind(b"\n") + 1
-            os.truncate(self.path, keep)
-            content = raw[:keep].decode("utf-8-sig")
-        rows = csv.reader(content.splitlines(keepends=True))
-        header = next(rows, [])
-        if tuple(h.strip() for h in header) != DECISION_COLUMNS:
-            raise DataError(f"{self.path}:1: not a review decisions file (columns: "
-                            f"{', '.join(header)}; expected {', '.join(DECISION_COLUMNS)}); "
-                            "give another --decisions file")
-        for values in rows:
-            if not any(v.strip() for v in values):
-                continue
-            if len(values) != len(DECISION_COLUMNS):
-                raise DataError(f"{self.path}:{rows.line_num}: {len(values)} fields, the header "
-                                f"has {len(DECISION_COLUMNS)}")
-            message_id, text, _, label, reviewer = (unguard(v) for v in values)
-            key = f"id:{message_id.strip()}" if message_id.strip() else f"text:{text.strip()}"
-            self._apply(key, reviewer, label)
-
-    def _apply(self, key: str, reviewer: str, label: str) -> None:
-        label = label.strip()
-        if label in ("0", "1"):
-            self.state.setdefault(key, {})[reviewer] = int(label)
-        else:
-            self.state.get(key, {}).pop(reviewer, None)
-
-    def append(self, item: dict[str, Any], label: int | None, reviewer: str) -> str:
-        """Write one decision (``label`` 0 or 1) or undo (None) on ``item``; returns its
-        ``decided_at``. The row is on disk when this returns."""
-        with self._lock:
-            decided_at = datetime.now(UTC).isoformat(timespec="milliseconds")
-            cells = [item["message_id"], item["text"], decided_at,
-                     "" if label is None else str(label), reviewer]
-            buffer = io.StringIO()
-            csv.writer(buffer, lineterminator="\n").writerow([guard(c) for c in cells])
-            data = buffer.getvalue().encode("utf-8")
-            written = os.write(self._fd, data)  # one write: a kill leaves the row whole or out
-            while written < len(data):
-                written += os.write(self._fd, data[written:])
-            os.fsync(self._fd)
-            self._apply(item["key"], reviewer, "" if label is None else str(label))
-            return decided_at
-
-    def disagreements(self) -> dict[str, dict[str, int]]:
-        """Posts that reviewers decided differently: key -> {reviewer: label}."""
-        return {key: dict(by) for key, by in self.state.items() if len(set(by.values())) > 1}
-
-    def close(self) -> None:
-        os.close(self._fd)
 
 
 # -- the page ---------------------------------------------------------------------------------
