@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from kanalml.model import Model
 
-DEFAULT_MODEL = "ekstremisme-v2"
+DEFAULT_MODEL = "ekstremisme-v3"
 # Longer posts are scored on their first MAX_TEXT_CHARS characters. Cost grows with length: one
 # post of new words took 1.4 s CPU at 100,000 characters, 7.7 s and +143 MB RSS at 1,000,000,
 # 63 s and +923 MB at 10,000,000 (predict + explain, default model). A Telegram message holds at

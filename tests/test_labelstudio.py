@@ -207,7 +207,7 @@ def test_round_trip_through_a_real_label_studio(label_studio, tmp_path) -> None:
     top = written[0]
     first = stored[top["data"]["source"]]
     prediction = first.predictions[0]
-    assert prediction.model_version == "ekstremisme-v2"
+    assert prediction.model_version == kanalml.api.DEFAULT_MODEL
     assert prediction.score == pytest.approx(top["predictions"][0]["score"])
     assert prediction.result == top["predictions"][0]["result"]  # category and evidence kept
 

@@ -26,11 +26,11 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_carries_the_default_model(wheel) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        manifest = json.loads(archive.read("kanalml/models/ekstremisme-v2/manifest.json"))
+        manifest = json.loads(archive.read("kanalml/models/ekstremisme-v3/manifest.json"))
         entry_points = next(n for n in names if n.endswith("entry_points.txt"))
         scripts = archive.read(entry_points).decode()
     for name in manifest["files"]:
-        assert f"kanalml/models/ekstremisme-v2/{name}" in names
+        assert f"kanalml/models/ekstremisme-v3/{name}" in names
     assert "kanalml = kanalml.cli:main" in scripts
     assert not any(n.startswith(("tests/", "data/", "benchmarks/")) for n in names)
 
@@ -73,6 +73,8 @@ def test_wheel_declares_the_code_and_model_licences(wheel) -> None:
     assert licences["LICENSE"].startswith("MIT License")
     assert "Attribution-NonCommercial-ShareAlike 4.0 International Public License" in licences[
         "LICENSES/CC-BY-NC-SA-4.0.txt"]
-    assert "ekstremisme-v2" in licences["LICENSES/NOTICE.md"]
-    card = (ROOT / "models" / "ekstremisme-v2" / "README.md").read_text(encoding="utf-8")
+    from kanalml.api import DEFAULT_MODEL
+
+    assert DEFAULT_MODEL in licences["LICENSES/NOTICE.md"]
+    card = (ROOT / "models" / DEFAULT_MODEL / "README.md").read_text(encoding="utf-8")
     assert "CC BY-NC-SA 4.0" in card  # what the model card says is what the metadata declares
