@@ -27,33 +27,72 @@ from typing import Any
 
 import kanalml
 from kanalml import pipeline
-from kanalml.errors import DataError, KanalmlError, new_output_directory
+from kanalml.errors import (
+    DataError,
+    KanalmlError,
+    existing_output,
+    new_output_directory,
+    write_directory,
+)
+
+FORCE_HELP = "replace OUTPUT if it exists (default: refuse, so nothing is lost)"
+SHEET_HELP = "in Excel inputs, read only this sheet (default: every sheet)"
+
+
+_ACTIVE_BAR: Any = None  # the run's progress bar while it is open: warnings go above it
 
 
 def _warn(message: str) -> None:
-    print(f"kanalml: warning: {message}", file=sys.stderr)
+    line = f"kanalml: warning: {message}"
+    if _ACTIVE_BAR is not None:
+        _ACTIVE_BAR.write(line, file=sys.stderr)
+    else:
+        print(line, file=sys.stderr)
+
+
+def _shows_progress(args: argparse.Namespace) -> bool:
+    """A bar only for a person watching: not with --quiet, not when stderr is a file or pipe
+    (a log would fill with redrawn bars)."""
+    return not getattr(args, "quiet", False) and sys.stderr.isatty()
+
+
+def _replaced(args: argparse.Namespace, paths: Sequence[str | None]) -> list[str]:
+    """The outputs of this run that exist, to say they were replaced: every command refuses
+    them unless --force (:func:`kanalml.errors.existing_output`, checked before any work by
+    the library function a command calls)."""
+    return [str(p) for p in paths if args.force and existing_output(p, force=True)]
+
+
+def _say_replaced(args: argparse.Namespace, replaced: Sequence[str]) -> None:
+    if replaced and not getattr(args, "quiet", False):
+        print(f"kanalml: replaced {', '.join(replaced)} (--force)", file=sys.stderr)
 
 
 class _Progress:
-    """A progress bar on stderr (rows, rows/s, ETA), opened at the first rows (after every
-    check passed and the model loaded) and closed before any summary, with warnings printed
-    above it; no bar with --quiet."""
+    """The run's one progress bar on stderr (rows, rows/s, ETA), with the total when it is
+    known (:func:`kanalml.io.estimate_rows`: CSV/TSV records, Parquet metadata), opened at the
+    first rows (after every check passed and the model loaded) and closed before any summary;
+    warnings are printed above it. None with --quiet or when stderr is not a terminal."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
         self.bar: Any = None
+        self.shown = _shows_progress(args)
 
     def __enter__(self) -> _Progress:
         return self
 
     def __exit__(self, kind: object, *_rest: object) -> None:
+        global _ACTIVE_BAR
         if self.bar is not None:
-            if kind is None:
-                self.bar.total = self.bar.n  # the estimate is done with: end at 100%
+            if kind is None and self.bar.total is not None:
+                self.bar.total = self.bar.n  # rejected rows never come: end at 100%
             self.bar.close()
+            _ACTIVE_BAR = None
 
     def advance(self, rows: int) -> None:
-        if self.args.quiet:
+        global _ACTIVE_BAR
+        if not self.shown:
             return
         if self.bar is None:
             from tqdm import tqdm
@@ -62,13 +101,11 @@ class _Progress:
 
             self.bar = tqdm(total=estimate_rows(self.args.inputs), unit=" rows",
                             file=sys.stderr, dynamic_ncols=True, mininterval=0.5)
+            _ACTIVE_BAR = self.bar
         self.bar.update(rows)
 
     def warn(self, message: str) -> None:
-        if self.bar is None:
-            _warn(message)
-        else:
-            self.bar.write(f"kanalml: warning: {message}", file=sys.stderr)
+        _warn(message)
 
 
 def _distinct_inputs(inputs: Sequence[str]) -> list[str]:
@@ -88,7 +125,7 @@ def _reading_options(args: argparse.Namespace) -> dict[str, Any]:
     """The options of score and rank that say how the inputs are read and rows rejected."""
     return {"text_column": args.text_column, "on_bad_lines": args.on_bad_lines,
             "keep_authors": args.keep_authors, "chunk_rows": args.chunk_rows,
-            "rejects": args.rejects}
+            "rejects": args.rejects, "sheet": args.sheet}
 
 
 def _score_on_dask(args: argparse.Namespace) -> int:
@@ -103,10 +140,13 @@ def _score_on_dask(args: argparse.Namespace) -> int:
         print("kanalml: error: --engine dask writes a directory: give -o OUT_DIR",
               file=sys.stderr)
         return 2
+    replaced = _replaced(args, [args.output])
     summary = score_files(args.inputs, args.output, model=args.model, fmt=args.format,
                           scheduler=args.scheduler, workers=args.workers,
                           threshold=args.threshold, min_score=args.min_score, top=args.top,
-                          known=args.known, warn=_warn, **_reading_options(args))
+                          known=args.known, warn=_warn, force=args.force,
+                          **_reading_options(args))
+    _say_replaced(args, replaced)
     if not args.quiet:
         print(f"kanalml: scored {summary.rows} rows from {summary.files} file(s) on Dask; "
               f"{summary.flagged} flagged at threshold {summary.threshold:.3f}; wrote "
@@ -118,11 +158,14 @@ def cmd_score(args: argparse.Namespace) -> int:
     """Score every row; add score, labels, flagged, rank and evidence; keep every input column."""
     if args.engine == "dask":
         return _score_on_dask(args)
+    replaced = _replaced(args, [args.output, args.rejects])
     with _Progress(args) as progress:
         summary = pipeline.score_files(
             args.inputs, args.output or "-", model=args.model, threshold=args.threshold,
             min_score=args.min_score, top=args.top, known=args.known, jobs=args.jobs,
-            warn=progress.warn, progress=progress.advance, **_reading_options(args))
+            warn=progress.warn, progress=progress.advance, force=args.force,
+            **_reading_options(args))
+    _say_replaced(args, replaced)
     if not args.quiet:
         print(f"kanalml: scored {summary.rows} rows; {summary.flagged} flagged at threshold "
               f"{summary.threshold:.3f}", file=sys.stderr)
@@ -131,12 +174,15 @@ def cmd_score(args: argparse.Namespace) -> int:
 
 def cmd_rank(args: argparse.Namespace) -> int:
     """Build the moderator queue: one item per distinct message, highest priority first."""
+    replaced = _replaced(args, [args.output, args.channels, args.rejects])
     with _Progress(args) as progress:
         summary = pipeline.rank_files(
             args.inputs, args.output or "-", channels=args.channels, model=args.model,
             threshold=args.threshold, min_score=args.min_score, budget=args.budget,
             reach_column=args.reach_column, known=args.known, jobs=args.jobs,
-            warn=progress.warn, progress=progress.advance, **_reading_options(args))
+            warn=progress.warn, progress=progress.advance, force=args.force,
+            fmt=args.format, **_reading_options(args))
+    _say_replaced(args, replaced)
     if args.known and not args.quiet:
         counts = summary.known_counts
         items = int(summary.queue["known_id"].notna().sum())
@@ -221,8 +267,9 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 
 def _train_progress(args: argparse.Namespace) -> Any:
-    """A callback for :func:`kanalml.train` that shows its steps as a progress bar."""
-    if args.quiet:
+    """A callback for :func:`kanalml.train` that shows its steps as a progress bar (none with
+    --quiet or when stderr is not a terminal)."""
+    if not _shows_progress(args):
         return None, lambda: None
     from tqdm import tqdm
 
@@ -250,9 +297,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     from kanalml.labelled import ID_COLUMNS, merge_decisions, read_decisions, read_labelled
     from kanalml.provenance import record_training
 
-    target = new_output_directory(args.output)  # models are never overwritten
+    target = new_output_directory(args.output, force=args.force)  # replaced only with --force
+    replaced = _replaced(args, [args.output])
     frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
-                                               labels=args.labels)
+                                               labels=args.labels, where=args.where,
+                                               sheet=args.sheet)
     feedback = None
     if args.feedback:
         decisions = read_decisions(args.feedback, labels)
@@ -279,7 +328,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         model.metadata_["feedback"] = feedback
     data = "\n".join(f"`{f['file']}` (SHA-256 `{f['sha256']}`)." for f in training["files"])
     data += "\nLicense: that of the data; record it here before sharing the model."
-    model.save(target, card=model_card(model, target.name, data=data, built_by=built_by))
+    card = model_card(model, target.name, data=data, built_by=built_by)
+    write_directory(target, lambda new: model.save(new, card=card))
+    _say_replaced(args, replaced)
     if not args.quiet:
         for label in model.labels_:
             m = model.metadata_["cv"]["metrics"][label]
@@ -304,19 +355,18 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     if table.empty:
         print(f"kanalml: no models in {', '.join(map(str, roots))}", file=sys.stderr)
         return 1
-    print(table.drop(columns="path").to_string(index=False))
+    print(table.fillna("-").to_string(index=False))
     return 0 if (table["status"] == "ok").all() else 1
 
 
 def cmd_models_compare(args: argparse.Namespace) -> int:
     """Evaluate two models on the same labelled posts and print their metrics side by side."""
-    import pandas as pd
-
     from kanalml.catalog import compare
     from kanalml.labelled import read_labelled
 
     frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
-                                               labels=args.labels)
+                                               labels=args.labels, where=args.where,
+                                               sheet=args.sheet)
     try:
         table = compare(args.a, args.b, frame[text_column].tolist(), frame[labels])
     except DataError as exc:  # a problem of the data as a whole: name its files
@@ -325,9 +375,9 @@ def cmd_models_compare(args: argparse.Namespace) -> int:
     if a == b:
         a, b = str(args.a), str(args.b)
     table = table.rename(columns={"a": a, "b": b, "b_minus_a": f"{b} - {a}"})
-    with pd.option_context("display.float_format", "{:.4f}".format):
-        print(f"{len(frame)} posts from {', '.join(args.inputs)}")
-        print(table.to_string(index=False))
+    print(f"{len(frame)} posts from {', '.join(args.inputs)}"
+          + "".join(f" where {c} = {', '.join(v)}" for c, v in args.where))
+    print(table.fillna("-").to_string(index=False))
     return 0
 
 
@@ -354,7 +404,7 @@ def cmd_known_add(args: argparse.Namespace) -> int:
         before = len(listing)
         for name in args.files:
             rows, kind = read_confirmed(name, text_column=args.text_column,
-                                        all_confirmed=args.all_confirmed)
+                                        all_confirmed=args.all_confirmed, sheet=args.sheet)
             categories = [c or args.category for c in rows["category"].tolist()]
             added = listing.add(rows["text"].tolist(), added_by=args.added_by,
                                 categories=categories, sources=rows["source"].tolist())
@@ -395,6 +445,10 @@ def cmd_known_merge(args: argparse.Namespace) -> int:
     """Merge lists from several organisations: one item per hash, provenance kept."""
     from kanalml import known
 
+    into_input = any(_same_path(name, args.output) for name in args.lists)
+    if not into_input:  # merging into one of the lists updates it, like known add
+        existing_output(args.output, args.force)
+    replaced = [] if into_input else _replaced(args, [args.output])
     with known.locked(args.output, waiting=_warn) as target:
         merged = known.load(args.lists[0])
         for name in args.lists[1:]:
@@ -406,6 +460,7 @@ def cmd_known_merge(args: argparse.Namespace) -> int:
                     "the merged list to a new directory")
         merged.record("merge", "kanalml", lists=[str(name) for name in args.lists])
         merged.save(target)
+    _say_replaced(args, replaced)
     if not args.quiet:
         print(f"kanalml: {args.output}: {len(merged)} item(s) from {len(args.lists)} list(s)"
               + (" (hash-only)" if merged.hash_only else ""), file=sys.stderr)
@@ -440,6 +495,8 @@ def cmd_known_export(args: argparse.Namespace) -> int:
     if _same_path(args.list, args.output):
         raise known.KnownListError(f"{args.output}: is the list being exported; export to "
                                    "another directory")
+    replaced = _replaced(args, [args.output])
+    existing_output(args.output, args.force)
     listing = known.load(args.list)
     with known.locked(args.output, waiting=_warn) as target:
         if args.hash_only:
@@ -447,6 +504,7 @@ def cmd_known_export(args: argparse.Namespace) -> int:
         listing.record("export", "kanalml", source=str(args.list),
                        **({"hash_only": True} if args.hash_only else {}))
         listing.save(target)
+    _say_replaced(args, replaced)
     if not args.quiet:
         print(f"kanalml: {args.output}: {len(listing)} item(s)"
               + (", no texts" if listing.hash_only else ""), file=sys.stderr)
@@ -454,7 +512,11 @@ def cmd_known_export(args: argparse.Namespace) -> int:
 
 
 def _positive_int(value: str) -> int:
-    number = int(value)
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got "
+                                         f"{value!r}") from None
     if number < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return number
@@ -468,7 +530,11 @@ def _share(value: str) -> float:
 
 
 def _probability(value: str) -> float:
-    number = float(value)
+    try:
+        number = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number between 0 and 1, got "
+                                         f"{value!r}") from None
     if not 0.0 <= number <= 1.0 or math.isnan(number):
         raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {value}")
     return number
@@ -483,14 +549,17 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from kanalml.report import write_report
 
     model = kanalml.load_model(args.model)
-    target = new_output_directory(args.output)
+    target = new_output_directory(args.output, force=args.force)
+    replaced = _replaced(args, [args.output])
     frame, text_column, labels = read_labelled(args.inputs, text_column=args.text_column,
-                                               labels=args.labels)
+                                               labels=args.labels, where=args.where,
+                                               sheet=args.sheet)
     known = [label for label in labels if label in model.labels_]
     if not known:
         raise DataError(f"{', '.join(args.inputs)}: none of the label columns "
                         f"({', '.join(labels)}) is scored by the model "
-                        f"({', '.join(model.labels_)})")
+                        f"({', '.join(model.labels_)}); map a column to a label with "
+                        "--labels LABEL=COLUMN, e.g. --labels ekstremisme=label")
     groups = None
     if args.group_column:
         if args.group_column not in frame.columns:
@@ -499,7 +568,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         groups = frame[args.group_column].tolist()
     name = Path(args.model).name if args.model else "default (shipped)"
     page = write_report(model, frame[text_column].tolist(), frame[known], target,
-                        groups=groups, name=name, source=", ".join(args.inputs))
+                        groups=groups, name=name, source=", ".join(args.inputs),
+                        force=args.force)
+    _say_replaced(args, replaced)
     # only empty cells are missing: a group may be called "NA"
     table = pd.read_csv(target / "metrics.csv", dtype={"label": str, "group": str},
                         keep_default_na=False, na_values=[""])
@@ -519,16 +590,17 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     from kanalml.io import ExportReader
     from kanalml.suggest import Suggester
 
-    pipeline.check_outputs(args.inputs, [args.output, pipeline.rejects_path(args.output,
-                                                                              args.rejects)],
-                           tables=[args.output])
+    rejects = pipeline.rejects_path(args.output, args.rejects)
+    replaced = pipeline.check_outputs(args.inputs, [args.output, rejects], tables=[args.output],
+                                      force=args.force,
+                                      companions=[None if args.rejects else rejects])
     model = kanalml.load_model(args.model)
     suggester = Suggester(model, args.n)
     with _Progress(args) as progress:
         reader = ExportReader(args.inputs, text_column=args.text_column,
                               chunk_rows=args.chunk_rows, on_bad_lines=args.on_bad_lines,
                               keep_authors=args.keep_authors, warn=progress.warn,
-                              reserved=Suggester.ADDED)
+                              reserved=Suggester.ADDED, sheet=args.sheet)
         for chunk, text_column in reader:
             suggester.add(chunk, text_column)
             progress.advance(len(chunk))
@@ -537,17 +609,29 @@ def cmd_suggest(args: argparse.Namespace) -> int:
     pipeline.write_frames([picked], args.output or "-")
     pipeline.report(pipeline.Diagnostics().read(reader), output=args.output,
                     rejects=args.rejects, on_bad_lines=args.on_bad_lines, warn=_warn)
+    _say_replaced(args, replaced)
     if not args.quiet:
         print(f"kanalml: {len(picked)} posts to label, from {reader.rows_read} rows",
               file=sys.stderr)
     return 0
 
 
-def _names(value: str) -> list[str]:
-    names = [n.strip() for n in value.split(",") if n.strip()]
-    if not names:
-        raise argparse.ArgumentTypeError("expected comma-separated column names")
-    return names
+def _label_mapping(value: str) -> dict[str, str]:
+    from kanalml.labelled import label_mapping
+
+    try:
+        return label_mapping(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _row_filter(value: str) -> tuple[str, list[str]]:
+    from kanalml.labelled import row_filter
+
+    try:
+        return row_filter(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -560,11 +644,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     def common(sub: argparse.ArgumentParser, output_help: str) -> None:
         sub.add_argument("inputs", nargs="+", metavar="INPUT",
-                         help="CSV/TSV, JSON Lines, Parquet (optionally .gz) or Telegram export "
-                              "(result.json)")
+                         help="CSV/TSV, JSON Lines, Parquet (optionally .gz), Excel .xlsx or "
+                              "Telegram export (result.json)")
         sub.add_argument("-o", "--output", metavar="OUTPUT", help=output_help)
         sub.add_argument("--model", metavar="DIR", help="model directory (default: shipped model)")
         sub.add_argument("--text-column", metavar="NAME", help="column holding the post text")
+        sub.add_argument("--sheet", metavar="NAME", help=SHEET_HELP)
         sub.add_argument("--threshold", type=_probability,
                          help="flag posts with score >= this (default: the model's)")
         sub.add_argument("--min-score", type=_probability, default=0.0,
@@ -582,10 +667,11 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--chunk-rows", type=_positive_int, default=20_000, metavar="N",
                          help=argparse.SUPPRESS)
         sub.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
+        sub.add_argument("--force", action="store_true", help=FORCE_HELP)
 
     score = commands.add_parser("score", help="score every post of the inputs",
                                 description=cmd_score.__doc__)
-    common(score, "output file, format by extension: .csv, .tsv, .jsonl, .parquet, .gz "
+    common(score, "output file, format by extension: .csv, .tsv, .jsonl, .parquet, .xlsx, .gz "
                   "(default: CSV on stdout)")
     score.add_argument("--top", type=_positive_int, metavar="N",
                        help="write only the N highest-scoring rows, in rank order")
@@ -614,8 +700,12 @@ def build_parser() -> argparse.ArgumentParser:
     rank.add_argument("--budget", type=_positive_int, metavar="N",
                       help="keep the first N items and report the share of expected "
                            "positives they cover")
+    rank.add_argument("--format", choices=("label-studio",),
+                      help="label-studio: write the queue as Label Studio tasks (JSON) with "
+                           "score, category and evidence as pre-annotations, and the labelling "
+                           "config beside them (OUTPUT.label-config.xml)")
     rank.add_argument("--reach-column", metavar="NAME",
-                      help="weigh priority by reach (views or forwards); see README")
+                      help="weigh priority by reach (views or forwards); see docs/reference.md")
     rank.set_defaults(run=cmd_rank)
 
     review = commands.add_parser("review", help="review a queue in the browser",
@@ -650,8 +740,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     def labelled(sub: argparse.ArgumentParser) -> None:
         sub.add_argument("--text-column", metavar="NAME", help="column holding the post text")
-        sub.add_argument("--labels", type=_names, metavar="A,B",
-                         help="0/1 label columns (default: every column of 0s and 1s)")
+        sub.add_argument("--sheet", metavar="NAME", help=SHEET_HELP)
+        sub.add_argument("--labels", type=_label_mapping, metavar="A,B",
+                         help="0/1 label columns (default: every column of 0s and 1s); "
+                              "LABEL=COLUMN reads a label from a column named otherwise, "
+                              "e.g. ekstremisme=label")
+        sub.add_argument("--where", type=_row_filter, action="append", default=[],
+                         metavar="COLUMN=VALUE",
+                         help="only the rows whose COLUMN holds VALUE (VALUE1,VALUE2: either), "
+                              "e.g. pass=4; repeat to require several")
 
     train = commands.add_parser("train", help="train and save a new model",
                                 description=cmd_train.__doc__)
@@ -678,6 +775,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="cross-validation folds (default 5)")
     train.add_argument("--seed", type=int, default=0, help="fold shuffling seed (default 0)")
     train.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
+    train.add_argument("--force", action="store_true", help=FORCE_HELP)
     train.set_defaults(run=cmd_train)
 
     models = commands.add_parser("models", help="list or compare saved models")
@@ -706,6 +804,7 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--group-column", metavar="NAME",
                           help="also break the metrics down by this column (e.g. source)")
     evaluate.add_argument("-q", "--quiet", action="store_true", help="no summary")
+    evaluate.add_argument("--force", action="store_true", help=FORCE_HELP)
     evaluate.set_defaults(run=cmd_evaluate)
 
     suggest = commands.add_parser("suggest", help="pick posts for moderators to label next",
@@ -718,6 +817,7 @@ def build_parser() -> argparse.ArgumentParser:
                          help="output file, format by extension (default: CSV on stdout)")
     suggest.add_argument("--model", metavar="DIR", help="model directory (default: shipped model)")
     suggest.add_argument("--text-column", metavar="NAME", help="column holding the post text")
+    suggest.add_argument("--sheet", metavar="NAME", help=SHEET_HELP)
     suggest.add_argument("--on-bad-lines", choices=("error", "warn", "skip"), default="warn",
                          help="malformed rows: stop, or list them in OUTPUT.rejects.csv")
     suggest.add_argument("--rejects", metavar="FILE",
@@ -727,6 +827,7 @@ def build_parser() -> argparse.ArgumentParser:
     suggest.add_argument("--chunk-rows", type=_positive_int, default=20_000, metavar="N",
                          help=argparse.SUPPRESS)
     suggest.add_argument("-q", "--quiet", action="store_true", help="no progress or summary")
+    suggest.add_argument("--force", action="store_true", help=FORCE_HELP)
     suggest.set_defaults(run=cmd_suggest)
 
     known = commands.add_parser("known", help="lists of confirmed items, matched on every run")
@@ -745,6 +846,7 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--category", default="", metavar="NAME",
                      help="category for rows that have none (e.g. hasutan)")
     add.add_argument("--text-column", metavar="NAME", help="column holding the post text")
+    add.add_argument("--sheet", metavar="NAME", help=SHEET_HELP)
     add.add_argument("--all-confirmed", action="store_true",
                      help="a queue or a file of texts without a label column: a person "
                           "confirmed every row as extremist (recorded in the history)")
@@ -772,6 +874,8 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(run=cmd_known_export)
     for sub in (add, removing, merging, show, export):
         sub.add_argument("-q", "--quiet", action="store_true", help="no summary on stderr")
+    for sub in (merging, export):
+        sub.add_argument("--force", action="store_true", help=FORCE_HELP)
     return parser
 
 

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from kanalml import pipeline
-from kanalml.errors import DataError, new_output_directory
+from kanalml.errors import DataError, new_output_directory, replace_directory
 from kanalml.io import expand_globs
 from kanalml.rank import RankedQueue
 
@@ -122,7 +122,7 @@ def _partition_queue(part: pd.DataFrame, text_column: str, ref: Any, options: di
     scored = pipeline.score_chunk(model, part, text_column, model.threshold, as_pairs=True)
     scored = pipeline.add_known(scored, text_column, pipeline.cached_matcher(options["known"]))
     builder = QueueBuilder(model.labels_, reach_column=options["reach_column"],
-                           min_score=options["min_score"])
+                           min_score=options["min_score"], categories=bool(model.categories_))
     builder.add(scored, text_column=text_column, channel_column=options["channel_column"],
                 date_column=options["date_column"])
     long = pipeline.Diagnostics()
@@ -229,13 +229,15 @@ def score_files(patterns: Sequence[str], out_dir: str | os.PathLike[str], *,
                 threshold: float | None = None, min_score: float = 0.0, top: int | None = None,
                 known: str | os.PathLike[str] | None = None,
                 rejects: str | os.PathLike[str] | None = None,
-                warn: pipeline.Warn = pipeline.warn_stderr) -> pipeline.ScoreSummary:
+                warn: pipeline.Warn = pipeline.warn_stderr,
+                sheet: str | None = None, force: bool = False) -> pipeline.ScoreSummary:
     """:func:`kanalml.pipeline.score_files` on a Dask cluster: every row of the inputs scored
     into ``out_dir``, one file per chunk (``part-FFFFF-CCCCC.<fmt>``: input file and chunk
     numbers), or with ``top`` one file.
 
     The same rows, columns, values, rank, rejects and warnings as the local engine on the same
-    inputs. ``patterns`` may hold (quoted) globs. ``out_dir`` must be new or empty and
+    inputs. ``patterns`` may hold (quoted) globs. ``out_dir`` must be new or empty (with
+    ``force``: an existing one is replaced as a whole) and
     reachable by every worker (a shared filesystem); it appears only when everything is
     written. Without ``scheduler`` a LocalCluster of ``workers`` processes is started and
     closed. ``known``: a known-content list's directory (reachable by every worker, loaded
@@ -245,17 +247,18 @@ def score_files(patterns: Sequence[str], out_dir: str | os.PathLike[str], *,
     import kanalml
     from kanalml.io import AtomicWriter, ExportReader
 
-    target = new_output_directory(out_dir)
+    target = new_output_directory(out_dir, force=force)
     rejects_file = pipeline.rejects_path(out_dir, rejects)
     paths = expand_globs(patterns)
-    pipeline.check_outputs(paths, [rejects_file])
+    pipeline.check_outputs(paths, [rejects_file], force=force,
+                           companions=[None if rejects else rejects_file])
     ExportReader(paths)  # missing or unreadable files fail here, before a cluster starts
     known_path = _known_path(known)  # and so does a bad known-content list
     model_path = pipeline.model_path(model)
     loaded = kanalml.load_model(model_path)
     threshold = loaded.threshold if threshold is None else threshold
     reader_options = {"text_column": text_column, "chunk_rows": chunk_rows,
-                      "on_bad_lines": on_bad_lines, "keep_authors": keep_authors,
+                      "on_bad_lines": on_bad_lines, "keep_authors": keep_authors, "sheet": sheet,
                       "reserved": pipeline.output_columns(loaded, known=known_path is not None)}
     probabilities = pipeline.probability_columns(loaded, known=known_path is not None)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -283,7 +286,7 @@ def score_files(patterns: Sequence[str], out_dir: str | os.PathLike[str], *,
             for message in messages:
                 warn(message)
             diagnostics.merge(part_diagnostics)
-        os.replace(staged, target)
+        replace_directory(staged, target)
     finally:
         client.close()
         if cluster is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -73,48 +73,128 @@ class Confirmed(NamedTuple):
     kind: str
 
 
+def label_mapping(spec: str | Sequence[str]) -> dict[str, str]:
+    """``--labels`` as {label name: data column}: ``"a,b"`` reads labels ``a`` and ``b`` from
+    columns so named, ``"ekstremisme=label"`` reads label ``ekstremisme`` from column ``label``
+    (several labels may read one column). ValueError, saying what is wrong, otherwise."""
+    parts = spec.split(",") if isinstance(spec, str) else list(spec)
+    mapping: dict[str, str] = {}
+    for part in (p.strip() for p in parts):
+        if not part:
+            continue
+        name, equals, column = (s.strip() for s in part.partition("="))
+        column = column if equals else name
+        if not name or not column:
+            raise ValueError(f"{part!r}: expected LABEL or LABEL=COLUMN")
+        if name in mapping and mapping[name] != column:
+            raise ValueError(f"label {name!r} is given two columns ({mapping[name]!r}, "
+                             f"{column!r})")
+        mapping[name] = column
+    if not mapping:
+        raise ValueError("expected comma-separated label names (LABEL or LABEL=COLUMN)")
+    return mapping
+
+
+def row_filter(spec: str) -> tuple[str, list[str]]:
+    """``--where COLUMN=VALUE[,VALUE...]`` as (column, values); ValueError otherwise."""
+    column, equals, values = spec.partition("=")
+    kept = [v.strip() for v in values.split(",") if v.strip()]
+    if not equals or not column.strip() or not kept:
+        raise ValueError(f"{spec!r}: expected COLUMN=VALUE or COLUMN=VALUE1,VALUE2")
+    return column.strip(), kept
+
+
+def _cell_key(value: Any) -> str:
+    """A cell or value as ``--where`` compares it: ``4`` for 4, 4.0, "4.0" and " 4 "; ""
+    for a missing cell; other text as it is, stripped."""
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    text = as_text(value).strip()
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return str(int(number)) if number.is_integer() else text
+
+
+def select_rows(frame: pd.DataFrame, where: Sequence[tuple[str, Sequence[str]]],
+                source: str) -> pd.DataFrame:
+    """The rows of ``frame`` where every (column, values) pair holds: the cell, as text, is one
+    of the values. DataError naming ``source`` for a missing column or when no row is left."""
+    for column, values in where:
+        if column not in frame.columns:
+            shown = ", ".join(c for c in frame.columns if c not in _PROVENANCE)
+            raise DataError(f"{source}: no column {column!r} for --where (columns: {shown})")
+        keys = frame[column].map(_cell_key)
+        kept = keys.isin({_cell_key(v) for v in values})
+        if not kept.any():
+            seen = sorted(set(keys.tolist()) - {""},
+                          key=lambda v: (0, int(v), v) if v.isdigit() else (1, 0, v))
+            listed = ", ".join(seen[:10]) + (", ..." if len(seen) > 10 else "")
+            raise DataError(f"{source}: no row has {column} = {', '.join(values)} "
+                            f"(values of {column}: {listed or 'none'})")
+        frame = frame[kept]
+    return frame.reset_index(drop=True)
+
+
 def read_labelled(paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]], *,
-                  text_column: str | None = None, labels: Sequence[str] | None = None
-                  ) -> Labelled:
+                  text_column: str | None = None,
+                  labels: Sequence[str] | Mapping[str, str] | None = None,
+                  where: Sequence[tuple[str, Sequence[str]]] = (),
+                  sheet: str | None = None) -> Labelled:
     """Read labelled posts: (frame, text column, label names) as a :class:`Labelled`.
 
-    ``labels`` names the 0/1 label columns; by default every column whose values
-    are all 0/1 with both present. The frame keeps every column (authors
-    excepted, as everywhere) with labels as int8, and ``_file``/``_line``.
+    ``labels`` names the 0/1 label columns, or maps label names to the columns holding them
+    (``{"ekstremisme": "label"}``: see :func:`label_mapping`); by default every column whose
+    values are all 0/1 with both present. ``where`` keeps only the rows whose cells hold one of
+    the given values (:func:`select_rows`), before labels are checked. The frame keeps every
+    column (authors excepted, as everywhere) with labels as int8 under their label names, and
+    ``_file``/``_line``. ``sheet``: in Excel inputs, read only this sheet.
     """
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
-    reader = ExportReader(paths, text_column=text_column, on_bad_lines="error")
+    reader = ExportReader(paths, text_column=text_column, on_bad_lines="error", sheet=sheet)
     chunks, columns = [], []
     for chunk, name in reader:
         chunks.append(chunk)
         columns.append(name)
+    source = ", ".join(map(str, reader.paths))
     if not chunks:
-        raise DataError(f"{', '.join(map(str, reader.paths))}: no rows to read")
+        raise DataError(f"{source}: no rows to read")
     if len(set(columns)) > 1:
         raise DataError("the files name their text column differently "
                         f"({', '.join(sorted(set(columns)))}); give one with --text-column")
     frame, column = pd.concat(chunks, ignore_index=True), columns[0]
+    frame = select_rows(frame, where, source)
     candidates = [c for c in frame.columns if c not in (column, *_PROVENANCE)]
     if labels is None:
-        labels = [c for c in candidates if _is_label_column(frame[c])]
-        if not labels:
+        found = [c for c in candidates if _is_label_column(frame[c])]
+        if not found:
             raise DataError(f"{reader.paths[0]}: no 0/1 label columns found (columns: "
                             f"{', '.join(candidates)}); name them with --labels")
-    missing = [name for name in labels if name not in frame.columns]
+        labels = found
+    mapping = dict(labels) if isinstance(labels, Mapping) else {n: n for n in labels}
+    missing = [c for c in dict.fromkeys(mapping.values()) if c not in frame.columns]
     if missing:
         raise DataError(f"{reader.paths[0]}: no label column(s) {', '.join(map(repr, missing))} "
                         f"(columns: {', '.join(candidates)})")
-    for name in labels:
-        parsed = frame[name].map(_label_value)
+    taken = [n for n, c in mapping.items() if n != c and n in frame.columns]
+    if taken:
+        raise DataError(f"{reader.paths[0]}: --labels {taken[0]}={mapping[taken[0]]}: the data "
+                        f"already has a column {taken[0]!r}; map it to another name")
+    parsed_columns: dict[str, pd.Series] = {}
+    for data_column in dict.fromkeys(mapping.values()):
+        parsed = frame[data_column].map(_label_value)
         bad = parsed.isna()
         if bad.any():
             row = frame[bad].iloc[0]
-            raise DataError(f"{row['_file']}:{row['_line']}: column {name!r}: "
-                            f"{row[name]!r} is not a 0/1 label")
-        frame[name] = parsed.astype("int8")
+            raise DataError(f"{row['_file']}:{row['_line']}: column {data_column!r}: "
+                            f"{row[data_column]!r} is not a 0/1 label")
+        parsed_columns[data_column] = parsed.astype("int8")
+    for name, data_column in mapping.items():
+        frame[name] = parsed_columns[data_column]
     frame[column] = _capped([as_text(t) for t in frame[column].tolist()], frame)
-    return Labelled(frame, column, list(labels))
+    return Labelled(frame, column, list(mapping))
 
 
 def _capped(texts: list[str], frame: pd.DataFrame) -> list[str]:
@@ -149,7 +229,8 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
     Only the latest decision per post is kept. A cell guarded against
     spreadsheet formulas (``'`` before ``= + - @``, tab or CR) is read unguarded, once.
     ``path`` may also be a decisions store (``.sqlite``, see :mod:`kanalml.review.store`):
-    its decisions are read as its CSV export holds them.
+    its decisions are read as its CSV export holds them; or a Label Studio JSON export
+    (:mod:`kanalml.labelstudio`): its annotations, the ``ekstremisme`` choice as ``label``.
     """
     path = Path(path)
     content = _decisions_text(path)
@@ -226,11 +307,20 @@ def read_decisions(path: str | os.PathLike[str], labels: Sequence[str]) -> pd.Da
 
 
 def _decisions_text(path: Path) -> str:
-    """A decisions CSV's text, or the CSV export of a decisions store."""
+    """A decisions CSV's text, or the CSV export of a decisions store or of a Label Studio
+    export's annotations (cells spreadsheet-escaped, as read_decisions unescapes them)."""
+    from kanalml import labelstudio
     from kanalml.review.store import export_text, is_store
 
     if is_store(path):
         return export_text(path)
+    if labelstudio.is_export(path):
+        from kanalml.io import write_csv
+
+        header, rows = labelstudio.decision_rows(path)
+        buffer = io.StringIO()
+        write_csv(pd.DataFrame(rows, columns=header, dtype=object), buffer)
+        return buffer.getvalue()
     try:
         raw = path.read_bytes()
     except OSError as exc:
@@ -290,7 +380,7 @@ def merge_decisions(frame: pd.DataFrame, text_column: str, labels: Sequence[str]
 
 
 def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = None,
-                   all_confirmed: bool = False) -> Confirmed:
+                   all_confirmed: bool = False, sheet: str | None = None) -> Confirmed:
     """Posts confirmed as extremist, to add to a known-content list: (frame of ``text``,
     ``category``, ``source``; what the file was) as a :class:`Confirmed`.
 
@@ -301,11 +391,17 @@ def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = No
     from ``kanalml rank`` (``"queue"``) or a file of texts (``"texts"``) says nothing about
     what a person decided: it is refused unless ``all_confirmed`` says a person confirmed
     every row. ``category`` comes from a ``category`` column where there is one; ``source``
-    is the row's ``source`` cell (a queue's channel/message id) or file:line.
+    is the row's ``source`` cell (a queue's channel/message id) or file:line. A Label Studio
+    JSON export (:mod:`kanalml.labelstudio`) gives its posts whose latest annotation chose
+    ``ekstremis``, with the category the annotator chose (``"Label Studio export"``).
+    ``sheet``: in an Excel workbook, read only this sheet.
     """
+    from kanalml import labelstudio
     from kanalml.review.store import is_store
 
     path = Path(path)
+    if labelstudio.is_export(path):
+        return _confirmed_in_export(path)
     decisions_file = is_store(path)
     if not decisions_file and path.suffix.lower() in (".csv", ".txt") and path.is_file():
         with open(path, encoding="utf-8-sig", errors="replace", newline="") as f:
@@ -324,7 +420,7 @@ def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = No
             "category": [""] * len(decisions),
             "source": [f"{path}:{line}" for line in decisions["_line"].tolist()]})
         return Confirmed(frame, "decisions")
-    frame, column, _ = _read_rows(path, text_column)
+    frame, column, _ = _read_rows(path, text_column, sheet)
     if "label" in frame.columns:
         parsed = frame["label"].map(_label_value)
         bad = parsed.isna()
@@ -355,8 +451,9 @@ def read_confirmed(path: str | os.PathLike[str], *, text_column: str | None = No
     return Confirmed(out, kind)
 
 
-def _read_rows(path: Path, text_column: str | None) -> tuple[pd.DataFrame, str, None]:
-    reader = ExportReader([path], text_column=text_column, on_bad_lines="error")
+def _read_rows(path: Path, text_column: str | None,
+               sheet: str | None = None) -> tuple[pd.DataFrame, str, None]:
+    reader = ExportReader([path], text_column=text_column, on_bad_lines="error", sheet=sheet)
     chunks, columns = [], []
     for chunk, name in reader:
         chunks.append(chunk)
@@ -364,3 +461,28 @@ def _read_rows(path: Path, text_column: str | None) -> tuple[pd.DataFrame, str, 
     if not chunks:
         raise DataError(f"{path}: no rows to read")
     return pd.concat(chunks, ignore_index=True), columns[0], None
+
+
+def _confirmed_in_export(path: Path) -> Confirmed:
+    """:func:`read_confirmed` of a Label Studio export: the posts whose latest annotation chose
+    ``ekstremis``, with the category chosen."""
+    from kanalml import labelstudio
+
+    decided = labelstudio.read_export(path)
+    decided["key"] = [f"id:{m}" if m.strip() else f"text:{t.strip()}"
+                      for m, t in zip(decided["message_id"], decided["text"])]
+    decided["order"] = range(len(decided))
+    decided["when"] = pd.to_datetime(decided["decided_at"], utc=True)
+    latest = decided.sort_values(["when", "order"], kind="stable").drop_duplicates(
+        "key", keep="last")
+    latest = latest[latest["label"] == 1].sort_values("order")
+    missing = latest[~latest["text"].str.strip().astype(bool)]
+    if len(missing):
+        row = missing.iloc[0]
+        raise DataError(f"{path}: {row['task']}: decision for message id "
+                        f"{row['message_id']!r} has no text to add")
+    frame = pd.DataFrame({
+        "text": latest["text"].tolist(), "category": latest["category"].tolist(),
+        "source": [m or f"{path}: {t}" for m, t in zip(latest["message_id"],
+                                                        latest["task"])]})
+    return Confirmed(frame, "Label Studio export")

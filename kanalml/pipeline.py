@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from kanalml.errors import DataError
+from kanalml.errors import DataError, existing_output
 from kanalml.scoring import (
     KNOWN_COLUMNS,
     MAX_TEXT_CHARS,
@@ -309,16 +309,22 @@ def same_file(a: Path, b: Path) -> bool:
 
 def check_outputs(inputs: Sequence[str | os.PathLike[str]],
                   outputs: Sequence[str | os.PathLike[str] | None], *,
-                  tables: Sequence[str | os.PathLike[str] | None] = ()) -> None:
+                  tables: Sequence[str | os.PathLike[str] | None] = (), force: bool = False,
+                  companions: Sequence[str | os.PathLike[str] | None] = ()) -> list[str]:
     """Check every output path before any work, so that a run of hours does not fail at its
     end: an existing writable directory, no two outputs alike, no input overwritten (a run
     reads its inputs to the end before writing, so the export would be replaced by its own
-    scores), and for ``tables`` a file name whose format is known. None and "-" (stdout) pass.
+    scores), for ``tables`` a file name whose format is known, and no existing file replaced
+    unless ``force`` (:func:`kanalml.errors.existing_output`), ``companions`` excepted (the
+    default rejects file, which belongs to its output). None and "-" (stdout) pass. Returns
+    the outputs that exist and will be replaced.
     """
     from kanalml.io import AtomicWriter
 
     seen: list[Path] = []
+    replaced: list[str] = []
     tables = [str(t) for t in tables if t is not None]
+    exempt = {str(c) for c in companions if c is not None}
     for output in outputs:
         if output is None or str(output) == "-":
             continue
@@ -331,6 +337,8 @@ def check_outputs(inputs: Sequence[str | os.PathLike[str]],
         seen.append(path)
         if path.is_dir():
             raise DataError(f"{output}: is a directory")
+        if str(output) not in exempt and existing_output(path, force):
+            replaced.append(str(output))
         if str(output) in tables:
             AtomicWriter(path)  # raises on a file name whose format is unknown
         parent = path.parent
@@ -338,6 +346,7 @@ def check_outputs(inputs: Sequence[str | os.PathLike[str]],
             raise DataError(f"{output}: directory {str(parent)!r} does not exist")
         if not os.access(parent, os.W_OK | os.X_OK):
             raise DataError(f"{output}: directory {str(parent)!r} is not writable")
+    return replaced
 
 
 def is_html(output: str | os.PathLike[str]) -> bool:
@@ -422,7 +431,7 @@ class _Run(NamedTuple):
 def _open_run(paths: Sequence[str], model: Model | str | os.PathLike[str] | None,
               threshold: float | None, known: KnownList | Matcher | str | os.PathLike[str] | None,
               *, text_column: str | None, chunk_rows: int, on_bad_lines: str,
-              keep_authors: bool, warn: Warn) -> _Run:
+              keep_authors: bool, warn: Warn, sheet: str | None = None) -> _Run:
     """What a batch run scores with: the model, the threshold (default: the model's), the
     known-list matcher and a reader that renames input columns clashing with the output."""
     # rank is imported before the first chunk, not inside the chunk loop (score_chunk):
@@ -436,7 +445,8 @@ def _open_run(paths: Sequence[str], model: Model | str | os.PathLike[str] | None
     matcher = _matcher(known)
     reader = ExportReader(paths, text_column=text_column, chunk_rows=chunk_rows,
                           on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn,
-                          reserved=output_columns(loaded, known=matcher is not None))
+                          reserved=output_columns(loaded, known=matcher is not None),
+                          sheet=sheet)
     return _Run(loaded, loaded.threshold if threshold is None else threshold, matcher, reader)
 
 
@@ -479,7 +489,8 @@ def score_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
                 text_column: str | None = None, on_bad_lines: str = "warn",
                 keep_authors: bool = False, chunk_rows: int = 20_000, jobs: int = 1,
                 rejects: str | os.PathLike[str] | None = None, warn: Warn = warn_stderr,
-                progress: Progress | None = None) -> ScoreSummary:
+                progress: Progress | None = None, sheet: str | None = None,
+                force: bool = False) -> ScoreSummary:
     """Score every row of the exports into ``output`` (format by extension; "-": CSV on stdout):
     every input column kept, :func:`output_columns` added, probabilities rounded to
     :data:`DECIMALS`, ``rank`` over all rows (1 = review first).
@@ -489,16 +500,19 @@ def score_files(inputs: Sequence[str | os.PathLike[str]], output: str | os.PathL
     a known-content list, adding ``known_id`` and ``known_similarity``. Malformed rows stop the
     run (``on_bad_lines="error"``) or are listed in ``rejects`` (default
     ``OUTPUT.rejects.csv``; "warn" also calls ``warn``). ``jobs`` > 1 scores on that many
-    processes. ``progress`` receives the number of rows of each chunk scored.
+    processes. ``progress`` receives the number of rows of each chunk scored. ``sheet``: in
+    Excel inputs, read only this sheet (default: every sheet).
 
-    Every output path is checked before any work; the output appears only when complete.
+    Every output path is checked before any work; the output appears only when complete. An
+    output (or ``rejects``) that exists is a DataError unless ``force``: then it is replaced.
     """
     paths = [str(p) for p in inputs]
     rejects_file = rejects_path(output, rejects)
-    check_outputs(paths, [output, rejects_file], tables=[output])
+    check_outputs(paths, [output, rejects_file], tables=[output], force=force,
+                  companions=[None if rejects else rejects_file])
     loaded, threshold, matcher, reader = _open_run(
         paths, model, threshold, known, text_column=text_column, chunk_rows=chunk_rows,
-        on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn)
+        on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn, sheet=sheet)
     diagnostics = Diagnostics()
     probabilities = probability_columns(loaded, known=matcher is not None)
     with tempfile.TemporaryDirectory(prefix="kanalml-") as spool:
@@ -559,14 +573,18 @@ def rank_files(inputs: Sequence[str | os.PathLike[str]],
                text_column: str | None = None, on_bad_lines: str = "warn",
                keep_authors: bool = False, chunk_rows: int = 20_000, jobs: int = 1,
                rejects: str | os.PathLike[str] | None = None, warn: Warn = warn_stderr,
-               progress: Progress | None = None) -> RankSummary:
+               progress: Progress | None = None, sheet: str | None = None,
+               force: bool = False, fmt: str | None = None) -> RankSummary:
     """Build the moderator queue of the exports: one item per distinct message (forwarded and
     edited copies collapsed), highest priority first; see :class:`kanalml.rank.QueueBuilder`.
 
     Written to ``output`` when given (a table by extension, ".html" the read-only review page,
     "-" CSV on stdout) and the per-channel summary to ``channels``. ``budget`` keeps the first
     ``budget`` items; ``reach_column`` weighs priority by reach; ``known`` puts items matching
-    a known-content list first. The other options are those of :func:`score_files`.
+    a known-content list first. The other options are those of :func:`score_files`; ``force``
+    replaces an existing output or ``channels`` file. ``fmt="label-studio"`` writes the queue as
+    Label Studio tasks with kanalml's pre-annotations (:mod:`kanalml.labelstudio`), and the
+    labelling config beside them.
     """
     from kanalml.io import AtomicWriter
     from kanalml.labelled import ID_COLUMNS
@@ -574,13 +592,26 @@ def rank_files(inputs: Sequence[str | os.PathLike[str]],
 
     paths = [str(p) for p in inputs]
     rejects_file = rejects_path(output, rejects)
-    tables = [channels] + ([output] if output is not None and not is_html(output) else [])
-    check_outputs(paths, [output, rejects_file, channels], tables=tables)
+    tasks = fmt == "label-studio"
+    if fmt not in (None, "label-studio"):
+        raise ValueError(f"fmt must be None or 'label-studio', got {fmt!r}")
+    if tasks and (output is None or str(output) == "-"):
+        raise DataError("Label Studio tasks are written to a file: give -o tasks.json")
+    config = None
+    if tasks:
+        from kanalml.labelstudio import config_path
+
+        config = str(config_path(str(output)))
+    tables = [channels] + ([output] if output is not None and not is_html(output)
+                           and not tasks else [])
+    check_outputs(paths, [output, rejects_file, channels, config], tables=tables, force=force,
+                  companions=[None if rejects else rejects_file, config])
     loaded, threshold, matcher, reader = _open_run(
         paths, model, threshold, known, text_column=text_column, chunk_rows=chunk_rows,
-        on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn)
+        on_bad_lines=on_bad_lines, keep_authors=keep_authors, warn=warn, sheet=sheet)
     diagnostics = Diagnostics()
-    builder = QueueBuilder(loaded.labels_, reach_column=reach_column, min_score=min_score)
+    builder = QueueBuilder(loaded.labels_, reach_column=reach_column, min_score=min_score,
+                           categories=bool(loaded.categories_))
     for scored, text_column_ in scored_chunks(reader, loaded, model, threshold, as_pairs=True,
                                               jobs=jobs, diagnostics=diagnostics):
         columns = list(scored.columns)
@@ -598,7 +629,13 @@ def rank_files(inputs: Sequence[str | os.PathLike[str]],
     queue, covered = builder.queue(budget=budget)
     probabilities = probability_columns(loaded, known=matcher is not None)
     queue[probabilities] = queue[probabilities].round(DECIMALS)
-    if output is not None and is_html(output):
+    if tasks:
+        from kanalml.labelstudio import write_tasks
+
+        name = (Path(model_path(model)).name if model is None or isinstance(model, (str, Path))
+                else str(loaded.metadata_.get("name", "kanalml")))
+        write_tasks(queue, str(output), model_version=name)
+    elif output is not None and is_html(output):
         from kanalml.review import frame_items, write_static_page
 
         write_static_page(frame_items(queue, "text"), output, name=Path(output).name)

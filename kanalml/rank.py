@@ -8,10 +8,13 @@ distinct messages, not with the number of rows. Near duplicates are found with
 MinHash + LSH (datasketch) over character 5-shingles of the folded text, never
 by comparing all pairs. Each item also says where its first copy came from
 (``source``: channel/message id, or file:line) and lists its copies' message ids
-(``message_ids``), so a moderator can find the post. Rows that carry ``known_id`` and
-``known_similarity`` (matches against a known-content list, :mod:`kanalml.known`) make their
-item a known match: known matches come first in the queue, since a moderator confirms the
-match rather than judging anew. This module knows nothing about file formats.
+(``message_ids``, in date order), so a moderator can find the post. An item shows its earliest
+copy (text, evidence and category: the copy ``source`` names) and the highest score of its
+copies; its category only when it is flagged (a category on a harmless post misleads). Rows
+that carry ``known_id`` and ``known_similarity`` (matches against a known-content list,
+:mod:`kanalml.known`) make their item a known match: known matches come first in the queue,
+since a moderator confirms the match rather than judging anew. This module knows nothing
+about file formats.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ MAX_SHINGLED_CHARS = 4000  # near-duplicate matching looks at the first 4,000 fo
 EXCERPT_CHARS = 4096
 MAX_IDS = 200  # message ids kept per item; the rest are counted ("+N more"), memory stays bounded
 UNKNOWN_CHANNEL = "(unknown)"
+DECIMALS = 4  # shares and scores in the channel summary (as pipeline.DECIMALS in outputs)
 REACH_STEP = 0.1  # priority gained per tenfold reach
 REACH_DECADES = 6  # reach counts up to 10**6 (a boost of at most 60%)
 
@@ -306,7 +310,7 @@ class QueueBuilder:
     distinct messages, not rows."""
 
     def __init__(self, labels: Sequence[str], *, reach_column: str | None = None,
-                 min_score: float = 0.0) -> None:
+                 min_score: float = 0.0, categories: bool = False) -> None:
         self.labels = [str(label) for label in labels]
         clash = sorted(_RESERVED.intersection(self.labels))
         if clash or len(set(self.labels)) != len(self.labels):
@@ -332,12 +336,12 @@ class QueueBuilder:
         self._text: list[str] = []
         self._evidence: list[str] = []
         self._category: list[str] = []  # of the highest-scoring copy, like text and evidence
-        self._has_category = False  # chunks scored by a model with categories
+        self._has_category = categories  # a model with categories (or chunks scored by one)
         self._channels: list[str | set[str]] = []  # a str while the item has one channel
-        self._has_source = False  # chunks with provenance (_file/_line or a message id column)
+        self._has_source = True  # source and message_ids: every queue has the columns
         self._source: list[str] = []  # channel/message id or file:line of the earliest copy
         self._source_at = np.full(cap, _US_MAX, dtype=np.int64)  # that copy's date
-        self._ids: list[list[str]] = []
+        self._ids: list[list[tuple[int, int, str]]] = []  # (date, row seen, channel/message id)
         self._more_ids = np.zeros(cap, dtype=np.int64)  # ids beyond MAX_IDS
         self._channel_stats: dict[str, _Channel] = {}
         self._dropped_score = 0.0  # scores of items pruned away (see prune)
@@ -390,18 +394,17 @@ class QueueBuilder:
                                           posinf=0.0, neginf=0.0), 0.0, None)
 
         group = self._assign(texts)
+        refs, ids = _provenance(chunk, id_column, channels if channel_column else None)
         self._update_groups(group, scores, probs, flagged, evidence, category, texts, channels,
-                            dates, reach)
+                            dates, reach, refs)
         matched = np.zeros(n, dtype=bool)
         if "known_similarity" in chunk.columns and "known_id" in chunk.columns:
             self._has_known = True
             matched = self._update_known(group, chunk["known_id"].to_numpy(dtype=object),
                                          pd.to_numeric(chunk["known_similarity"], errors="coerce")
                                          .to_numpy(dtype=float, na_value=np.nan))
-        refs, ids = _provenance(chunk, id_column, channels if channel_column else None)
-        if refs is not None:
-            self._has_source = True
-            self._update_sources(group, dates, refs, ids)
+        if ids is not None:
+            self._update_ids(group, dates, ids)
         self._update_channels(channels, scores, flagged, evidence, matched)
         self.rows += n
 
@@ -505,16 +508,21 @@ class QueueBuilder:
     def _update_groups(self, group: np.ndarray, scores: np.ndarray, probs: np.ndarray,
                        flagged: np.ndarray, evidence: np.ndarray, category: np.ndarray,
                        texts: np.ndarray, channels: np.ndarray, dates: np.ndarray,
-                       reach: np.ndarray) -> None:
-        # Representative: the highest-scoring copy; on ties the one seen first.
-        order = np.lexsort((np.arange(len(group)), -scores, group))
+                       reach: np.ndarray, refs: list[str] | None) -> None:
+        # Shown copy: the earliest dated one (undated copies count as latest; ties go to the
+        # copy seen first), whose text, evidence, category and source the item shows.
+        at = np.where(dates == _US_MIN, _US_MAX - 1, dates)
+        order = np.lexsort((np.arange(len(group)), at, group))
         ids, first = np.unique(group[order], return_index=True)
-        best = order[first]
-        better = scores[best] > self._score[ids]
-        for g, row in zip(ids[better].tolist(), best[better].tolist()):
+        earliest = order[first]
+        earlier = at[earliest] < self._source_at[ids]
+        for g, row in zip(ids[earlier].tolist(), earliest[earlier].tolist()):
             self._text[g] = excerpt(texts[row])
             self._evidence[g] = render_evidence(_evidence_pairs(evidence[row]))
             self._category[g] = category[row]
+            self._source_at[g] = at[row]
+            if refs is not None:
+                self._source[g] = refs[row]
         np.maximum.at(self._score, group, scores)
         np.maximum.at(self._label, group, probs)
         np.logical_or.at(self._flagged, group, flagged)
@@ -526,22 +534,25 @@ class QueueBuilder:
         for g, channel in set(zip(group.tolist(), channels.tolist())):
             self._add_channel(g, channel)
 
-    def _update_sources(self, group: np.ndarray, dates: np.ndarray, refs: list[str],
-                        ids: list[str] | None) -> None:
-        # The source is the earliest dated copy; undated copies count as latest, ties go to
-        # the copy seen first.
-        at = np.where(dates == _US_MIN, _US_MAX - 1, dates)
-        for g, when, ref in zip(group.tolist(), at.tolist(), refs):
-            if when < self._source_at[g] or not self._source[g]:
-                self._source[g], self._source_at[g] = ref, when
-        for g, value in zip(group.tolist(), ids or []):
+    def _update_ids(self, group: np.ndarray, dates: np.ndarray, ids: list[str]) -> None:
+        # Each copy's message id with its date (undated: latest) and the order it was seen in.
+        at = np.where(dates == _US_MIN, _US_MAX - 1, dates).tolist()
+        for i, (g, value) in enumerate(zip(group.tolist(), ids)):
             if value:
-                self._add_ids(g, [value], 0)
+                self._add_ids(g, [(at[i], self.rows + i, value)], 0)
 
-    def _add_ids(self, g: int, ids: list[str], more: int) -> None:
-        room = MAX_IDS - len(self._ids[g])
-        self._ids[g].extend(ids[:room])
-        self._more_ids[g] += more + max(len(ids) - room, 0)
+    def _add_ids(self, g: int, ids: list[tuple[int, int, str]], more: int) -> None:
+        """Keep the item's MAX_IDS earliest message ids; the others are counted."""
+        kept = self._ids[g]
+        kept.extend(ids)
+        self._more_ids[g] += more
+        if len(kept) > 2 * MAX_IDS:  # trimmed now and then: memory stays bounded
+            self._trim_ids(g)
+
+    def _trim_ids(self, g: int) -> None:
+        kept = sorted(self._ids[g])
+        self._more_ids[g] += max(len(kept) - MAX_IDS, 0)
+        self._ids[g] = kept[:MAX_IDS]
 
     def _add_channel(self, g: int, channel: str) -> None:
         known = self._channels[g]
@@ -622,10 +633,13 @@ class QueueBuilder:
         return self
 
     def _merge_item(self, g: int, other: QueueBuilder, h: int) -> None:
-        if other._score[h] > self._score[g]:
+        if other._source_at[h] < self._source_at[g]:  # other's shown copy is earlier
             self._text[g], self._evidence[g] = other._text[h], other._evidence[h]
             self._category[g] = other._category[h]
-            self._score[g] = other._score[h]
+            self._source[g], self._source_at[g] = other._source[h], other._source_at[h]
+        elif other._source[h] and not self._source[g]:
+            self._source[g] = other._source[h]
+        self._score[g] = max(self._score[g], other._score[h])
         np.maximum(self._label[g], other._label[h], out=self._label[g])
         self._flagged[g] |= other._flagged[h]
         self._copies[g] += other._copies[h]
@@ -634,10 +648,8 @@ class QueueBuilder:
         self._reach[g] = max(self._reach[g], other._reach[h])
         if other._known_sim[h] > self._known_sim[g]:
             self._known_sim[g], self._known_id[g] = other._known_sim[h], other._known_id[h]
-        if other._source[h] and (other._source_at[h] < self._source_at[g]
-                                 or not self._source[g]):
-            self._source[g], self._source_at[g] = other._source[h], other._source_at[h]
-        self._add_ids(g, other._ids[h], int(other._more_ids[h]))
+        self._add_ids(g, [(at, self.rows + seen, ident) for at, seen, ident in other._ids[h]],
+                      int(other._more_ids[h]))
         theirs = other._channels[h]
         for channel in sorted(theirs) if isinstance(theirs, set) else [theirs]:
             self._add_channel(g, channel)
@@ -663,7 +675,11 @@ class QueueBuilder:
             compact = array.copy()
             compact[: len(kept)] = array[kept]
             setattr(self, name, compact)
-        self._score[len(kept):] = -np.inf
+        for name, fill in (("_signature", 0), ("_score", -np.inf), ("_label", 0.0),
+                           ("_flagged", False), ("_copies", 0), ("_first", _US_MAX),
+                           ("_last", _US_MIN), ("_reach", 0.0), ("_source_at", _US_MAX),
+                           ("_more_ids", 0), ("_known_sim", -1.0)):
+            getattr(self, name)[len(kept):] = fill  # free slots as new ones are
         for name in ("_text", "_evidence", "_category", "_channels", "_source", "_ids",
                      "_known_id"):
             setattr(self, name, [getattr(self, name)[i] for i in kept.tolist()])
@@ -714,8 +730,10 @@ class QueueBuilder:
         }
         for j, label in enumerate(self.labels):
             columns[label] = self._label[order, j]
-        if self._has_category:
-            columns["category"] = pd.Series([self._category[i] for i in order], dtype=object)
+        if self._has_category:  # only where it means something: on flagged items
+            columns["category"] = pd.Series(
+                [self._category[i] or None if self._flagged[i] else None for i in order],
+                dtype=object)
         columns["flagged"] = self._flagged[order]
         columns["text"] = pd.Series([self._text[i] for i in order], dtype=object)
         columns["evidence"] = pd.Series([self._evidence[i] for i in order], dtype=object)
@@ -741,8 +759,11 @@ class QueueBuilder:
                 if entry.known}
 
     def _render_ids(self, g: int) -> str:
+        """The item's message ids in date order (undated last, then as seen), the first
+        MAX_IDS, then ``+N more``."""
+        self._trim_ids(g)
         more = int(self._more_ids[g])
-        return "; ".join(self._ids[g]) + (f"; +{more} more" if more else "")
+        return "; ".join(i for _, _, i in self._ids[g]) + (f"; +{more} more" if more else "")
 
     def channels(self) -> pd.DataFrame:
         """One row per channel over all rows, riskiest first (flagged share, then max score)."""
@@ -755,9 +776,9 @@ class QueueBuilder:
                 "channel": name,
                 "posts": entry.posts,
                 "flagged_posts": entry.flagged,
-                "flagged_share": entry.flagged / entry.posts,
-                "max_score": entry.score_max,
-                "mean_score": entry.score_sum / entry.posts,
+                "flagged_share": round(entry.flagged / entry.posts, DECIMALS),
+                "max_score": round(entry.score_max, DECIMALS),
+                "mean_score": round(entry.score_sum / entry.posts, DECIMALS),
                 "top_evidence": mask_pii("; ".join(w for w, _ in top[:5])),
                 "known_posts": entry.known,
             })

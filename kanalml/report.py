@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from kanalml.errors import DataError, new_output_directory
+from kanalml.errors import DataError, new_output_directory, replace_directory
 from kanalml.preprocess import as_text
 
 PLOTS = ("precision_recall", "calibration", "histogram")
@@ -180,18 +180,19 @@ recall at budget: share of positives in the top share of posts; Brier and ECE: c
 def write_report(model: Any, texts: Sequence[Any], labels: Any,
                  out_dir: str | os.PathLike[str], *, groups: Sequence[Any] | None = None,
                  name: str | None = None, source: str = "the given posts", k: int = 100,
-                 budget: float = 0.05) -> Path:
+                 budget: float = 0.05, force: bool = False) -> Path:
     """Evaluate ``model`` on labelled posts and write the report directory ``out_dir``.
 
-    ``out_dir`` must not exist or be empty (else :class:`kanalml.DataError`). Returns the path
-    of ``report.html``.
+    ``out_dir`` must not exist or be empty (else :class:`kanalml.DataError`); with ``force`` an
+    existing one is replaced as a whole once the new report is written. Returns the path of
+    ``report.html``.
     """
     import pandas as pd
 
     from kanalml.evaluation import evaluate, metrics_table, overlap_warning, training_overlap
     from kanalml.io import write_csv
 
-    target = new_output_directory(out_dir)
+    target = new_output_directory(out_dir, force=force)
     texts = [as_text(t) for t in texts]
     table_labels = pd.DataFrame(labels).reset_index(drop=True)
     table_labels.columns = [str(c) for c in table_labels.columns]
@@ -230,10 +231,8 @@ def write_report(model: Any, texts: Sequence[Any], labels: Any,
         page = _html(model, name or model.metadata_.get("name", "model"), table, plots,
                      len(texts), source, warning, examples)
         (tmp / "report.html").write_text(page, encoding="utf-8")
-        if target.exists():
-            target.rmdir()
         tmp.chmod(0o755)
-        os.replace(tmp, target)
+        replace_directory(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

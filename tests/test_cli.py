@@ -419,7 +419,7 @@ def test_output_paths_are_checked_before_the_model_loads_or_a_row_is_read(tmp_pa
     src = tmp_path / "posts.csv"
     posts_frame().to_csv(src, index=False)
     (tmp_path / "adir").mkdir()
-    cases = [(["-o", str(tmp_path / "out.xlsx")], "output format"),
+    cases = [(["-o", str(tmp_path / "out.xls")], "output format"),
              (["-o", str(tmp_path / "missing" / "out.csv")], "does not exist"),
              (["-o", str(tmp_path / "adir")], "is a directory"),
              (["-o", str(tmp_path / "q.csv"), "--channels", str(tmp_path / "q.csv")],
@@ -448,13 +448,14 @@ def test_rejects_describe_the_last_run_and_can_be_named(tmp_path, monkeypatch) -
     out = tmp_path / "out.csv"
     rejects = tmp_path / "out.csv.rejects.csv"
     assert main(["score", str(bad), "-o", str(out), "-q"]) == 0 and rejects.exists()
-    assert main(["score", str(good), "-o", str(out), "-q"]) == 0
+    assert main(["score", str(good), "-o", str(out), "-q", "--force"]) == 0
     assert not rejects.exists()  # it listed rows of the earlier run's input
     monkeypatch.chdir(tmp_path)
     named = tmp_path / "ditolak.csv"
     assert main(["score", str(good), "-q", "--rejects", str(named)]) == 0
     assert named.read_text() == "file,line,reason,raw\n"  # named: written even when empty
-    assert main(["score", str(bad), "-q", "--rejects", str(named)]) == 0
+    assert main(["score", str(bad), "-q", "--rejects", str(named)]) == 1  # it exists
+    assert main(["score", str(bad), "-q", "--rejects", str(named), "--force"]) == 0
     assert pd.read_csv(named)["line"].tolist() == [3]
     assert not (tmp_path / "kanalml.rejects.csv").exists()
 
@@ -512,12 +513,13 @@ def test_input_columns_named_like_added_ones_are_kept_renamed(tmp_path) -> None:
     # the text column itself may bear a reserved name
     texts = tmp_path / "texts.jsonl"
     texts.write_text('{"score": "tegakkan khilafah"}\n', encoding="utf-8")
-    assert main(["score", str(texts), "--text-column", "score", "-o", str(out), "-q"]) == 0
+    assert main(["score", str(texts), "--text-column", "score", "-o", str(out), "-q",
+                 "--force"]) == 0
     assert pd.read_csv(out)["score_input"].tolist() == ["tegakkan khilafah"]
     # suggest adds label and decided_at: a labelled input keeps its own
     labelled = tmp_path / "labelled.csv"
     posts_frame().assign(label="1").to_csv(labelled, index=False)
-    assert main(["suggest", str(labelled), "-n", "2", "-o", str(out), "-q"]) == 0
+    assert main(["suggest", str(labelled), "-n", "2", "-o", str(out), "-q", "--force"]) == 0
     picked = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert picked["label_input"].tolist() == ["1", "1"] and picked["label"].tolist() == ["", ""]
 

@@ -88,9 +88,11 @@ def test_rows_from_lines_and_parquet_metadata(tmp_path: Path) -> None:
     write(tmp_path / "header.csv", "id,text\n")
     write(tmp_path / "no_newline.csv", "id,text")
     assert estimate_rows([tmp_path / "header.csv", tmp_path / "no_newline.csv"]) == 0
-    # a field over two lines counts twice: an estimate, which is all an ETA needs
-    write(tmp_path / "multi.csv", 'id,text\n1,"baris satu\nbaris dua"\n')
+    # records, not lines: a field over two lines is one row; blank lines are none
+    write(tmp_path / "multi.csv", 'id,text\n1,"baris satu\nbaris dua"\n\n2,"x"\n')
     assert estimate_rows([tmp_path / "multi.csv"]) == 2
+    write(tmp_path / "multi.tsv", 'id\ttext\n1\t"baris satu\nbaris dua"\n')
+    assert estimate_rows([tmp_path / "multi.tsv"]) == 1
     assert estimate_rows([]) == 0
 
 

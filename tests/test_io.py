@@ -128,7 +128,7 @@ def test_binary_garbage_is_not_an_export(tmp_path: Path) -> None:
     rng = random.Random(3)
     for name in ("garbage.csv", "garbage.bin", "garbage.jsonl"):
         (tmp_path / name).write_bytes(bytes(rng.randrange(256) for _ in range(4096)))
-        with pytest.raises(DataError, match="not a CSV/JSONL/Parquet/Telegram export"):
+        with pytest.raises(DataError, match="not a CSV/JSONL/Parquet/Excel/Telegram export"):
             list(ExportReader([tmp_path / name]))
     (tmp_path / "fake.parquet").write_bytes(b"id,text\n1,halo\n")
     with pytest.raises(DataError, match="not a Parquet file"):
@@ -625,7 +625,7 @@ def test_existing_target_is_kept_on_failure_and_replaced_on_success(tmp_path: Pa
 
 
 def test_writer_rejects_unknown_formats_and_missing_directories(tmp_path: Path) -> None:
-    for name in ("out.xlsx", "out.parquet.gz", "out"):
+    for name in ("out.xls", "out.parquet.gz", "out.xlsx.gz", "out"):
         with pytest.raises(DataError, match="output format"):
             AtomicWriter(tmp_path / name)
     with pytest.raises(DataError, match="does not exist"), \

@@ -56,3 +56,25 @@ def test_wheel_carries_the_review_page(wheel) -> None:
         names = set(archive.namelist())
     for name in ("review.html", "review.js", "review.css"):
         assert f"kanalml/review/static/{name}" in names
+
+
+def test_wheel_declares_the_code_and_model_licences(wheel) -> None:
+    """The metadata names both licences (an SPDX expression) and the wheel carries both texts:
+    the code is MIT, the bundled model CC BY-NC-SA 4.0 (it is trained on Netifier)."""
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA")))
+        licences = {n.split(".dist-info/licenses/", 1)[1]: archive.read(n).decode("utf-8")
+                    for n in names if ".dist-info/licenses/" in n}
+    lines = metadata.decode("utf-8").splitlines()
+    assert "License-Expression: MIT AND CC-BY-NC-SA-4.0" in lines
+    assert not any(line.startswith("License: ") for line in lines)  # no contradicting field
+    assert {"LICENSE", "LICENSES/CC-BY-NC-SA-4.0.txt", "LICENSES/NOTICE.md"} <= set(licences)
+    assert licences["LICENSE"].startswith("MIT License")
+    assert "Attribution-NonCommercial-ShareAlike 4.0 International Public License" in licences[
+        "LICENSES/CC-BY-NC-SA-4.0.txt"]
+    from kanalml.api import DEFAULT_MODEL
+
+    assert DEFAULT_MODEL in licences["LICENSES/NOTICE.md"]
+    card = (ROOT / "models" / DEFAULT_MODEL / "README.md").read_text(encoding="utf-8")
+    assert "CC BY-NC-SA 4.0" in card  # what the model card says is what the metadata declares

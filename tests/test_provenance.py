@@ -85,10 +85,10 @@ def test_package_versions_are_those_installed() -> None:
 
 def test_the_shipped_model_records_its_training(default_model) -> None:
     record = default_model.metadata_["training"]
-    assert [f["file"] for f in record["files"]] == [
+    assert [f["file"] for f in record["files"]] == [  # ekstremisme-v3: data/ alone
         "data/extremism_corpus.csv", "data/netifier_guide_labels.csv",
         "data/third_party/netifier_train.csv.gz",
-        "data/third_party/ibrohim2019_re_dataset.csv.gz"]  # data/ alone: a clone rebuilds it
+        "data/third_party/ibrohim2019_re_dataset.csv.gz"]
     assert record["built_by"] == "python scripts/build_default_model.py"
     assert record["rows"] == default_model.metadata_["training_rows"]
     assert set(record["labels"]) == set(default_model.labels_)  # a JSON object: keys sorted

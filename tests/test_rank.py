@@ -13,7 +13,7 @@ from kanalml.rank import PRIORITY_FORMULA, QueueBuilder, mask_pii
 
 LABELS = ["radikalisme", "sara"]
 COLUMNS = ["rank", "score", "radikalisme", "sara", "flagged", "text", "evidence", "copies",
-           "first_seen", "last_seen", "channels"]
+           "first_seen", "last_seen", "channels", "source", "message_ids"]
 
 BASE = ("Saudaraku, sistem demokrasi adalah sistem kafir. Tegakkan khilafah, "
         "bubarkan pemerintah thaghut sekarang juga!")
@@ -113,31 +113,72 @@ def test_short_texts_merge_only_when_identical_after_folding() -> None:
     assert sorted(queue["copies"].tolist()) == [1, 1, 3]
 
 
-def test_representative_is_the_highest_scoring_copy() -> None:
-    texts = ["FWD: " + BASE, BASE + " 🔥", BASE.upper()]
-    evidence = [[("thaghut", 0.5)], [("khilafah", 1.234), ("kafir", 0.456)], [("demokrasi", 0.1)]]
-    chunk = scored(texts, [0.4, 0.95, 0.7], flagged=[False, False, True], evidence=evidence)
-    chunk["sara"] = [0.6, 0.1, 0.2]
-    queue, _ = build([chunk]).queue()
+def test_an_item_shows_its_earliest_copy_the_one_source_names() -> None:
+    """The text, evidence and category are the earliest copy's, the copy ``source`` names;
+    score and labels are the highest over the copies; message ids are in date order."""
+    texts = [BASE.upper(), BASE + " 🔥", "FWD: " + BASE, BASE + " !!"]
+    evidence = [[("THAGHUT", 0.5)], [("khilafah", 1.234), ("kafir", 0.456)],
+                [("demokrasi", 0.1)], [("bubarkan", 0.2)]]
+    chunk = scored(texts, [0.95, 0.4, 0.7, 0.6], flagged=[True, False, False, False],
+                   evidence=evidence,
+                   dates=["2026-11-05T10:00", "2026-11-01T08:00", "2026-11-03T09:00", None])
+    chunk["sara"] = [0.1, 0.6, 0.2, 0.3]
+    chunk["category"] = ["ancaman", "hasutan", "takfir", "takfir"]
+    chunk["message_id"] = ["40", "10", "30", "50"]
+    builder = QueueBuilder(LABELS)
+    builder.add(chunk, text_column="message", channel_column="channel", date_column="date",
+                id_column="message_id")
+    queue, _ = builder.queue()
 
     assert len(queue) == 1
     item = queue.iloc[0]
     assert item["text"] == BASE + " 🔥"
     assert item["evidence"] == "khilafah (1.23); kafir (0.46)"
+    assert item["category"] == "hasutan"  # the shown copy's, the item being flagged
+    assert item["source"] == "kanal_a/10"
+    # by date; the undated copy last
+    assert item["message_ids"] == "kanal_a/10; kanal_a/30; kanal_a/40; kanal_a/50"
     assert item["score"] == pytest.approx(0.95)
     assert item["radikalisme"] == pytest.approx(0.95)
     assert item["sara"] == pytest.approx(0.6)  # each label: max over copies
     assert bool(item["flagged"]) is True  # any copy flagged
+    assert item["first_seen"].startswith("2026-11-01T08:00")
 
 
-def test_representative_survives_lower_scoring_copies_in_later_chunks() -> None:
-    chunks = [scored(["FWD: " + BASE], [0.3], evidence=[[("thaghut", 0.1)]]),
-              scored([BASE + " ✊"], [0.9], evidence=[[("khilafah", 0.9)]]),
-              scored([BASE.upper()], [0.5], evidence=[[("kafir", 0.5)]])]
+def test_the_earliest_copy_wins_across_chunks_and_ties_go_to_the_first_seen() -> None:
+    chunks = [scored([BASE + " ✊"], [0.9], evidence=[[("khilafah", 0.9)]], dates=[None]),
+              scored(["FWD: " + BASE], [0.3], evidence=[[("thaghut", 0.1)]],
+                     dates=["2026-11-02"]),
+              scored([BASE.upper()], [0.5], evidence=[[("kafir", 0.5)]], dates=["2026-11-02"])]
     queue, _ = build(chunks).queue()
-    assert queue["text"].tolist() == [BASE + " ✊"]
-    assert queue["evidence"].tolist() == ["khilafah (0.90)"]
+    assert queue["text"].tolist() == ["FWD: " + BASE]
+    assert queue["evidence"].tolist() == ["thaghut (0.10)"]
     assert queue["score"].tolist() == [0.9]
+    assert queue["source"].tolist() == [""]  # these chunks say neither file nor message id
+
+
+def test_category_is_shown_only_on_flagged_items() -> None:
+    chunk = scored([BASE, EVERYDAY_A], [0.9, 0.2])
+    chunk["category"] = ["hasutan", "rekrutmen"]  # a lost-cat post resembles recruitment most
+    queue, _ = build([chunk]).queue()
+    assert queue["flagged"].tolist() == [True, False]
+    assert queue["category"].tolist() == ["hasutan", None]
+
+
+def test_message_ids_keep_the_earliest_when_there_are_too_many() -> None:
+    from kanalml.rank import MAX_IDS
+
+    n = 2 * MAX_IDS + 50
+    dates = [str(pd.Timestamp("2026-01-01", tz="UTC") + pd.Timedelta(minutes=n - i))
+             for i in range(n)]  # later rows are earlier posts
+    chunk = scored([BASE] * n, [0.5] * n, dates=dates)
+    chunk["message_id"] = [str(i) for i in range(n)]
+    builder = QueueBuilder(LABELS)
+    builder.add(chunk, text_column="message", channel_column="channel", date_column="date",
+                id_column="message_id")
+    ids = builder.queue()[0]["message_ids"].iloc[0].split("; ")
+    assert ids[-1] == f"+{n - MAX_IDS} more"
+    assert ids[:-1] == [f"kanal_a/{i}" for i in range(n - 1, n - 1 - MAX_IDS, -1)]
 
 
 def test_first_and_last_seen_are_iso_utc_and_ignore_missing_dates() -> None:
@@ -279,9 +320,10 @@ def test_channel_summary_counts_rows_and_orders_by_risk() -> None:
     assert frame["channel"].tolist() == ["(unknown)", "radikal", "pasar"]
     radikal = frame.set_index("channel").loc["radikal"]
     assert radikal["posts"] == 3 and radikal["flagged_posts"] == 2
-    assert radikal["flagged_share"] == pytest.approx(2 / 3)
+    assert radikal["flagged_share"] == 0.6667  # rounded: a table a person reads
     assert radikal["max_score"] == pytest.approx(0.9)
-    assert radikal["mean_score"] == pytest.approx((0.9 + 0.8 + 0.2) / 3)
+    assert radikal["mean_score"] == round((0.9 + 0.8 + 0.2) / 3, 4)
+    assert frame["posts"].dtype.kind == "i" and frame["flagged_posts"].dtype.kind == "i"
     # over flagged posts only: "pasar" (3.0, unflagged post) is left out
     assert radikal["top_evidence"] == "khilafah; thaghut; kafir"
     # no flagged post: over all its posts, weights summed (pasar 0.1 + 0.35 > bawang 0.2)
@@ -407,7 +449,8 @@ def test_real_scores_from_a_trained_model(small_model) -> None:
     add(builder, chunk)
     queue, _ = builder.queue()
     assert list(queue.columns) == ["rank", "score", *small_model.labels_, "flagged", "text",
-                                   "evidence", "copies", "first_seen", "last_seen", "channels"]
+                                   "evidence", "copies", "first_seen", "last_seen", "channels",
+                                   "source", "message_ids"]
     assert len(queue) == 4
     top = queue.iloc[0]
     assert top["copies"] == 7
@@ -492,7 +535,7 @@ def test_forwarded_copies_in_different_partitions_collapse() -> None:
     top = queue.iloc[0]
     assert top["copies"] == 7 and top["score"] == pytest.approx(0.76)
     assert top["channels"] == ", ".join(f"kanal_{i}" for i in range(7))
-    assert top["text"].startswith("Fw: ")  # the highest-scoring copy represents the item
+    assert top["text"] == BASE  # undated copies: the first seen represents the item
 
 
 def test_pruned_partitions_keep_the_budgeted_queue() -> None:
@@ -505,9 +548,12 @@ def test_pruned_partitions_keep_the_budgeted_queue() -> None:
     # the same items with the same scores; copies seen only in partitions where an item was
     # pruned are not counted, which can reorder items of equal score
     np.testing.assert_array_equal(got["score"], want["score"])
-    assert set(got["text"]) == set(want["text"])
-    copies = dict(zip(want["text"], want["copies"]))
-    assert all(0 < c <= copies[t] for t, c in zip(got["text"], got["copies"]))
+    # the same items (an item may show another copy: its earliest may have been pruned away)
+    got_items = sequential.groups(got["text"].tolist()).tolist()
+    want_items = sequential.groups(want["text"].tolist()).tolist()
+    assert sorted(got_items) == sorted(want_items)
+    copies = dict(zip(want_items, want["copies"]))
+    assert all(0 < c <= copies[g] for g, c in zip(got_items, got["copies"]))
     # an item pruned in one partition but kept in another counts twice in the total:
     # after pruning, the covered share is a lower bound
     assert 0 < got_covered <= want_covered
@@ -530,10 +576,10 @@ def test_source_is_the_earliest_copy_and_message_ids_list_every_copy() -> None:
     builder.add(chunk, text_column="message", channel_column="channel", date_column="date",
                 id_column="message_id")
     queue, _ = builder.queue()
-    assert list(queue.columns) == [*COLUMNS, "source", "message_ids"]
+    assert list(queue.columns) == COLUMNS
     top = queue.iloc[0]
     assert top["source"] == "b/12"  # dated earliest, though not the highest-scoring copy
-    assert top["message_ids"] == "a/11; b/12; c/13"
+    assert top["message_ids"] == "b/12; a/11; c/13"  # in date order, undated last
     assert queue.iloc[1]["source"] == "d/14"
 
 

@@ -1,4 +1,4 @@
-"""Readers and writers for exports: CSV/TSV, JSON Lines, Parquet and Telegram Desktop JSON.
+"""Readers and writers for exports: CSV/TSV, JSON Lines, Parquet, Excel and Telegram Desktop JSON.
 
 This package knows nothing about models. :class:`ExportReader` streams one or more
 files as DataFrame chunks; :class:`AtomicWriter` writes chunks to a file that
@@ -11,14 +11,15 @@ Modules, one job each:
   reader with a :class:`~kanalml.io.context.ReadContext` (:mod:`~kanalml.io.context`: the
   options, and the sink for rejected records, skipped chats and warnings).
 - One module per format, with its cell types: :mod:`~kanalml.io.delimited` (CSV/TSV),
-  :mod:`~kanalml.io.jsonl`, :mod:`~kanalml.io.parquet`, :mod:`~kanalml.io.telegram_public`
-  (only public channels and supergroups are read; other chats are counted, never read).
+  :mod:`~kanalml.io.jsonl`, :mod:`~kanalml.io.parquet`, :mod:`~kanalml.io.xlsx` (Excel in and
+  out), :mod:`~kanalml.io.telegram_public` (only public channels and supergroups are read;
+  other chats are counted, never read); ``reader.READERS`` maps each format to its reader.
 - :mod:`~kanalml.io.text`: decoding, per-line cp1252, Unicode repair, NUL removal.
 - :mod:`~kanalml.io.columns`: text and author column names, ``NAME_input``, JSON cells.
 - :mod:`~kanalml.io.spreadsheet` and :mod:`~kanalml.io.writers`: spreadsheet-safe CSV,
   :class:`AtomicWriter`, :func:`write_rejects`.
 
-Cell values, by format: CSV/TSV and JSON Lines cells are ``str`` (or ``None`` for a JSON
+Cell values, by format: CSV/TSV, Excel and JSON Lines cells are ``str`` (or ``None`` for a JSON
 ``null`` or absent key); Parquet columns keep their Parquet types; Telegram's ``message_id``,
 ``views`` and ``forwards`` are nullable integers (``Int64``), the other columns ``str`` or
 ``None``. Each format module says more.
@@ -33,7 +34,7 @@ adds) is renamed ``NAME_input``, with a warning.
 Unless ``keep_authors``, author columns are not read and rejected records that may name an
 author are listed without their text (:mod:`~kanalml.io.context`).
 
-Written CSV/TSV is spreadsheet-safe: a text cell (or column name) that a spreadsheet
+Written CSV/TSV and XLSX are spreadsheet-safe: a text cell (or column name) that a spreadsheet
 would run as a formula gets a leading apostrophe (see :func:`spreadsheet_safe`);
 :func:`unescape_cell` undoes it. JSON Lines and Parquet hold the values as they are.
 """

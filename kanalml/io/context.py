@@ -80,6 +80,7 @@ class ReadOptions:
     on_bad_lines: BadLines = "warn"
     keep_authors: bool = False
     reserved: frozenset[str] = frozenset(("_file", "_line"))
+    sheet: str | None = None  # in Excel workbooks, read only this sheet (default: every one)
 
 
 @dataclass
@@ -97,11 +98,13 @@ class ReadContext:
 
     Per file: ``repaired`` and ``nuls`` (lines of cells made valid Unicode / freed of NULs),
     ``renamed`` (input columns given a free name), ``author_fields`` (whether the header names an
-    author column: its rejected records are withheld).
+    author column: its rejected records are withheld). ``where`` is how messages, rejects and
+    ``_file`` name the part being read: the path, or ``PATH[SHEET]`` in a workbook.
     """
 
     def __init__(self, path: Path, options: ReadOptions, sink: ReadSink) -> None:
         self.path, self.options, self.sink = path, options, sink
+        self.where = str(path)
         self.repaired: list[int] = []
         self.nuls: list[int] = []
         self.renamed: dict[str, str] = {}
@@ -115,10 +118,10 @@ class ReadContext:
         """A record that cannot be read: raise with "error", else keep it in the sink."""
         if self.options.on_bad_lines == "error":
             where = f"{line}:{column}" if column else f"{line}"
-            raise DataError(f"{self.path}:{where}: {reason}")
+            raise DataError(f"{self.where}:{where}: {reason}")
         if not self.options.keep_authors and (self.author_fields or has_author_key(raw)):
             raw = RAW_WITHHELD  # a malformed record cannot be split into fields to drop
-        self.sink.rejected.append(Rejected(str(self.path), line, reason, cut(raw)))
+        self.sink.rejected.append(Rejected(self.where, line, reason, cut(raw)))
 
     def skip_chat(self, kind: str) -> None:
         """Count one chat that was not read, by its type."""
@@ -135,12 +138,12 @@ class ReadContext:
             folded = [c for c in columns if c.strip().lower() == wanted]
             if len(folded) == 1:
                 return folded[0]
-            raise DataError(f"{self.path}: no column {wanted_name!r} (columns: "
+            raise DataError(f"{self.where}: no column {wanted_name!r} (columns: "
                             f"{list_columns(columns)})")
         for column in columns:
             if column.strip().lower() in TEXT_COLUMNS:
                 return column
-        raise DataError(f"{self.path}: no text column found; expected one of "
+        raise DataError(f"{self.where}: no text column found; expected one of "
                         f"{', '.join(TEXT_COLUMNS)} (columns: {list_columns(columns)}); name it "
                         "with --text-column")
 
@@ -178,6 +181,6 @@ class ReadContext:
         else:
             frame = (pd.DataFrame(data, dtype=object) if data
                      else pd.DataFrame(index=range(len(lines))))
-        frame["_file"] = pd.Series([str(self.path)] * len(frame), dtype=object, index=frame.index)
+        frame["_file"] = pd.Series([self.where] * len(frame), dtype=object, index=frame.index)
         frame["_line"] = np.asarray(lines, dtype=np.int64)
         return frame

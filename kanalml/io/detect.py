@@ -1,9 +1,10 @@
 """Which files are inputs and what they hold, from their names and first bytes.
 
 Owns format detection (:func:`detect_format`): Parquet by its magic bytes, gzip by its own,
-CSV/TSV and JSON Lines by suffix, and for ``.json`` or unnamed JSON whether it is JSON Lines or
-one document (a Telegram export); zip archives, UTF-16, binary data and empty files are refused
-with a one-line :class:`DataError`. Also the row estimate for a progress bar
+an Excel workbook by its zip magic and a ``xl/workbook.xml`` inside, CSV/TSV and JSON Lines by
+suffix, and for ``.json`` or unnamed JSON whether it is JSON Lines or one document (a Telegram
+export); other zip archives, UTF-16, binary data and empty files are refused with a one-line
+:class:`DataError`. Also the row estimate for a progress bar
 (:func:`estimate_rows`), which reads no rows, and glob expansion of input patterns
 (:func:`expand_globs`). Knows nothing about reading the rows.
 """
@@ -11,6 +12,7 @@ with a one-line :class:`DataError`. Also the row estimate for a progress bar
 from __future__ import annotations
 
 import codecs
+import csv
 import glob
 import gzip
 import json
@@ -24,17 +26,17 @@ from kanalml.errors import DataError
 from kanalml.io.text import one_line, open_binary
 
 _HEAD = 1 << 20  # bytes looked at to detect the format
-_COUNT_BLOCK = 1 << 22  # bytes per read when counting lines for an estimate
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
 
-Kind = Literal["csv", "jsonl", "parquet", "telegram"]
+Kind = Literal["csv", "jsonl", "parquet", "telegram", "xlsx"]
 
 
 class Detected(NamedTuple):
     """What :func:`detect_format` found: the format, and whether the file is gzip'd."""
 
-    kind: Kind  # "csv" (CSV or TSV), "jsonl", "parquet" or "telegram" (Telegram Desktop JSON)
+    kind: Kind  # "csv" (CSV or TSV), "jsonl", "parquet", "telegram" (Telegram Desktop JSON) or
+    # "xlsx" (an Excel workbook)
     gzipped: bool
 
 
@@ -64,7 +66,7 @@ def detect_format(path: str | os.PathLike[str]) -> Detected:
     """The format of one input file, or :class:`DataError` naming the file if it is none."""
     path = Path(path)
     check_file(path)
-    not_export = f"{path}: not a CSV/JSONL/Parquet/Telegram export"
+    not_export = f"{path}: not a CSV/JSONL/Parquet/Excel/Telegram export"
     try:
         with open(path, "rb") as handle:
             magic = handle.read(4)
@@ -75,7 +77,17 @@ def detect_format(path: str | os.PathLike[str]) -> Detected:
         if suffix in (".parquet", ".pq") and not gz:
             raise DataError(f"{path}: not a Parquet file (no PAR1 magic bytes)")
         if magic.startswith(b"PK\x03\x04"):
+            from kanalml.io.xlsx import SUFFIXES, is_workbook
+
+            if is_workbook(path):
+                return Detected("xlsx", False)
+            if suffix in SUFFIXES:
+                raise DataError(f"{path}: not an Excel workbook (a zip archive without "
+                                "xl/workbook.xml; .xls and .ods: save it as .xlsx)")
             raise DataError(f"{not_export} (a zip archive: extract it first)")
+        if suffix in (".xlsx", ".xlsm"):
+            raise DataError(f"{path}: not an Excel .xlsx workbook (an encrypted or old .xls "
+                            "file? save it as .xlsx without a password)")
         with open_binary(path, gz) as handle:
             head = handle.read(_HEAD)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
@@ -91,6 +103,10 @@ def detect_format(path: str | os.PathLike[str]) -> Detected:
         raise DataError(f"{path}: empty file")
     if _looks_binary(body):
         raise DataError(f"{not_export} (binary data)")
+    if body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
+        raise DataError(f"{path}: an HTML page, not an export or a queue table; a queue.html "
+                        "from kanalml rank is a read-only page to read in a browser: to review "
+                        "or score, give the queue as a table (kanalml rank ... -o queue.csv)")
     if suffix in (".csv", ".tsv", ".tab"):
         return Detected("csv", gz)
     if suffix in (".jsonl", ".ndjson"):
@@ -134,10 +150,12 @@ def _looks_binary(head: bytes) -> bool:
 def estimate_rows(paths: Sequence[str | os.PathLike[str]]) -> int | None:
     """Rows to expect from ``paths``, for a progress bar's ETA; None if unknown for any file.
 
-    Parquet: the row count in its metadata. Plain CSV/TSV: its lines less the header (a
-    multi-line field makes this an estimate, which is all an ETA needs). Unknown (None): gzip'd
-    files, JSON Lines and Telegram exports, a path that is not a file, and a file the reader
-    will refuse (its error comes from the reader, with file and line).
+    Parquet: the row count in its metadata. Plain CSV/TSV: its records less the header, counted
+    with the csv module and the file's delimiter (a quoted field may span lines; blank lines do
+    not count), so the total is the rows the reader gives unless some are rejected. Unknown
+    (None): gzip'd files, JSON Lines, Telegram exports and Excel workbooks, a path that is not a
+    file, and a file the reader will refuse (its error comes from the reader, with file and
+    line).
     """
     total = 0
     for name in paths:
@@ -146,18 +164,28 @@ def estimate_rows(paths: Sequence[str | os.PathLike[str]]) -> int | None:
             if not path.is_file():
                 return None
             kind, gzipped = detect_format(path)
-            if gzipped or kind in ("jsonl", "telegram"):
+            if gzipped or kind in ("jsonl", "telegram", "xlsx"):
                 return None
             if kind == "parquet":
                 total += _parquet_rows(path)
                 continue
-            with open(path, "rb") as handle:
-                lines = sum(block.count(b"\n")
-                            for block in iter(lambda: handle.read(_COUNT_BLOCK), b""))
-        except (DataError, OSError):
+            records = _csv_records(path)
+        except (DataError, OSError, csv.Error):
             return None
-        total += max(lines - 1, 0)  # the header
+        total += max(records - 1, 0)  # the header
     return total
+
+
+def _csv_records(path: Path) -> int:
+    """Non-blank records of a plain CSV/TSV file (its delimiter sniffed as the reader does;
+    bytes read as Latin-1: quotes and line ends are ASCII in every encoding read)."""
+    from kanalml.io.delimited import sniff_delimiter
+
+    with open(path, encoding="latin-1", newline="") as handle:
+        sample = handle.read(1 << 16)
+        delimiter = sniff_delimiter(sample, len(sample) == 1 << 16, inner_suffix(path))
+        handle.seek(0)
+        return sum(1 for row in csv.reader(handle, delimiter=delimiter) if row)
 
 
 def _parquet_rows(path: Path) -> int:

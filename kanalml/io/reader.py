@@ -5,8 +5,10 @@ Owns :class:`ExportReader`: it checks the files, detects each file's format
 :class:`~kanalml.io.context.ReadContext`, repairs the text of every chunk
 (:func:`~kanalml.io.text.clean_text`) and warns once per file about what it repaired,
 renamed or rejected. The formats' own rules live in their modules: :mod:`~kanalml.io.delimited`,
-:mod:`~kanalml.io.jsonl`, :mod:`~kanalml.io.parquet`, :mod:`~kanalml.io.telegram_public`.
-Knows nothing about models.
+:mod:`~kanalml.io.jsonl`, :mod:`~kanalml.io.parquet`, :mod:`~kanalml.io.telegram_public`,
+:mod:`~kanalml.io.xlsx`; :data:`READERS` is the registry that maps each detected format to its
+reader (a new format: a module with one reader function, its kind in
+:func:`~kanalml.io.detect.detect_format`, one entry here). Knows nothing about models.
 """
 
 from __future__ import annotations
@@ -29,6 +31,35 @@ from kanalml.io.jsonl import read_jsonl
 from kanalml.io.parquet import read_parquet
 from kanalml.io.telegram_public import read_telegram
 from kanalml.io.text import clean_text, encoding_of, one_line
+from kanalml.io.xlsx import read_xlsx
+
+Chunks = Iterator[tuple[pd.DataFrame, str]]
+
+
+def _read_text(reader: Callable[..., Chunks]) -> Callable[[ReadContext, bool], Chunks]:
+    """A text format's reader with the file's encoding found first, and a warning for lines
+    read as cp1252."""
+
+    def read(context: ReadContext, gz: bool) -> Chunks:
+        encoding = encoding_of(context.path, gz)
+        yield from reader(context, gz, encoding)
+        if encoding.legacy_lines:
+            lines = encoding.legacy_lines
+            context.warn(f"{context.path}: {len(lines)} line(s) are not valid UTF-8 (first: line "
+                         f"{lines[0]}); read those as cp1252 (Windows-1252), the other "
+                         "lines as UTF-8")
+
+    return read
+
+
+# The readers' registry: each format detect_format names, and its reader (context, gzipped).
+READERS: dict[str, Callable[[ReadContext, bool], Chunks]] = {
+    "csv": _read_text(read_delimited),
+    "jsonl": _read_text(read_jsonl),
+    "parquet": lambda context, gz: read_parquet(context),
+    "telegram": read_telegram,
+    "xlsx": read_xlsx,
+}
 
 
 def _warn_stderr(message: str) -> None:
@@ -54,7 +85,7 @@ class ExportReader:
                  text_column: str | None = None, chunk_rows: int = 20_000,
                  on_bad_lines: str = "warn", keep_authors: bool = False,
                  warn: Callable[[str], None] = _warn_stderr,
-                 reserved: Sequence[str] = ()) -> None:
+                 reserved: Sequence[str] = (), sheet: str | None = None) -> None:
         if isinstance(paths, (str, os.PathLike)):
             paths = [paths]
         if on_bad_lines not in BAD_LINES:
@@ -65,7 +96,8 @@ class ExportReader:
         self.options = ReadOptions(text_column=text_column, chunk_rows=int(chunk_rows),
                                    on_bad_lines=cast(BadLines, on_bad_lines),
                                    keep_authors=keep_authors,
-                                   reserved=frozenset(("_file", "_line", *reserved)))
+                                   reserved=frozenset(("_file", "_line", *reserved)),
+                                   sheet=sheet)
         self.warn = warn
         self.sink = ReadSink(warn=warn)
         self.rows_read = 0
@@ -133,26 +165,13 @@ class ExportReader:
                           f"line {min(context.nuls)}); they were removed")
 
 
-def _read(context: ReadContext) -> Iterator[tuple[pd.DataFrame, str]]:
-    """One file's chunks, by the reader of its format; read errors as :class:`DataError`."""
+def _read(context: ReadContext) -> Chunks:
+    """One file's chunks, by the reader of its format (:data:`READERS`); read errors as
+    :class:`DataError`."""
     path = context.path
     kind, gz = detect_format(path)
     try:
-        if kind == "parquet":
-            yield from read_parquet(context)
-        elif kind == "telegram":
-            yield from read_telegram(context, gz)
-        else:
-            encoding = encoding_of(path, gz)
-            if kind == "jsonl":
-                yield from read_jsonl(context, gz, encoding)
-            else:
-                yield from read_delimited(context, gz, encoding)
-            if encoding.legacy_lines:
-                lines = encoding.legacy_lines
-                context.warn(f"{path}: {len(lines)} line(s) are not valid UTF-8 (first: line "
-                             f"{lines[0]}); read those as cp1252 (Windows-1252), the other "
-                             "lines as UTF-8")
+        yield from READERS[kind](context, gz)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         raise DataError(f"{path}: corrupt gzip data: {one_line(exc)}") from None
     except OSError as exc:

@@ -44,22 +44,22 @@ def write_csv(frame: pd.DataFrame, stream: IO[str], *, header: bool = True,
 
 
 _OUTPUT_KINDS = {".csv": "csv", ".tsv": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl",
-                 ".parquet": "parquet"}
+                 ".parquet": "parquet", ".xlsx": "xlsx"}
+_BINARY_KINDS = ("parquet", "xlsx")
 
 
 class AtomicWriter:
     """Writes DataFrame chunks to ``path`` in the format its extension names.
 
-    Formats: .csv, .tsv, .jsonl (or .ndjson), .parquet; the text formats may end
-    in .gz. Data goes to a temporary file in the same directory, renamed over
-    ``path`` only when the ``with`` block exits normally; on any exception
-    (KeyboardInterrupt included) the temporary file is removed and ``path`` is
-    untouched. Later chunks are reindexed to the first chunk's columns; a column
-    the first chunk did not have raises :class:`DataError`. Text is UTF-8
-    without BOM; CSV/TSV cells are made spreadsheet-safe (:func:`spreadsheet_safe`).
-    In Parquet, bool and numeric columns keep their type and every other column
-    is stored as strings. Writing no chunk at all gives an empty
-    file (Parquet: a file with no columns).
+    Formats: .csv, .tsv, .jsonl (or .ndjson), .parquet, .xlsx (one worksheet:
+    :mod:`kanalml.io.xlsx`); the text formats may end in .gz. Data goes to a temporary file in
+    the same directory, renamed over ``path`` only when the ``with`` block exits normally; on
+    any exception (KeyboardInterrupt included) the temporary file is removed and ``path`` is
+    untouched. Later chunks are reindexed to the first chunk's columns; a column the first
+    chunk did not have raises :class:`DataError`. Text is UTF-8 without BOM; CSV/TSV and XLSX
+    cells are made spreadsheet-safe (:func:`spreadsheet_safe`). In Parquet, bool and numeric
+    columns keep their type and every other column is stored as strings. Writing no chunk at
+    all gives an empty file (Parquet: a file with no columns; XLSX: an empty sheet).
     """
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
@@ -72,12 +72,13 @@ class AtomicWriter:
         self._parquet: Any = None
         self._schema: Any = None
         self._columns: list[str] | None = None
+        self._sheet: Any = None
 
     def _format(self) -> str:
         kind = _OUTPUT_KINDS.get(inner_suffix(self.path))
-        if kind is None or (self._gz and kind == "parquet"):
+        if kind is None or (self._gz and kind in _BINARY_KINDS):
             raise DataError(f"{self.path}: cannot tell the output format from the file name; use "
-                            ".csv, .tsv, .jsonl or .parquet (text formats may end in .gz)")
+                            ".csv, .tsv, .jsonl, .parquet or .xlsx (text formats may end in .gz)")
         return kind
 
     def __enter__(self) -> AtomicWriter:
@@ -99,7 +100,11 @@ class AtomicWriter:
             break
         else:  # pragma: no cover - 100 random names taken
             raise DataError(f"{self.path}: cannot create a temporary file in {parent}")
-        if self._kind != "parquet":
+        if self._kind == "xlsx":
+            from kanalml.io.xlsx import XlsxSheet
+
+            self._sheet = XlsxSheet(self.path)
+        elif self._kind != "parquet":
             binary: IO[bytes] | gzip.GzipFile = self._raw
             if self._gz:
                 binary = gzip.GzipFile(filename=self.path.name, mode="wb", fileobj=self._raw,
@@ -127,6 +132,8 @@ class AtomicWriter:
         if self._kind in ("csv", "tsv"):
             assert self._stream is not None
             write_csv(chunk, self._stream, header=first, sep="\t" if self._kind == "tsv" else ",")
+        elif self._kind == "xlsx":
+            self._sheet.append(escape_frame(chunk)[0], header=first)
         elif self._kind == "jsonl":
             if len(chunk):
                 text = chunk.to_json(orient="records", lines=True, force_ascii=False,
@@ -189,9 +196,11 @@ class AtomicWriter:
                     tmp.unlink(missing_ok=True)
 
     def _close(self) -> None:
-        raw, stream, parquet = self._raw, self._stream, self._parquet
-        self._raw = self._stream = self._parquet = None
+        raw, stream, parquet, sheet = self._raw, self._stream, self._parquet, self._sheet
+        self._raw = self._stream = self._parquet = self._sheet = None
         try:
+            if sheet is not None and raw is not None:
+                sheet.save(raw)
             if parquet is not None:
                 parquet.close()
             elif self._kind == "parquet" and self._tmp is not None:

@@ -79,7 +79,8 @@ def load_items(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
     ``id:MESSAGE_ID`` or ``text:TEXT``), ``message_id`` and ``text`` (what a decision
     records), ``rank``, ``score``, ``category``, ``flagged``, ``evidence`` (words),
     ``copies``, ``channels``, ``first_seen``, ``last_seen``, ``reach``, ``source`` and
-    ``message_ids``; a field the file does not have is None.
+    ``message_ids``; a field the file does not have is None. ``category`` is given for flagged
+    posts only: the category a harmless post most resembles means nothing.
     """
     from kanalml.io import ExportReader
 
@@ -125,7 +126,9 @@ def frame_items(frame: Any, text_column: str, start: int = 0) -> list[dict[str, 
             "message_id": message_id, "text": text,
             "rank": int(rank_value) if rank_value is not None else start + len(items) + 1,
             "score": _number(row.get("score")),
-            "category": _text(row.get("category")) or None,
+            # a category only where it means something: on a flagged post
+            "category": (_text(row.get("category")) or None
+                         if _flag(row.get("flagged")) else None),
             "flagged": _flag(row.get("flagged")),
             "evidence": [m.group(1) for m in _EVIDENCE_WORD.finditer(_text(row.get("evidence")))],
             "copies": _number(row.get("copies")),
