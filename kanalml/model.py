@@ -537,26 +537,13 @@ def _fit(texts: list[str], Y: np.ndarray, opts: dict[str, Any], cat: np.ndarray 
 
 class CrossValidation(NamedTuple):
     """Out-of-fold results: label names, the label matrix (-1 unknown), decisions per view,
-    the fold number of each row and, with categories, the out-of-fold category codes;
-    ``inputs``: a digest of the texts, labels, folds, categories and options it was run on
-    (:func:`train` reuses it for the same inputs)."""
+    the fold number of each row and, with categories, the out-of-fold category codes."""
 
     names: list[str]
     Y: np.ndarray
     decisions: dict[str, np.ndarray]
     fold_of: np.ndarray
     category: np.ndarray | None
-    inputs: str = ""
-
-
-def _inputs_digest(texts: list[str], Y: np.ndarray, fold_of: np.ndarray,
-                   cat: np.ndarray | None, opts: dict[str, Any]) -> str:
-    digest = hashlib.sha256(repr(sorted(opts.items())).encode())
-    for array in (Y, fold_of, np.zeros(0) if cat is None else cat):
-        digest.update(np.ascontiguousarray(array, dtype=np.int64).tobytes() + b"|")
-    for text in texts:
-        digest.update(text.encode("utf-8", "surrogatepass") + b"\x00")
-    return digest.hexdigest()
 
 
 def _fold_numbers(folds: int | Sequence[int], Y: np.ndarray, random_state: int) -> np.ndarray:
@@ -612,8 +599,7 @@ def cross_val_decision(texts: Iterable[Any], labels: Any, *, folds: int | Sequen
             oof_cat[te] = fold_cat
         if progress:
             progress(f"fold {fold}/{n_folds} done")
-    return CrossValidation(names, Y, oof, fold_of, oof_cat,
-                           _inputs_digest(texts, Y, fold_of, cat, opts))
+    return CrossValidation(names, Y, oof, fold_of, oof_cat)
 
 
 # Below this many posts the folds run in this process: starting a pool of processes and
@@ -713,7 +699,8 @@ def train(texts: Iterable[Any], labels: Any, *, folds: int | Sequence[int] = 5,
     the score is a probability and the threshold's precision is that of such a stream.
     The final model is then fitted on all rows. ``cross_validation``: the result of
     :func:`cross_val_decision` on the same texts, labels, folds, categories and options
-    (a notebook that compared settings has one), used instead of running it again.
+    (a notebook that compared settings has one), used instead of running it again; its
+    labels, folds and categories are checked, its texts and options cannot be.
     Options (defaults in ``DEFAULTS``): ``C`` (inverse regularization),
     ``nb_alpha`` (smoothing of the NB feature scaling), ``category_C`` and the
     :class:`~kanalml.features.Featurizer` parameters ``ngram_max``,
@@ -733,12 +720,12 @@ def train(texts: Iterable[Any], labels: Any, *, folds: int | Sequence[int] = 5,
                                 categories=categories, progress=progress, **opts)
     else:
         names, Y = _label_matrix(labels, len(texts))
-        inputs = _inputs_digest(texts, Y, _fold_numbers(folds, Y, random_state),
-                                _category_codes(categories, Y)[1], opts)
-        if cross_validation.inputs != inputs:
-            raise ValueError("cross_validation was run on other texts, labels, folds, "
-                             "categories or options than these")
         cv = cross_validation
+        if (cv.names != names or not np.array_equal(cv.Y, Y)
+                or not np.array_equal(cv.fold_of, _fold_numbers(folds, Y, random_state))
+                or (cv.category is None) != (categories is None)):
+            raise ValueError("cross_validation was run on other labels, folds or categories "
+                             "than these")
     names, Y, oof = cv.names, cv.Y, cv.decisions["clean"]
     calibration = np.array([_fit_platt(oof[Y[:, k] >= 0, k], Y[Y[:, k] >= 0, k])
                             for k in range(len(names))])

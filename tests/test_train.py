@@ -338,8 +338,8 @@ def test_unfitted_featurizer_raises_not_fitted_error() -> None:
 
 def test_train_reuses_a_cross_validation_of_the_same_inputs(corpus) -> None:
     """A notebook that compared settings with cross_val_decision trains without a second
-    cross-validation; the model is the one train would have made, and other inputs are
-    refused."""
+    cross-validation; the model is the one train would have made, and a cross-validation of
+    other labels or folds is refused."""
     from kanalml.model import cross_val_decision
 
     texts, labels = corpus
@@ -349,7 +349,8 @@ def test_train_reuses_a_cross_validation_of_the_same_inputs(corpus) -> None:
     assert np.array_equal(reused.coef_, fresh.coef_)
     assert np.array_equal(reused.calibration_, fresh.calibration_)
     assert np.array_equal(reused.thresholds_, fresh.thresholds_)
-    with pytest.raises(ValueError, match="other texts"):
-        kanalml.train(texts, labels, folds=4, random_state=3, C=6.0, cross_validation=cv)
-    with pytest.raises(ValueError, match="other texts"):
-        kanalml.train(texts[::-1], labels, folds=4, random_state=3, C=5.0, cross_validation=cv)
+    with pytest.raises(ValueError, match="other labels, folds"):
+        kanalml.train(texts, labels, folds=3, random_state=3, C=5.0, cross_validation=cv)
+    with pytest.raises(ValueError, match="other labels, folds"):
+        kanalml.train(texts, labels.iloc[::-1], folds=4, random_state=3, C=5.0,
+                      cross_validation=cv)

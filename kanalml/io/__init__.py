@@ -44,8 +44,8 @@ from __future__ import annotations
 from kanalml.errors import DataError
 from kanalml.io.columns import AUTHOR_WORDS, TEXT_COLUMNS, free_name, is_author_column
 from kanalml.io.context import RAW_CHARS, RAW_WITHHELD, ReadContext, ReadOptions, ReadSink, Rejected
-from kanalml.io.delimited import DELIMITERS, MAX_FIELD_CHARS
-from kanalml.io.detect import Detected, detect_format, estimate_rows, expand_globs
+from kanalml.io.delimited import MAX_FIELD_CHARS
+from kanalml.io.detect import DELIMITERS, Detected, detect_format, estimate_rows, expand_globs
 from kanalml.io.reader import ExportReader
 from kanalml.io.spreadsheet import spreadsheet_safe, unescape_cell
 from kanalml.io.telegram_public import PUBLIC_CHAT_TYPES

@@ -15,6 +15,7 @@ import codecs
 import csv
 import glob
 import gzip
+import io
 import json
 import os
 import zlib
@@ -179,8 +180,6 @@ def estimate_rows(paths: Sequence[str | os.PathLike[str]]) -> int | None:
 def _csv_records(path: Path) -> int:
     """Non-blank records of a plain CSV/TSV file (its delimiter sniffed as the reader does;
     bytes read as Latin-1: quotes and line ends are ASCII in every encoding read)."""
-    from kanalml.io.delimited import sniff_delimiter
-
     with open(path, encoding="latin-1", newline="") as handle:
         sample = handle.read(1 << 16)
         delimiter = sniff_delimiter(sample, len(sample) == 1 << 16, inner_suffix(path))
@@ -214,3 +213,29 @@ def expand_globs(patterns: Sequence[str]) -> list[str]:
             raise DataError(f"{pattern}: no files match")
         paths.extend(found)
     return paths
+
+
+DELIMITERS = (",", ";", "\t", "|")
+
+
+def sniff_delimiter(sample: str, truncated: bool, suffix: str) -> str:
+    """The delimiter among , ; TAB | that splits the header and the rows alike into most fields."""
+    preferred = "\t" if suffix in (".tsv", ".tab") else ","
+    best, best_key = preferred, (False, 0.0, False, 0)
+    for delimiter in DELIMITERS:
+        try:
+            rows = list(csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter))
+        except csv.Error:
+            continue
+        if truncated and len(rows) > 1:
+            rows = rows[:-1]
+        rows = [r for r in rows if r]
+        if not rows:
+            continue
+        width = len(rows[0])
+        body = rows[1:] or rows
+        consistency = sum(len(r) == width for r in body) / len(body)
+        key = (width > 1, round(consistency, 2), delimiter == preferred, width)
+        if key > best_key:
+            best, best_key = delimiter, key
+    return best
