@@ -523,8 +523,8 @@ def _positive_int(value: str) -> int:
 
 
 def _share(value: str) -> float:
-    number = float(value)
-    if not 0.0 < number < 1.0:
+    number = _probability(value)
+    if number in (0.0, 1.0):
         raise argparse.ArgumentTypeError(f"must be above 0 and below 1, got {value}")
     return number
 

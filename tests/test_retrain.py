@@ -306,3 +306,20 @@ def test_long_training_texts_are_cut_as_scoring_reads_them(tmp_path, capsys) -> 
     err = capsys.readouterr().err
     assert "labelled.csv:5: 1 text(s) longer than 100,000 characters" in err
     assert err.count("\n") == 1
+
+
+def test_train_cli_prevalence_moves_the_calibration(data, tmp_path, capsys) -> None:
+    """--prevalence: the primary score is a probability at that share of extremist posts, so a
+    rarer stream gives every post a lower score; a share outside (0, 1) is a usage error."""
+    low, high = tmp_path / "low", tmp_path / "high"
+    assert train_cli(str(data), "-o", str(low), "--prevalence", "0.001") == 0
+    assert train_cli(str(data), "-o", str(high), "--prevalence", "0.2") == 0
+    a, b = kanalml.load_model(low), kanalml.load_model(high)
+    assert a.metadata_["prevalence"] == 0.001 and b.metadata_["prevalence"] == 0.2
+    assert "at prevalence 0.001" in a.metadata_["threshold_rule"]
+    texts = ["bubarkan pemerintah thaghut sekarang", "cuaca cerah hari ini"]
+    assert (kanalml.score(texts, model=a)["score"] < kanalml.score(texts, model=b)["score"]).all()
+    assert np.array_equal(a.coef_, b.coef_)  # the same weights: only the calibration moved
+    with pytest.raises(SystemExit):
+        main(["train", str(data), "-o", str(tmp_path / "x"), "--prevalence", "1"])
+    assert "must be above 0 and below 1" in capsys.readouterr().err
