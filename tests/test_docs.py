@@ -43,7 +43,7 @@ def test_the_readme_has_two_commands_and_ci_runs_its_test_command() -> None:
     assert first == ['pip install . && kanalml rank data/demo_export.csv --budget 10',
                      'pip install ".[test]" && pytest']
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8").strip().splitlines()
-    assert ci[-1] == first[1]
+    assert first[1] in ci  # then the Label Studio round trip, in a venv of its own
 
 
 @pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
