@@ -48,7 +48,9 @@ _KEPT = NEGATIONS | frozenset(
 # quantifiers, and a channel's housekeeping ("hubungi admin", "japri mimin"). Kept as features
 # they made the model score "Kalian" 0.99 and "Admin" 1.00 (issue 19): the written corpus's
 # extremist posts speak as kami to kalian and end with "hubungi admin", and so do charity
-# appeals, team chants and kajian announcements.
+# appeals, team chants and kajian announcements. It also takes back the few other words that
+# _KEPT saves from indoNLP's stopword list (keluar, besar, kecil, kasus, masalah, pihak, umum):
+# the shipped ekstremisme-v3 was trained without them.
 VOICE = frozenset(_KEPT - NEGATIONS) | frozenset(
     "kau engkau dikau kalian kamu anda antum ana ane ente gue gw gua lu lo loe elo elu "
     "kami kita mereka beliau dia ia aku saya daku -nya nya mu ku "
