@@ -107,23 +107,24 @@ def write(directory: str | os.PathLike[str], layout: Layout, *,
     return target
 
 
-def _regular_size(path: Path, noun: str) -> int:
-    """The size of ``path``, a regular file and not a symbolic link; ModelError otherwise."""
+def regular_size(path: Path, noun: str, error: type[Exception] = ModelError) -> int:
+    """The size of ``path``, a regular file and not a symbolic link; ``error`` otherwise (known
+    lists check their files with it too)."""
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        raise ModelError(f"{path}: missing") from None
+        raise error(f"{path}: missing") from None
     if stat.S_ISLNK(info.st_mode):
-        raise ModelError(f"{path}: is a symbolic link; {noun} files must be regular files")
+        raise error(f"{path}: is a symbolic link; {noun} files must be regular files")
     if not stat.S_ISREG(info.st_mode):
-        raise ModelError(f"{path}: not a regular file")
+        raise error(f"{path}: not a regular file")
     return info.st_size
 
 
 def _read_json(path: Path, max_bytes: int = MAX_JSON_BYTES, data: bytes | None = None) -> Any:
     """The JSON document at ``path``, its size checked before it is read or parsed."""
     if data is None:
-        size = _regular_size(path, "bundle")
+        size = regular_size(path, "bundle")
         if size > max_bytes:
             raise ModelError(f"{path}: {size:,} bytes, over the {max_bytes:,} this file may "
                              "have")
@@ -175,7 +176,7 @@ class Bundle:
         """The parsed JSON document ``name``, refused before it is parsed when it is over
         ``max_bytes`` or holds more than ``max_strings`` strings."""
         path = self.path(name)
-        size = _regular_size(path, "bundle")
+        size = regular_size(path, "bundle")
         if size > max_bytes:
             raise ModelError(f"{path}: {size:,} bytes, over the {max_bytes:,} this file may "
                              "have")
@@ -287,7 +288,7 @@ def read(directory: str | os.PathLike[str], layout: Layout) -> Bundle:
     manifest_path = root / MANIFEST
     if not manifest_path.exists() and not manifest_path.is_symlink():
         raise ModelError(f"{root}: not a {layout.noun} ({MANIFEST} is missing)")
-    if _regular_size(manifest_path, layout.noun) > MAX_MANIFEST_BYTES:
+    if regular_size(manifest_path, layout.noun) > MAX_MANIFEST_BYTES:
         raise ModelError(f"{manifest_path}: over {MAX_MANIFEST_BYTES:,} bytes: not a "
                          f"{layout.noun} manifest")
     manifest = _read_json(manifest_path, MAX_MANIFEST_BYTES)

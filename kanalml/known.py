@@ -45,7 +45,6 @@ import os
 import re
 import secrets
 import shutil
-import stat
 import sys
 import tempfile
 from collections import Counter
@@ -58,6 +57,7 @@ from typing import Any
 import numpy as np
 
 from kanalml.errors import DataError
+from kanalml.io.writers import fsync_path
 from kanalml.preprocess import as_text
 from kanalml.rank import (
     EXCERPT_CHARS,
@@ -288,9 +288,9 @@ class KnownList:
                                      f"{MAX_MANIFEST_BYTES:,} bytes; export it to a new list")
             (tmp / MANIFEST).write_text(text, encoding="utf-8")
             for name in (ITEMS, SIGNATURES, MANIFEST):
-                _fsync(tmp / name)
+                fsync_path(tmp / name)
             tmp.chmod(0o755)
-            _fsync(tmp)
+            fsync_path(tmp)
             if target.exists():
                 if _exchange(tmp, target):
                     shutil.rmtree(tmp)  # tmp now holds the old list
@@ -301,19 +301,12 @@ class KnownList:
                     shutil.rmtree(old)
             else:
                 os.replace(tmp, target)
-            _fsync(target.parent)
+            fsync_path(target.parent)
         finally:
             if tmp.exists():
                 shutil.rmtree(tmp, ignore_errors=True)
         return target
 
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -412,7 +405,7 @@ def recover(directory: str | os.PathLike[str]) -> None:
             except KnownListError:
                 continue
             os.replace(candidate, target)
-            _fsync(parent)
+            fsync_path(parent)
             break
     # Only what a save leaves: .NAME.new.*, .NAME.old.* and an earlier kanalml's temporary
     # .NAME.XXXXXXXX (tempfile's 8 characters); never another hidden directory of the user's.
@@ -482,17 +475,11 @@ def _interrupted(root: Path) -> bool:
                                    for p in parent.iterdir())
 
 
-def _regular(path: Path, what: str = "") -> int:
+def _regular(path: Path) -> int:
     """The size of ``path``, a regular file (not a link); KnownListError otherwise."""
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        raise KnownListError(f"{path}: missing{what}") from None
-    if stat.S_ISLNK(info.st_mode):
-        raise KnownListError(f"{path}: is a symbolic link; a list's files must be regular files")
-    if not stat.S_ISREG(info.st_mode):
-        raise KnownListError(f"{path}: not a regular file")
-    return info.st_size
+    from kanalml.artifact import regular_size
+
+    return regular_size(path, "a list's", KnownListError)
 
 
 def _load(root: Path) -> KnownList:

@@ -273,3 +273,12 @@ class _CsvWriter(AtomicWriter):
 
     def _format(self) -> str:
         return "csv"
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file or a directory (a rename's entry) to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

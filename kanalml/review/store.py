@@ -38,6 +38,7 @@ from typing import Any
 
 from kanalml.errors import DataError
 from kanalml.io.spreadsheet import escape_cell, unescape_cell
+from kanalml.io.writers import fsync_path
 
 __all__ = ["DECISION_COLUMNS", "DecisionStore", "DecisionStoreError", "export_text",
            "is_store", "store_paths"]
@@ -102,13 +103,6 @@ def is_store(path: str | os.PathLike[str]) -> bool:
     """Whether ``path`` is named like a store (``.sqlite``, ``.sqlite3``, ``.db``)."""
     return Path(path).suffix.lower() in STORE_SUFFIXES
 
-
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _connect(store: Path) -> sqlite3.Connection:
@@ -202,7 +196,7 @@ def _create(store: Path, rows: list[tuple[str, str, str, int | None, str]]) -> N
             connection.close()
         with suppress(FileExistsError):
             os.link(tmp, store)
-        _fsync_directory(store.parent)
+        fsync_path(store.parent)
     except (OSError, sqlite3.Error) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
         raise DecisionStoreError(f"{store}: cannot create the decisions store ({reason})"
@@ -307,7 +301,7 @@ class DecisionStore:
                 os.fsync(f.fileno())
                 size = f.tell()
             os.replace(tmp, self.export)
-            _fsync_directory(self.export.parent)
+            fsync_path(self.export.parent)
         finally:
             tmp.unlink(missing_ok=True)
         self._set_meta("export_size", str(size))
