@@ -11,7 +11,12 @@ must be finite; everything else is JSON the caller validates field by field (the
 skops.io gives with a trusted-type list, without a list to keep current). The manifest is
 checked before any file is parsed, and a bundle is exactly the files its :class:`Layout`
 allows, so a truncated, edited, foreign or padded bundle is refused with a message naming the
-file.
+file. Each file is read once: what is hashed is what is parsed, so a file swapped after the
+check is never used.
+
+Two kinds of array archive: ``arrays`` (float64, deflated: the format-1 models) and ``tables``
+(float64, int32 or int64, stored uncompressed with every member aligned, so
+:meth:`Bundle.tables` hands out read-only views of the verified bytes: no inflating, no copy).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import io
 import json
 import os
 import stat
+import struct
 import tempfile
 import zipfile
 from collections.abc import Mapping
@@ -39,6 +45,12 @@ MANIFEST = "manifest.json"
 _NPY_HEADER = 4096  # room for a .npy header in front of an array's data
 MAX_MANIFEST_BYTES = 1 << 20  # a manifest lists a few files
 MAX_JSON_BYTES = 256 << 20  # any JSON document of a bundle; callers give tighter limits
+# Any file of a bundle: each is read whole (what is hashed is what is used), so a padded file
+# must not be. A model at kanalml's feature limit holds ~0.4 GB of weights.
+MAX_FILE_BYTES = 1 << 30
+TABLE_TYPES = (np.dtype("<f8"), np.dtype("<i4"), np.dtype("<i8"))
+_ALIGN = 64  # a table member's data starts at a multiple of this in its file
+_PAD_FIELD = 0xD935  # the zip extra field that pads a member to alignment (as zipalign's)
 
 
 @dataclass(frozen=True)
@@ -71,18 +83,46 @@ def _write_json(path: Path, obj: Any) -> None:
                     encoding="utf-8")
 
 
+def _write_tables(path: Path, named: Mapping[str, np.ndarray]) -> None:
+    """An uncompressed ``.npz`` whose members' data each start at a multiple of
+    :data:`_ALIGN` bytes, padded with an extra field: ``np.load`` reads it as any ``.npz``,
+    and :meth:`Bundle.tables` reads each member in place."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for key, value in named.items():
+            array = np.ascontiguousarray(value)
+            if array.dtype not in TABLE_TYPES:
+                raise ValueError(f"table {key!r} has type {array.dtype}; tables are "
+                                 "float64, int32 or int64")
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, array, allow_pickle=False)
+            data = buffer.getvalue()  # numpy pads its header to a multiple of 64 bytes
+            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
+            # The local header: 30 bytes, the name, this padding field, and the zip64 field
+            # that zipfile adds (as its writestr decides) for a member near 2 GB.
+            zip64 = len(data) * 1.05 > zipfile.ZIP64_LIMIT
+            fixed = 30 + len(info.filename.encode()) + 4 + (20 if zip64 else 0)
+            assert archive.fp is not None
+            pad = -(archive.fp.tell() + fixed) % _ALIGN
+            info.extra = struct.pack("<HH", _PAD_FIELD, pad) + bytes(pad)
+            archive.writestr(info, data)
+
+
 def write(directory: str | os.PathLike[str], layout: Layout, *,
           documents: Mapping[str, Any] | None = None, texts: Mapping[str, str] | None = None,
-          arrays: Mapping[str, Mapping[str, np.ndarray]] | None = None) -> Path:
+          arrays: Mapping[str, Mapping[str, np.ndarray]] | None = None,
+          tables: Mapping[str, Mapping[str, np.ndarray]] | None = None) -> Path:
     """Write a bundle of ``layout`` to ``directory`` (new or empty, else DataError).
 
     ``documents``: file name -> JSON value; ``texts``: file name -> text (UTF-8);
-    ``arrays``: file name (``.npz``) -> named float64 arrays, compressed. Files are written to
-    a temporary sibling directory, listed in the manifest and renamed into place, so an
-    interrupted write never leaves a half-written bundle behind.
+    ``arrays``: file name (``.npz``) -> named float64 arrays, compressed; ``tables``: file name
+    (``.npz``) -> named float64, int32 or int64 arrays, uncompressed and aligned (read in
+    place by :meth:`Bundle.tables`). Files are written to a temporary sibling directory,
+    listed in the manifest and renamed into place, so an interrupted write never leaves a
+    half-written bundle behind.
     """
     documents, texts, arrays = documents or {}, texts or {}, arrays or {}
-    names = [*documents, *texts, *arrays]
+    tables = tables or {}
+    names = [*documents, *texts, *arrays, *tables]
     missing = [n for n in layout.required if n not in names]
     foreign = [n for n in names if n not in layout.files or n == MANIFEST]
     if missing or foreign or len(set(names)) != len(names):
@@ -93,6 +133,8 @@ def write(directory: str | os.PathLike[str], layout: Layout, *,
     for name, named in arrays.items():
         members: dict[str, Any] = {k: np.asarray(v, dtype=np.float64) for k, v in named.items()}
         np.savez_compressed(tmp / name, **members)
+    for name, named in tables.items():
+        _write_tables(tmp / name, named)
     for name, obj in documents.items():
         _write_json(tmp / name, obj)
     for name, text in texts.items():
@@ -156,9 +198,16 @@ class Bundle:
     """A bundle whose manifest and file hashes have been verified (see :func:`read`); its files
     are parsed on request, each refused with a ModelError naming it."""
 
-    def __init__(self, root: Path, files: frozenset[str]) -> None:
+    def __init__(self, root: Path, data: Mapping[str, bytes], version: int) -> None:
         self.root = root
-        self.files = files
+        self.files = frozenset(data)
+        self.version = version  # the manifest's format version
+        self._data = dict(data)
+
+    def data(self, name: str) -> bytes:
+        """The verified bytes of file ``name``, as hashed."""
+        self.path(name)
+        return self._data[name]
 
     def __contains__(self, name: object) -> bool:
         return name in self.files
@@ -176,19 +225,19 @@ class Bundle:
         """The parsed JSON document ``name``, refused before it is parsed when it is over
         ``max_bytes`` or holds more than ``max_strings`` strings."""
         path = self.path(name)
-        size = regular_size(path, "bundle")
-        if size > max_bytes:
-            raise ModelError(f"{path}: {size:,} bytes, over the {max_bytes:,} this file may "
-                             "have")
-        data = path.read_bytes()
+        data = self._data[name]
+        if len(data) > max_bytes:
+            raise ModelError(f"{path}: {len(data):,} bytes, over the {max_bytes:,} this file "
+                             "may have")
         if max_strings is not None and string_literals(data) > max_strings:
             raise ModelError(f"{path}: holds {string_literals(data):,} strings, more than the "
                              f"{max_strings:,} the rest of the model allows")
         return _read_json(path, data=data)
 
-    def object(self, name: str, max_bytes: int = MAX_JSON_BYTES) -> dict[str, Any]:
-        """The JSON document ``name``, which must be an object."""
-        value = self.json(name, max_bytes)
+    def object(self, name: str, max_bytes: int = MAX_JSON_BYTES,
+               max_strings: int | None = None) -> dict[str, Any]:
+        """The JSON document ``name``, which must be an object (see :meth:`json`)."""
+        value = self.json(name, max_bytes, max_strings)
         if not isinstance(value, dict):
             raise ModelError(f"{self.root / name}: expected a JSON object")
         return value
@@ -203,7 +252,7 @@ class Bundle:
         read without its data."""
         path = self.path(name)
         try:
-            with zipfile.ZipFile(path) as archive:
+            with zipfile.ZipFile(io.BytesIO(self._data[name])) as archive:
                 members = {n.removesuffix(".npy"): n for n in archive.namelist()}
                 if key not in members:
                     raise ModelError(f"{path}: array {key!r} is missing")
@@ -222,7 +271,7 @@ class Bundle:
     def text(self, name: str) -> str:
         path = self.path(name)
         try:
-            return path.read_text(encoding="utf-8")
+            return self._data[name].decode("utf-8")
         except UnicodeDecodeError as exc:
             raise ModelError(f"{path}: not UTF-8 text ({exc})") from None
 
@@ -237,7 +286,7 @@ class Bundle:
         """
         path = self.path(name)
         try:
-            with zipfile.ZipFile(path) as archive:
+            with zipfile.ZipFile(io.BytesIO(self._data[name])) as archive:
                 members = {n.removesuffix(".npy"): n for n in archive.namelist()}
                 return {key: _read_array(archive, members, key, shape, path)
                         for key, shape in shapes.items()}
@@ -246,6 +295,67 @@ class Bundle:
         except (OSError, ValueError, KeyError, EOFError, TypeError, zipfile.BadZipFile) as exc:
             raise ModelError(f"{path}: unreadable arrays ({type(exc).__name__}: {exc})") \
                 from None
+
+
+    def tables(self, name: str, specs: Mapping[str, tuple[str, tuple[int | None, ...]]]
+               ) -> dict[str, np.ndarray]:
+        """The arrays named in ``specs`` (name -> (dtype, shape), None for a free dimension)
+        from the table archive ``name`` (see :func:`write`): read-only views of the verified
+        bytes, none copied or inflated.
+
+        Each member must be stored uncompressed, C-ordered, of the dtype and shape asked,
+        exactly as long as its header says and inside the file; float tables must be
+        finite. Anything else is a ModelError naming the file and the member.
+        """
+        path = self.path(name)
+        data = self._data[name]
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                infos = {i.filename.removesuffix(".npy"): i for i in archive.infolist()}
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise ModelError(f"{path}: unreadable tables ({type(exc).__name__}: {exc})") \
+                from None
+        return {key: _table(data, infos.get(key), key, *spec, path)
+                for key, spec in specs.items()}
+
+
+def _table(data: bytes, info: zipfile.ZipInfo | None, key: str, dtype: str,
+           shape: tuple[int | None, ...], path: Path) -> np.ndarray:
+    """One member of a table archive as a view of ``data`` (see :meth:`Bundle.tables`)."""
+    if info is None:
+        raise ModelError(f"{path}: table {key!r} is missing")
+    if info.compress_type != zipfile.ZIP_STORED or info.compress_size != info.file_size:
+        raise ModelError(f"{path}: table {key!r} is compressed; tables are stored as they are")
+    at = info.header_offset
+    local = data[at:at + 30]
+    if len(local) < 30 or local[:4] != b"PK\x03\x04":
+        raise ModelError(f"{path}: table {key!r} has no local zip header")
+    name_length, extra_length = struct.unpack("<HH", local[26:30])
+    start = at + 30 + name_length + extra_length
+    end = start + info.file_size
+    if end > len(data) or data[at + 30:at + 30 + name_length] != info.filename.encode():
+        raise ModelError(f"{path}: table {key!r} runs past the end of the file")
+    try:
+        buffer = io.BytesIO(data[start:min(end, start + _NPY_HEADER)])
+        found, fortran, found_dtype = _read_header(buffer, path, key)
+    except ModelError:
+        raise
+    except (ValueError, EOFError, TypeError) as exc:
+        raise ModelError(f"{path}: table {key!r} has a bad header ({exc})") from None
+    expected = np.dtype(dtype)
+    fits = len(found) == len(shape) and all(s is None or s == f for s, f in zip(shape, found))
+    if found_dtype != expected or fortran or not fits:
+        wanted = tuple("n" if s is None else s for s in shape)
+        raise ModelError(f"{path}: table {key!r} has shape {found} and type {found_dtype}, "
+                         f"expected {wanted} {expected} in C order")
+    count = int(np.prod(found, dtype=np.int64))
+    offset = start + buffer.tell()
+    if offset + count * expected.itemsize != end:
+        raise ModelError(f"{path}: table {key!r} is not as long as its shape {found} says")
+    array = np.frombuffer(data, dtype=expected, count=count, offset=offset).reshape(found)
+    if expected.kind == "f" and not np.isfinite(array).all():
+        raise ModelError(f"{path}: table {key!r} holds NaN or infinite values")
+    return array
 
 
 def _read_array(archive: zipfile.ZipFile, members: dict[str, str], name: str,
@@ -279,9 +389,24 @@ def _read_header(buffer: io.BytesIO, path: Path, name: str) -> tuple[tuple[int, 
     return tuple(shape), fortran, dtype
 
 
-def read(directory: str | os.PathLike[str], layout: Layout) -> Bundle:
-    """Open the bundle in ``directory``, verifying first its manifest (format, version, file
-    list) and the SHA-256 of every file; ModelError naming the file otherwise."""
+def _read_capped(path: Path) -> bytes:
+    """The bytes of ``path``, refused unread past :data:`MAX_FILE_BYTES`."""
+    if regular_size(path, "bundle") > MAX_FILE_BYTES:
+        raise ModelError(f"{path}: over the {MAX_FILE_BYTES:,} bytes a bundle file may have")
+    with open(path, "rb") as f:
+        data = f.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise ModelError(f"{path}: over the {MAX_FILE_BYTES:,} bytes a bundle file may have")
+    return data
+
+
+def read(directory: str | os.PathLike[str], *layouts: Layout) -> Bundle:
+    """Open the bundle in ``directory``, verifying first its manifest (format, one of the
+    ``layouts``' versions, file list) and the SHA-256 of every file, read once and kept;
+    ModelError naming the file otherwise."""
+    if not layouts:
+        raise TypeError("read() needs at least one layout")
+    layout = layouts[-1]
     root = Path(directory)
     if not root.is_dir():
         raise ModelError(f"{root}: no such {layout.noun} directory")
@@ -294,15 +419,20 @@ def read(directory: str | os.PathLike[str], layout: Layout) -> Bundle:
     manifest = _read_json(manifest_path, MAX_MANIFEST_BYTES)
     if not isinstance(manifest, dict) or manifest.get("format") != layout.format:
         raise ModelError(f"{manifest_path}: not a {layout.noun} manifest")
-    if manifest.get("format_version") != layout.version:
-        raise ModelError(f"{manifest_path}: format version {manifest.get('format_version')!r} "
-                         f"is not supported by this kanalml (reads version {layout.version})")
+    versions = {one.version: one for one in layouts}
+    version = manifest.get("format_version")
+    if type(version) is not int or version not in versions:
+        readable = ", ".join(map(str, sorted(versions)))
+        raise ModelError(f"{manifest_path}: format version {version!r} is not supported by "
+                         f"this kanalml (reads version {readable})")
+    layout = versions[version]
     files = manifest.get("files")
     if not isinstance(files, dict):
         raise ModelError(f"{manifest_path}: has no file list")
     for name in layout.required:
         if name not in files:
             raise ModelError(f"{manifest_path}: does not list {name}")
+    data: dict[str, bytes] = {}
     for name, expected in files.items():
         if not isinstance(name, str) or Path(name).name != name or name in (".", ".."):
             raise ModelError(f"{manifest_path}: names a file outside the {layout.noun} "
@@ -317,11 +447,12 @@ def read(directory: str | os.PathLike[str], layout: Layout) -> Bundle:
                              "files")
         if not path.is_file():
             raise ModelError(f"{path}: listed in the manifest but missing")
-        if file_sha256(path) != expected:
+        data[name] = _read_capped(path)
+        if hashlib.sha256(data[name]).hexdigest() != expected:
             raise ModelError(f"{path}: SHA-256 does not match the manifest "
                              "(the file is corrupt, truncated or was modified)")
     for path in root.iterdir():
         if path.name != MANIFEST and path.name not in files:
             raise ModelError(f"{path}: file not listed in the manifest (foreign or tampered "
                              f"{layout.noun})")
-    return Bundle(root, frozenset(files))
+    return Bundle(root, data, version)

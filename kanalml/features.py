@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from itertools import chain, pairwise
 from typing import TYPE_CHECKING, Any
 
@@ -91,6 +91,7 @@ def _load_csr_matvecs() -> Any:
 _csr_matvecs = _load_csr_matvecs()
 
 
+_TERMS_LOCK = threading.Lock()  # reading a loaded model's vocabularies, once
 _PAIR = "\x00"  # joins the two words of a pair unit; never inside a word
 # Scored once by Featurizer.warm_up: words in and out of a model's table, slang, leetspeak.
 _WARM_UP_POST = "Halo semua, yg pny kabar? k4fir pemerintah 2026 menuliskannya qwzkvb 💣"
@@ -473,6 +474,34 @@ class _CharTable:
         keys += grams.lengths * self.base ** self.hi
         self.columns = IntMap(keys, grams.columns)
 
+    def state(self) -> dict[str, np.ndarray]:
+        """The alphabet and the n-gram map, as :meth:`from_state` takes them back."""
+        keys, values = self.columns.arrays()
+        return {"char_alphabet": self.alphabet, "char_keys": keys, "char_columns": values}
+
+    @classmethod
+    def from_state(cls, ngrams: tuple[int, int], alphabet: np.ndarray, keys: np.ndarray,
+                   values: np.ndarray, columns: range) -> _CharTable:
+        """A table saved by :meth:`state` for the n-grams of ``columns``; ValueError unless
+        the alphabet is code points in order and the map holds those columns."""
+        self = cls.__new__(cls)
+        self.lo, self.hi = ngrams
+        if len(alphabet) and not (int(alphabet[0]) >= 0 and int(alphabet[-1]) < 0x110000
+                                  and bool((alphabet[1:] > alphabet[:-1]).all())):
+            raise ValueError("char alphabet is not code points in order")
+        self.alphabet = alphabet
+        self.base = len(alphabet) + 1
+        self._id_of = np.zeros(int(alphabet.max(initial=0)) + 2, dtype=np.int64)
+        self._id_of[alphabet] = np.arange(1, self.base)
+        if self.base ** (self.hi + 1) * (self.hi + 1) >= 2**63:
+            raise ValueError("char vocabulary alphabet too large for int64 n-gram keys")
+        self.columns = IntMap.from_arrays(keys, values, len(columns))
+        held = values[keys != -1]
+        if len(held) != len(columns) or (len(held) and not (
+                int(held.min()) == columns.start and int(held.max()) == columns.stop - 1)):
+            raise ValueError("char n-gram map does not hold the char columns")
+        return self
+
     def _ids(self, codes: np.ndarray) -> np.ndarray:
         """Char id of each code point (0: not in the vocabulary, or -1 for none)."""
         ids: np.ndarray = self._id_of[np.clip(codes, 0, len(self._id_of) - 1)]
@@ -594,23 +623,60 @@ class _CrossTable:
                 for i, k in enumerate(splits):
                     (suffix_of if left else prefix_of)[self.splits[k]] = \
                         inverse[bounds[i]:bounds[i + 1]]
-        columns = table.columns
         # Class "any other" of a size is its last class; its rows and columns stay -1.
-        self.widths = [len(self.prefixes[b]) + 1 for _, b in self.splits]
-        sizes = [(len(self.suffixes[a]) + 1) * w for (a, _), w in zip(self.splits, self.widths)]
-        self.offsets = np.cumsum([0, *sizes[:-1]]).astype(np.int64).tolist()
-        self.table = np.full(sum(sizes), -1, dtype=np.int32)
-        entries: list[np.ndarray] = []
+        self.table = np.full(self._index(), -1, dtype=np.int32)
         for k, split in enumerate(self.splits):
             found = np.flatnonzero(crossing[k])
             at = self.offsets[k] + suffix_of[split] * self.widths[k] + prefix_of[split]
-            self.table[at] = sum(len(e) for e in entries) + np.arange(len(found))
-            entries.append(columns[found])
-        self.columns = np.concatenate(entries) if entries else np.zeros(0, dtype=np.int64)
+            self.table[at] = table.columns[found]
+
+    def _index(self) -> int:
+        """Set the splits' places in the table from the class counts; returns its size."""
+        self.widths = [len(self.prefixes[b]) + 1 for _, b in self.splits]
+        sizes = [(len(self.suffixes[a]) + 1) * w for (a, _), w in zip(self.splits, self.widths)]
+        self.offsets = np.cumsum([0, *sizes[:-1]]).astype(np.int64).tolist()
         lefts, rights = np.array(self.splits, dtype=np.int64).reshape(-1, 2).T
         self._split_index = (lefts - 1, self.reach + rights - 1,
                              np.array(self.widths, dtype=np.int64),
                              np.array(self.offsets, dtype=np.int64))
+        return sum(sizes)
+
+    def state(self) -> tuple[dict[str, np.ndarray], dict[str, list[list[str]]]]:
+        """The table's entries (where, which column) and its classes, as :meth:`from_state`
+        takes them back. Only entries: 96% of the default model's table is empty, and
+        reading and hashing its 22 MB cost more than filling it (measured)."""
+        at = np.flatnonzero(self.table >= 0)
+        return ({"cross_at": at.astype(np.int32), "cross_columns": self.table[at]},
+                {"suffixes": [list(d) for d in self.suffixes],
+                 "prefixes": [list(d) for d in self.prefixes]})
+
+    @classmethod
+    def from_state(cls, ngrams: tuple[int, int], at: np.ndarray, columns: np.ndarray,
+                   suffixes: list[list[str]], prefixes: list[list[str]],
+                   n_features: int) -> _CrossTable:
+        """A table saved by :meth:`state`; ValueError unless it fits ``ngrams`` and its
+        entries are columns below ``n_features`` in places inside the table."""
+        self = cls.__new__(cls)
+        lo, hi = ngrams
+        self.reach = max(hi - 2, 0)
+        self.splits = [(a, n - 1 - a) for n in range(max(lo, 3), hi + 1)
+                       for a in range(n - 2, 0, -1)]
+        if len(suffixes) != self.reach + 1 or len(prefixes) != self.reach + 1:
+            raise ValueError(f"cross table classes for {len(suffixes) - 1} characters, "
+                             f"expected {self.reach}")
+        self.suffixes = [dict(zip(names, range(len(names)))) for names in suffixes]
+        self.prefixes = [dict(zip(names, range(len(names)))) for names in prefixes]
+        if any(len(d) != len(names) for d, names in zip(self.suffixes + self.prefixes,
+                                                         suffixes + prefixes)):
+            raise ValueError("cross table classes repeat")
+        size = self._index()
+        if len(at) != len(columns) or (len(at) and not (
+                int(at.min()) >= 0 and int(at.max()) < size
+                and int(columns.min()) >= 0 and int(columns.max()) < n_features)):
+            raise ValueError("cross table entries outside the table or the feature columns")
+        self.table = np.full(size, -1, dtype=np.int32)
+        self.table[at] = columns
+        return self
 
     def classes(self, forms: list[str]) -> np.ndarray:
         """Per form: the class of its last 1..reach characters, then of its first 1..reach."""
@@ -623,15 +689,8 @@ class _CrossTable:
             out[:, reach + k - 1] = [get(f[:k], other) if len(f) >= k else other for f in forms]
         return out
 
-    def entry_rows(self, weights: np.ndarray) -> np.ndarray:
-        """(1, weights) per entry and a last row of zeros, for entry -1."""
-        rows = np.zeros((len(self.columns) + 1, weights.shape[1] + 1))
-        rows[:-1, 0] = 1.0
-        rows[:-1, 1:] = weights[self.columns]
-        return rows
-
     def entries(self, left: np.ndarray, right: np.ndarray) -> np.ndarray:
-        """The vocabulary entries (-1: none) of the pairs of forms with :meth:`classes`
+        """The feature columns (-1: none) of the pairs of forms with :meth:`classes`
         ``left`` and ``right``: one column per split, in :func:`_cross_ngrams` order."""
         suffix, prefix, widths, offsets = self._split_index
         if not len(left) or not self.splits:
@@ -640,11 +699,11 @@ class _CrossTable:
         return found
 
     def pair_sums(self, doc: np.ndarray, left: np.ndarray, right: np.ndarray,
-                  entry_rows: np.ndarray, n_rows: int) -> np.ndarray:
+                  weights: np.ndarray, n_rows: int) -> np.ndarray:
         """(count, partial score per output) of each of ``n_rows`` texts over its pairs,
         ``doc`` (sorted) saying whose each pair is.
 
-        Only the entries found are gathered (most crossing n-grams are not in the
+        Only the columns found are gathered (most crossing n-grams are not in the
         vocabulary), and added per text in one fixed order - its pairs in order, each
         pair's splits in order - so a text's sums do not depend on the other texts.
         Gathering a row of every split of every pair and adding them per pair, then per
@@ -653,7 +712,10 @@ class _CrossTable:
         found = self.entries(left, right).ravel()
         hit = found >= 0
         owner = np.repeat(doc, len(self.splits))[hit] if n_rows > 1 else doc
-        return _picked_sums(owner, found[hit], entry_rows, n_rows)
+        out = np.empty((n_rows, weights.shape[1] + 1))
+        out[:, 0] = np.bincount(owner, minlength=n_rows) if n_rows > 1 else hit.sum()
+        out[:, 1:] = _picked_sums(owner, found[hit], weights, n_rows)
+        return out
 
 
 def _picked_sums(row: np.ndarray, picks: np.ndarray, table: np.ndarray, n_rows: int,
@@ -718,7 +780,6 @@ class _FormScores:
         self.cross = cross
         self.tokens = tokens  # form ids are its ids
         self.weights = weights
-        self.entry_rows = cross.entry_rows(weights)
         self.rows = np.zeros((0, weights.shape[1] + 1))
         self.edges = np.zeros((0, 2 * cross.reach), dtype=np.int64)
         self.filled = 0
@@ -817,6 +878,10 @@ class Featurizer:
     block) and ``n_features_``.
     """
 
+    # Fitted: the vocabularies, or (a loaded model) how to read them on first need.
+    _terms_: tuple[dict[str, int], list[str]] | None = None
+    _read_terms: Callable[[], tuple[list[str], list[str]]] | None = None
+
     def __init__(self, ngram_max: int = 2, char_ngrams: tuple[int, int] | None = (3, 6),
                  min_df: int = 2, word_weight: float = 1.0, cache_size: int = 500_000,
                  content_only: bool = True, min_words: int = 8) -> None:
@@ -865,7 +930,7 @@ class Featurizer:
     def _check_is_fitted(self) -> None:
         """scikit-learn's NotFittedError before fit (imported here: sklearn costs seconds to
         import, and scoring never needs it)."""
-        if not hasattr(self, "vocabulary_"):
+        if "n_features_" not in self.__dict__:
             from sklearn.exceptions import NotFittedError
 
             raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call "
@@ -900,49 +965,128 @@ class Featurizer:
     def _set_fitted(self, pre: Preprocessor, words: Sequence[str],
                     chars: Sequence[str]) -> Featurizer:
         self.preprocessor_ = pre
-        self.vocabulary_ = dict(zip(words, range(len(words))))
-        # char_vocabulary_ is built on first use: scoring reads the n-grams as arrays, and
-        # hashing the default model's 293,667 n-grams into a dict took 0.1 s of its load.
-        self._char_grams = list(chars)
-        self._char_vocabulary: dict[str, int] | None = None
+        self._terms_ = (dict(zip(words, range(len(words)))), list(chars))
+        self._n_words = len(words)
         self.n_features_ = len(words) + len(chars)
         self._build_tables()
         return self
+
+    @property
+    def vocabulary_(self) -> dict[str, int]:
+        """Word term -> column (bigrams as ``"a b"``); read from the saved model on first use."""
+        return self._terms()[0]
 
     @property
     def char_vocabulary_(self) -> dict[str, int]:
         """Char n-gram -> column (after the word block); built on first use."""
         vocabulary = self.__dict__.get("_char_vocabulary")  # not in a pickle's state
         if vocabulary is None:
-            start = len(self.vocabulary_)
-            vocabulary = dict(zip(self._char_grams,
-                                  range(start, start + len(self._char_grams))))
+            start = self._n_words
+            grams = self._terms()[1]
+            vocabulary = dict(zip(grams, range(start, start + len(grams))))
             self._char_vocabulary = vocabulary
         return vocabulary
+
+    def _terms(self) -> tuple[dict[str, int], list[str]]:
+        """(word vocabulary, char n-grams in column order). A featurizer loaded from saved
+        tables (:meth:`from_tables`) reads them on first need: scoring never does, and
+        parsing the default model's 452,577 terms cost 0.03-0.1 s of its load (measured)."""
+        terms = self.__dict__.get("_terms_")
+        if terms is None:
+            with _TERMS_LOCK:
+                terms = self.__dict__.get("_terms_")
+                read = self.__dict__.get("_read_terms")
+                if terms is None:
+                    if read is None:
+                        raise AttributeError("vocabulary_")  # not fitted: hasattr() is False
+                    words, chars = read()
+                    if len(words) != self._n_words or len(words) + len(chars) != self.n_features_:
+                        raise ValueError(f"{len(words):,} words and {len(chars):,} char n-grams "
+                                         f"for {self.n_features_:,} features")
+                    terms = self._terms_ = (dict(zip(words, range(len(words)))), list(chars))
+        assert terms is not None
+        return terms
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (say, sent to a Dask worker) without its caches, which hold a lock: the
         receiving process builds its own."""
         state = {k: v for k, v in self.__dict__.items() if not k.startswith("_")}
-        if "_char_grams" in self.__dict__:
-            state["_char_grams"] = self._char_grams
+        if "n_features_" in self.__dict__:
+            state.update(_terms_=self._terms(), _n_words=self._n_words)
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        if hasattr(self, "vocabulary_"):
+        if "n_features_" in state:
             self._build_tables()
 
     @classmethod
     def from_fitted(cls, params: dict[str, Any], words: Sequence[str], chars: Sequence[str],
                     preprocessor: Preprocessor) -> Featurizer:
-        """Rebuild a fitted featurizer from saved parts (see :mod:`kanalml.artifact`)."""
+        """Rebuild a fitted featurizer from its vocabularies (a format-1 model)."""
+        featurizer = cls._with_params(params, preprocessor)
+        return featurizer._set_fitted(preprocessor, words, chars)
+
+    @classmethod
+    def _with_params(cls, params: dict[str, Any], preprocessor: Preprocessor) -> Featurizer:
         params = dict(params)
         if params.get("char_ngrams") is not None:
             params["char_ngrams"] = tuple(params["char_ngrams"])
         featurizer = cls(**params)
         preprocessor.content_only = featurizer.content_only
-        return featurizer._set_fitted(preprocessor, words, chars)
+        featurizer.preprocessor_ = preprocessor
+        return featurizer
+
+    def scoring_tables(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """The look-up tables scoring reads, as arrays and as JSON-ready strings and counts:
+        what a saved model holds so that :meth:`from_tables` builds nothing."""
+        self._check_is_fitted()
+        arrays = {"unigram": self._unigram, "bigram_keys": self._bigram_keys,
+                  "bigram_cols": self._bigram_cols}
+        strings: dict[str, Any] = {"words": self._n_words,
+                                   "chars": self.n_features_ - self._n_words,
+                                   "stems": list(self._tokens.stem_id)}
+        if self.char_ngrams:
+            chars, cross = self._char_tables()
+            cross_arrays, classes = cross.state()
+            arrays.update(chars.state(), **cross_arrays)
+            strings.update(classes)
+        return arrays, strings
+
+    @classmethod
+    def from_tables(cls, params: dict[str, Any], preprocessor: Preprocessor,
+                    arrays: dict[str, np.ndarray], strings: dict[str, Any],
+                    read_terms: Callable[[], tuple[list[str], list[str]]]) -> Featurizer:
+        """A fitted featurizer from :meth:`scoring_tables`' output (a format-2 model);
+        ``read_terms`` gives (words, char n-grams) when something needs them (explaining,
+        :meth:`transform`, pickling). ValueError, KeyError or TypeError if the tables do not
+        fit together: every index they hold is checked to be in range before use."""
+        self = cls._with_params(params, preprocessor)
+        n_words, n_chars, stems = strings["words"], strings["chars"], strings["stems"]
+        if not (type(n_words) is int and type(n_chars) is int and n_words >= 0 <= n_chars):
+            raise ValueError("word and char counts must be non-negative integers")
+        self._terms_ = None
+        self._read_terms = read_terms
+        self._n_words, self.n_features_ = n_words, n_words + n_chars
+        unigram, keys, cols = arrays["unigram"], arrays["bigram_keys"], arrays["bigram_cols"]
+        if len(set(stems)) != len(stems) or len(unigram) != len(stems) + 1:
+            raise ValueError(f"{len(unigram):,} unigram entries for {len(stems):,} stems")
+        if (len(keys) != len(cols) or (len(unigram) and not -1 <= unigram.min() <= unigram.max()
+                                       < max(n_words, 1))
+                or (len(cols) and not 0 <= cols.min() <= cols.max() < n_words)
+                or bool((keys[1:] <= keys[:-1]).any())):
+            raise ValueError("word tables outside the word columns or out of order")
+        self._set_word_tables(dict(zip(stems, range(1, len(stems) + 1))), unigram, keys, cols)
+        if self.char_ngrams:
+            columns = range(n_words, n_words + n_chars)
+            self._chars = (
+                _CharTable.from_state(self.char_ngrams, arrays["char_alphabet"],
+                                      arrays["char_keys"], arrays["char_columns"], columns),
+                _CrossTable.from_state(self.char_ngrams, arrays["cross_at"],
+                                       arrays["cross_columns"],
+                                       strings["suffixes"], strings["prefixes"],
+                                       self.n_features_))
+        return self
 
     def _build_tables(self) -> None:
         """Look-up tables for fast n-gram matching.
@@ -966,20 +1110,25 @@ class Featurizer:
             else:
                 unigram[stem_id[a]] = j
         order = np.argsort(keys)
+        self._set_word_tables(stem_id, unigram, np.asarray(keys, dtype=np.int64)[order],
+                              np.asarray(cols, dtype=np.int64)[order])
+
+    def _set_word_tables(self, stem_id: dict[str, int], unigram: np.ndarray,
+                         bigram_keys: np.ndarray, bigram_cols: np.ndarray) -> None:
         # Norm floors of the two blocks (see min_words): a word brings about this many n-grams.
         self._word_floor = max(self.min_words, 1)
         lo, hi = self.char_ngrams or (0, -1)
         per_word = len(_word_ngrams("abcdef", lo, hi)) + len(_cross_ngrams("abcdef", "ghijkl",
                                                                            lo, hi))
         self._char_floor = float(max(self.min_words * per_word, 1))
-        self._n_ids = n_ids
+        self._n_ids = len(stem_id) + 1
         self._unigram = unigram
         self._unigram_list: list[int] = unigram.tolist()  # for a few stems: no numpy calls
-        self._bigram_keys = np.asarray(keys, dtype=np.int64)[order]
-        self._bigram_cols = np.asarray(cols, dtype=np.int64)[order]
+        self._bigram_keys = bigram_keys
+        self._bigram_cols = bigram_cols
         self._tokens = _TokenCache(self.preprocessor_, stem_id, self.cache_size)
         self._units: _UnitCache | None = None  # by _unit_cache: needs char_vocabulary_
-        # built on first need (or by warm_up): keeps model load fast
+        # built on first need (or by warm_up), unless loaded with the model
         self._chars: tuple[_CharTable, _CrossTable] | None = None
         self._chars_lock = threading.Lock()
         self._scores: _FormScores | None = None
@@ -991,7 +1140,7 @@ class Featurizer:
         with self._chars_lock:
             if self._chars is None:
                 ngrams = self.char_ngrams or (0, -1)
-                grams = _GramChars(self._char_grams, len(self.vocabulary_))
+                grams = _GramChars(self._terms()[1], self._n_words)
                 self._chars = (_CharTable(grams, ngrams), _CrossTable(grams, ngrams))
             return self._chars
 
@@ -1077,7 +1226,7 @@ class Featurizer:
             hit = self._bigram_keys[pos] == key
             rows.append(row[:-1][pair][hit])
             cols.append(self._bigram_cols[pos[hit]])
-        n_cols = max(len(self.vocabulary_), 1)
+        n_cols = max(self._n_words, 1)
         keys = np.sort(np.concatenate(rows) * n_cols + np.concatenate(cols))
         keys = keys[np.concatenate(([True], keys[1:] != keys[:-1]))] if len(keys) else keys
         return np.divmod(keys, n_cols)
@@ -1085,7 +1234,7 @@ class Featurizer:
     def _few_word_features(self, row: list[int], sid: list[int]
                            ) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`_word_features` of a few stems, with a set (the same pairs, sorted)."""
-        n_cols = max(len(self.vocabulary_), 1)
+        n_cols = max(self._n_words, 1)
         unigram = self._unigram_list
         keys = {r * n_cols + c for r, s in zip(row, sid) if (c := unigram[s]) >= 0}
         if self.ngram_max >= 2 and len(self._bigram_keys) and len(sid) > 1:
@@ -1162,7 +1311,7 @@ class Featurizer:
             one = n_rows == 1
             char = (_picked_sums(doc[:0] if one else doc[words], form[words], rows, n_rows)
                     + scores.cross.pair_sums(doc[:0] if one else doc[left], edges[form[left]],
-                                             edges[form[left + 1]], scores.entry_rows, n_rows))
+                                             edges[form[left + 1]], weights, n_rows))
             count = char[:, 0]
             out += char[:, 1:] / np.sqrt(np.maximum(count, self._char_floor))[:, None]
         return out

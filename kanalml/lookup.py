@@ -40,6 +40,22 @@ class IntMap:
         self._keys[slot] = keys[order]
         self._values[slot] = values[order]
 
+    @classmethod
+    def from_arrays(cls, keys: np.ndarray, values: np.ndarray, n: int) -> IntMap:
+        """The map of ``n`` keys whose table :meth:`arrays` gave; ValueError unless the table
+        has the size and the empty last slot that probing needs."""
+        self = cls.__new__(cls)
+        bits = max(4, (2 * n).bit_length())
+        self._shift = np.uint64(64 - bits)
+        if len(keys) != len(values) or len(keys) < (1 << bits) or keys[-1] != _EMPTY:
+            raise ValueError("not an IntMap table of its size")
+        self._keys, self._values = keys, values
+        return self
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The table's keys (-1: empty slot) and values, for :meth:`from_arrays`."""
+        return self._keys, self._values
+
     def __len__(self) -> int:
         return int((self._keys != _EMPTY).sum())
 

@@ -20,6 +20,7 @@ what goes into it and checks every value it reads back; the bundle format checks
 from __future__ import annotations
 
 import datetime as _dt
+import gc
 import hashlib
 import math
 import os
@@ -46,11 +47,15 @@ PREVALENCE = 0.001
 calibration assumes (1 in 1,000; why, in the README and the model card): a score is the
 probability that a post is extremist in such a stream, not in the half-extremist training mix."""
 
-# A saved model: the bundle's files (see Model.save). The format is version 1 since the first
-# release; models saved by any kanalml since then load unchanged.
+# A saved model: the bundle's files (see Model.save). Format 2 (kanalml 0.x since issue 22)
+# is read in place: its weights and the featurizer's look-up tables are uncompressed, aligned
+# arrays, so a load inflates, parses and builds almost nothing. Format 1 (deflated weights, the
+# tables built from the vocabularies at load) still loads, to the same scores.
 FORMAT = "kanalml-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 ARRAYS = "weights.npz"
+TABLES = "tables.npz"  # the featurizer's look-up tables (format 2)
+TABLE_STRINGS = "tables.json"  # their strings and counts (format 2)
 VOCABULARY = "vocabulary.json"
 CHAR_VOCABULARY = "char_vocabulary.json"
 STEMS = "stems.json"
@@ -58,13 +63,17 @@ METADATA = "metadata.json"
 CARD = "README.md"
 TRAINING_KEYS = "training_keys.json"  # token hashes of the training posts (text_key)
 # Limits checked before a file is parsed, far above any model trained here (the shipped one:
-# 333k features, 8k training keys, 5 KB of metadata), so a crafted file costs little to refuse.
+# 453k features, 23k training keys, 6 KB of metadata), so a crafted file costs little to refuse.
 MAX_FEATURES = 4_000_000
 MAX_BYTES_PER_FEATURE = 256  # vocabulary bytes per feature, JSON quoting included
 MAX_TRAINING_KEYS = 2_000_000
 MAX_METADATA_BYTES = 4 << 20
+LAYOUT_V1 = artifact.Layout(FORMAT, 1,
+                            required=(ARRAYS, VOCABULARY, CHAR_VOCABULARY, STEMS, METADATA),
+                            optional=(CARD, TRAINING_KEYS), noun="kanalml model")
 LAYOUT = artifact.Layout(FORMAT, FORMAT_VERSION,
-                         required=(ARRAYS, VOCABULARY, CHAR_VOCABULARY, STEMS, METADATA),
+                         required=(ARRAYS, TABLES, TABLE_STRINGS, VOCABULARY, CHAR_VOCABULARY,
+                                   STEMS, METADATA),
                          optional=(CARD, TRAINING_KEYS), noun="kanalml model")
 
 
@@ -106,11 +115,14 @@ class Model:
             category_coef = np.zeros((coef.shape[0], n_cat))
         self.category_intercept_ = np.zeros(n_cat) if category_intercept is None \
             else np.asarray(category_intercept, dtype=np.float64)
-        # Labels and categories in one product (the features are the cost, not the columns),
-        # held once: coef_ and category_coef_ are views of it.
-        self._weights = np.hstack((coef, np.asarray(category_coef, dtype=np.float64)))
-        self.coef_ = self._weights[:, :len(self.labels_)]
-        self.category_coef_ = self._weights[:, len(self.labels_):]
+        self._set_weights(np.hstack((coef, np.asarray(category_coef, dtype=np.float64))))
+
+    def _set_weights(self, weights: np.ndarray) -> None:
+        """Labels and categories in one product (the features are the cost, not the columns),
+        held once: coef_ and category_coef_ are views of it."""
+        self._weights = weights
+        self.coef_ = weights[:, :len(self.labels_)]
+        self.category_coef_ = weights[:, len(self.labels_):]
 
     def __repr__(self) -> str:
         cats = f", categories={self.categories_}" if self.categories_ else ""
@@ -132,11 +144,11 @@ class Model:
         from kanalml.provenance import package_versions
 
         feat = self.featurizer_
-        arrays = {"coef": self.coef_, "intercept": self.intercept_,
-                  "calibration": self.calibration_, "thresholds": self.thresholds_}
+        weights = {"weights": self._weights, "intercept": self.intercept_,
+                   "calibration": self.calibration_, "thresholds": self.thresholds_}
         if self.categories_:
-            arrays.update(category_coef=self.category_coef_,
-                          category_intercept=self.category_intercept_)
+            weights["category_intercept"] = self.category_intercept_
+        tables, strings = feat.scoring_tables()
         versions = package_versions()
         metadata = {
             **{k: v for k, v in self.metadata_.items() if k != "training_keys"},
@@ -147,23 +159,28 @@ class Model:
             "sklearn_version": versions["scikit-learn"],
             "numpy_version": versions["numpy"],
         }
+        table = feat.preprocessor_.stem_table_
         documents = {
             VOCABULARY: sorted(feat.vocabulary_, key=feat.vocabulary_.__getitem__),
             CHAR_VOCABULARY: sorted(feat.char_vocabulary_, key=feat.char_vocabulary_.__getitem__),
-            STEMS: {t: [form, *stems] for t, (stems, form)
-                    in feat.preprocessor_.stem_table_.items()},
+            # Three flat lists parse in half the time of one list per token (measured).
+            STEMS: {"tokens": list(table), "forms": [form for _, form in table.values()],
+                    "stems": [" ".join(stems) for stems, _ in table.values()]},
+            TABLE_STRINGS: strings,
             METADATA: metadata,
         }
         if "training_keys" in self.metadata_:
             documents[TRAINING_KEYS] = self.metadata_["training_keys"]
-        return artifact.write(directory, LAYOUT, documents=documents, arrays={ARRAYS: arrays},
+        return artifact.write(directory, LAYOUT, documents=documents,
+                              tables={ARRAYS: weights, TABLES: tables},
                               texts={} if card is None else {CARD: card})
 
     @classmethod
     def load(cls, directory: str | os.PathLike[str]) -> Model:
-        """Read a model saved by :meth:`save`: the bundle verified first, then every value
-        checked (labels, featurizer parameters, array shapes) before the model is built."""
-        bundle = artifact.read(directory, LAYOUT)
+        """Read a model saved by :meth:`save` (format 2) or by an earlier kanalml (format 1):
+        the bundle verified first, then every value checked (labels, featurizer parameters,
+        array shapes, table indices) before the model is built."""
+        bundle = artifact.read(directory, LAYOUT_V1, LAYOUT)
         meta_path = bundle.root / METADATA
         metadata = bundle.object(METADATA, MAX_METADATA_BYTES)
         categories = artifact.expect_strings(metadata.get("categories", []), meta_path)
@@ -174,44 +191,23 @@ class Model:
         if not labels:
             raise ModelError(f"{meta_path}: the model has no labels")
         _check_featurizer(metadata.get("featurizer"), meta_path)
-        # The weights' header says how many features there are: the vocabularies must hold
-        # that many strings, known before they are parsed (a 10M-entry vocabulary cost 846 MB).
-        shape = bundle.array_shape(ARRAYS, "coef")
-        if len(shape) != 2 or shape[1] != len(labels):
-            raise ModelError(f"{bundle.root / ARRAYS}: array 'coef' has shape {shape}, expected "
-                             f"(features, {len(labels)}) float64")
-        n_features = shape[0]
-        if n_features > MAX_FEATURES:
-            raise ModelError(f"{bundle.root / ARRAYS}: {n_features:,} features, over the "
-                             f"{MAX_FEATURES:,} a kanalml model may have")
-        budget = n_features * MAX_BYTES_PER_FEATURE + (1 << 16)
-        words = bundle.strings(VOCABULARY, budget, n_features)
-        chars = bundle.strings(CHAR_VOCABULARY, budget, n_features - len(words))
-        stems = bundle.json(STEMS, budget * 4, 8 * n_features + 1024)
-        if TRAINING_KEYS in bundle:
-            metadata["training_keys"] = bundle.strings(TRAINING_KEYS, 64 * MAX_TRAINING_KEYS,
-                                                       MAX_TRAINING_KEYS)
-        n_features, n_labels = len(words) + len(chars), len(labels)
-        shapes = {"coef": (n_features, n_labels), "intercept": (n_labels,),
-                  "calibration": (n_labels, 2), "thresholds": (n_labels,)}
-        if categories:
-            shapes.update(category_coef=(n_features, len(categories)),
-                          category_intercept=(len(categories),))
-        arrays = bundle.arrays(ARRAYS, shapes)
+        # Models saved before content_only and min_words were trained without them.
+        params = {"content_only": False, "min_words": 0, **metadata["featurizer"]}
+        read = _load_v2 if bundle.version == 2 else _load_v1
+        # The cyclic GC is off while the stem table's ~110k tuples are made: its passes over
+        # them took ~50 ms of a 0.27 s load (measured); nothing made here is a cycle.
+        collecting = gc.isenabled()
+        gc.disable()
         try:
-            preprocessor = Preprocessor()
-            preprocessor.stem_table_ = _stem_table(stems, bundle.root / STEMS)
-            # Models saved before content_only and min_words were trained without them.
-            params = {"content_only": False, "min_words": 0, **metadata["featurizer"]}
-            featurizer = Featurizer.from_fitted(params, words, chars, preprocessor)
+            return read(cls, bundle, labels, categories, metadata, params)
         except ModelError:
             raise
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise ModelError(f"{bundle.root}: inconsistent model files "
                              f"({type(exc).__name__}: {exc})") from None
-        return cls(labels, featurizer, arrays["coef"], arrays["intercept"],
-                   arrays["calibration"], arrays["thresholds"], metadata, categories,
-                   arrays.get("category_coef"), arrays.get("category_intercept"))
+        finally:
+            if collecting:
+                gc.enable()
 
     def decision_function(self, texts: Sequence[Any]) -> np.ndarray:
         """Raw linear scores (log-odds before calibration), shape (n_texts, n_labels)."""
@@ -273,6 +269,124 @@ class Model:
                 words[word] = words.get(word, 0.0) + value / max(len(parts), 1)
         ranked = sorted(((w, round(v, 4)) for w, v in words.items()), key=lambda kv: -kv[1])
         return [(word, value) for word, value in ranked[:top] if value > 0]
+
+
+def _n_features(bundle: artifact.Bundle, n_features: int) -> int:
+    """``n_features`` as the weights declare it, refused over :data:`MAX_FEATURES`."""
+    if n_features > MAX_FEATURES:
+        raise ModelError(f"{bundle.root / ARRAYS}: {n_features:,} features, over the "
+                         f"{MAX_FEATURES:,} a kanalml model may have")
+    return n_features
+
+
+def _budget(n_features: int) -> int:
+    """Bytes a vocabulary of ``n_features`` may take: known before any string is parsed (a
+    10M-entry vocabulary cost 846 MB)."""
+    return n_features * MAX_BYTES_PER_FEATURE + (1 << 16)
+
+
+def _training_keys(bundle: artifact.Bundle, metadata: dict[str, Any]) -> None:
+    if TRAINING_KEYS in bundle:
+        metadata["training_keys"] = bundle.strings(TRAINING_KEYS, 64 * MAX_TRAINING_KEYS,
+                                                   MAX_TRAINING_KEYS)
+
+
+def _load_v1(cls: type[Model], bundle: artifact.Bundle, labels: list[str],
+             categories: list[str], metadata: dict[str, Any], params: dict[str, Any]) -> Model:
+    """A format-1 model: deflated weights; the look-up tables built from the vocabularies."""
+    shape = bundle.array_shape(ARRAYS, "coef")
+    if len(shape) != 2 or shape[1] != len(labels):
+        raise ModelError(f"{bundle.root / ARRAYS}: array 'coef' has shape {shape}, expected "
+                         f"(features, {len(labels)}) float64")
+    n_features = _n_features(bundle, shape[0])
+    budget = _budget(n_features)
+    words = bundle.strings(VOCABULARY, budget, n_features)
+    chars = bundle.strings(CHAR_VOCABULARY, budget, n_features - len(words))
+    stems = bundle.json(STEMS, budget * 4, 8 * n_features + 1024)
+    _training_keys(bundle, metadata)
+    n_features, n_labels = len(words) + len(chars), len(labels)
+    shapes = {"coef": (n_features, n_labels), "intercept": (n_labels,),
+              "calibration": (n_labels, 2), "thresholds": (n_labels,)}
+    if categories:
+        shapes.update(category_coef=(n_features, len(categories)),
+                      category_intercept=(len(categories),))
+    arrays = bundle.arrays(ARRAYS, shapes)
+    preprocessor = Preprocessor()
+    preprocessor.stem_table_ = _stem_table(stems, bundle.root / STEMS)
+    featurizer = Featurizer.from_fitted(params, words, chars, preprocessor)
+    return cls(labels, featurizer, arrays["coef"], arrays["intercept"], arrays["calibration"],
+               arrays["thresholds"], metadata, categories, arrays.get("category_coef"),
+               arrays.get("category_intercept"))
+
+
+def _load_v2(cls: type[Model], bundle: artifact.Bundle, labels: list[str],
+             categories: list[str], metadata: dict[str, Any], params: dict[str, Any]) -> Model:
+    """A format-2 model: weights and tables read in place; the vocabularies, which scoring
+    does not read, parsed on first need (explaining a score, transform, pickling)."""
+    n_labels, n_cat = len(labels), len(categories)
+    specs: dict[str, tuple[str, tuple[int | None, ...]]] = {
+        "weights": ("<f8", (None, n_labels + n_cat)), "intercept": ("<f8", (n_labels,)),
+        "calibration": ("<f8", (n_labels, 2)), "thresholds": ("<f8", (n_labels,))}
+    if categories:
+        specs["category_intercept"] = ("<f8", (n_cat,))
+    arrays = bundle.tables(ARRAYS, specs)
+    n_features = _n_features(bundle, arrays["weights"].shape[0])
+    budget = _budget(n_features)
+    table_specs: dict[str, tuple[str, tuple[int | None, ...]]] = dict.fromkeys(
+        ("unigram", "bigram_keys", "bigram_cols"), ("<i8", (None,)))
+    if params.get("char_ngrams") is not None:
+        table_specs.update(dict.fromkeys(("char_alphabet", "char_keys", "char_columns"),
+                                         ("<i8", (None,))),
+                           **dict.fromkeys(("cross_at", "cross_columns"), ("<i4", (None,))))
+    tables = bundle.tables(TABLES, table_specs)
+    strings = bundle.object(TABLE_STRINGS, budget * 3, 3 * n_features + 1024)
+    for key in ("stems", *(("suffixes", "prefixes") if "char_alphabet" in tables else ())):
+        value = strings.get(key)
+        nested = value if key != "stems" and isinstance(value, list) else [value]
+        for item in nested:
+            artifact.expect_strings(item, bundle.root / TABLE_STRINGS)
+    stems = bundle.object(STEMS, budget * 4, 3 * n_features + 1024)
+    columns = [artifact.expect_strings(stems.get(key), bundle.root / STEMS)
+               for key in ("tokens", "forms", "stems")]
+    if len({len(c) for c in columns}) != 1:
+        raise ModelError(f"{bundle.root / STEMS}: tokens, forms and stems differ in length")
+    _training_keys(bundle, metadata)
+    tokens, forms, token_stems = columns
+    empty: tuple[str, ...] = ()
+    preprocessor = Preprocessor()
+    preprocessor.stem_table_ = dict(zip(tokens, zip(
+        [tuple(s.split(" ")) if s else empty for s in token_stems], forms)))
+
+    # The vocabularies are parsed on first need, but checked now for what costs nothing: their
+    # size, and their string counts against the tables' (counted in C, ~2 ms).
+    for name, expected in ((VOCABULARY, strings["words"]), (CHAR_VOCABULARY, strings["chars"])):
+        data, path = bundle.data(name), bundle.root / name
+        if len(data) > budget:
+            raise ModelError(f"{path}: {len(data):,} bytes, over the {budget:,} this file may "
+                             "have")
+        if (found := artifact.string_literals(data)) != expected:
+            raise ModelError(f"{path}: holds {found:,} strings, "
+                             f"{'more' if found > expected else 'fewer'} than the {expected:,} "
+                             "columns the tables have")
+
+    # Only the vocabularies' verified bytes are kept for later, not the whole bundle's.
+    kept = artifact.Bundle(bundle.root, {name: bundle.data(name)
+                                         for name in (VOCABULARY, CHAR_VOCABULARY)},
+                           bundle.version)
+
+    def read_terms() -> tuple[list[str], list[str]]:
+        words = kept.strings(VOCABULARY, budget, n_features)
+        return words, kept.strings(CHAR_VOCABULARY, budget, n_features - len(words))
+
+    featurizer = Featurizer.from_tables(params, preprocessor, tables, strings, read_terms)
+    if featurizer.n_features_ != n_features:
+        raise ModelError(f"{bundle.root / ARRAYS}: weights for {n_features:,} features, the "
+                         f"tables have {featurizer.n_features_:,}")
+    model = cls(labels, featurizer, np.zeros((0, n_labels)), arrays["intercept"],
+                arrays["calibration"], arrays["thresholds"], metadata, categories,
+                np.zeros((0, n_cat)), arrays.get("category_intercept"))
+    model._set_weights(arrays["weights"])
+    return model
 
 
 def _check_featurizer(params: Any, path: Path) -> None:

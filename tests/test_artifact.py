@@ -23,8 +23,8 @@ from kanalml.api import default_model_path
 ModelError = kanalml.ModelError
 PROBE = [*POSITIVE_LIKE, *NEGATIVE_LIKE, "kata baru yang belum pernah dilihat model",
          "dasar k4f1r!!! bubarkaaan th4ghut 💣", "", None, "\ud800", "#BubarkanPKI"]
-FILES = ["char_vocabulary.json", "manifest.json", "metadata.json", "stems.json",
-         "training_keys.json", "vocabulary.json", "weights.npz"]
+FILES = ["char_vocabulary.json", "manifest.json", "metadata.json", "stems.json", "tables.json",
+         "tables.npz", "training_keys.json", "vocabulary.json", "weights.npz"]
 
 
 def sha256(path: Path) -> str:
@@ -95,8 +95,24 @@ def test_save_returns_the_directory_and_writes_only_plain_files(small_model_dir)
         if name.endswith(".json"):
             json.loads((small_model_dir / name).read_text(encoding="utf-8"))
     with np.load(small_model_dir / "weights.npz", allow_pickle=False) as npz:
-        assert sorted(npz.files) == ["calibration", "coef", "intercept", "thresholds"]
+        assert sorted(npz.files) == ["calibration", "intercept", "thresholds", "weights"]
         assert all(npz[name].dtype == np.float64 for name in npz.files)
+    with np.load(small_model_dir / "tables.npz", allow_pickle=False) as npz:
+        assert {"unigram", "bigram_keys", "cross_columns"} <= set(npz.files)
+        assert all(npz[name].dtype in (np.int32, np.int64) for name in npz.files)
+    # Stored as they are, each member's data at a multiple of 64 bytes: read in place.
+    for name in ("weights.npz", "tables.npz"):
+        data = (small_model_dir / name).read_bytes()
+        with zipfile.ZipFile(small_model_dir / name) as archive:
+            for info in archive.infolist():
+                assert info.compress_type == zipfile.ZIP_STORED
+                at = info.header_offset
+                start = at + 30 + int.from_bytes(data[at + 26:at + 28], "little") \
+                    + int.from_bytes(data[at + 28:at + 30], "little")
+                header = np.lib.format.read_magic(io.BytesIO(data[start:start + 10]))
+                assert header == (1, 0)
+                header_length = 10 + int.from_bytes(data[start + 8:start + 10], "little")
+                assert (start + header_length) % 64 == 0, (name, info.filename)
     # no temporary directories left next to it
     assert [p.name for p in small_model_dir.parent.iterdir()] == ["small"]
 
@@ -115,7 +131,7 @@ def test_a_loaded_model_still_knows_its_training_posts(small_model, small_model_
 def test_manifest_lists_every_file_with_its_sha256(small_model_dir) -> None:
     manifest = json.loads((small_model_dir / "manifest.json").read_text())
     assert manifest["format"] == "kanalml-model"
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
     assert sorted(manifest["files"]) == [n for n in FILES if n != "manifest.json"]
     for name, digest in manifest["files"].items():
         assert digest == sha256(small_model_dir / name)
@@ -255,7 +271,7 @@ def test_manifest_that_is_not_an_object(model_copy, content) -> None:
     load_fails(model_copy, path)
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", None, 1.5])
+@pytest.mark.parametrize("version", [3, 0, "1", "2", None, 1.5, 2.0, True])
 def test_unsupported_format_version(model_copy, version) -> None:
     path = model_copy / "manifest.json"
     edit_json(path, lambda m: m.update(format_version=version))
@@ -304,9 +320,9 @@ def test_foreign_file_in_model_directory(model_copy, name) -> None:
 # Files edited *and* re-listed in the manifest with their new SHA-256 (a buggy writer, or
 # a hand edit): the content checks must still answer with a ModelError naming the file.
 
-def _npz(**arrays) -> bytes:
+def _npz(compressed: bool = False, **arrays) -> bytes:
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
+    (np.savez_compressed if compressed else np.savez)(buffer, **arrays)
     return buffer.getvalue()
 
 
@@ -320,13 +336,18 @@ REHASHED_WEIGHTS = {
     "zip-header-then-zeros": lambda d: b"PK\x03\x04" + bytes(300),
     "random-bytes": lambda d: np.random.default_rng(0).bytes(500),
     "npy-not-npz": lambda d: _npy(np.zeros(3)),
-    "object-array": lambda d: _npz(**{**_weights(d), "coef": np.array([{"a": 1}], dtype=object)}),
+    "object-array": lambda d: _npz(**{**_weights(d),
+                                      "weights": np.array([{"a": 1}], dtype=object)}),
     "array-missing": lambda d: _npz(**{k: v for k, v in _weights(d).items() if k != "intercept"}),
-    "wrong-shape": lambda d: _npz(**{**_weights(d), "coef": np.zeros((3, 3))}),
+    "wrong-shape": lambda d: _npz(**{**_weights(d), "weights": np.zeros((3, 3))}),
     "integer-dtype": lambda d: _npz(**{**_weights(d),
                                        "intercept": np.zeros(len(SMALL_LABELS), dtype=int)}),
     "empty-zip": lambda d: _empty_zip(),
-    "nan-weights": lambda d: _npz(**{**_weights(d), "coef": _weights(d)["coef"] * np.nan}),
+    "nan-weights": lambda d: _npz(**{**_weights(d), "weights": _weights(d)["weights"] * np.nan}),
+    "deflated": lambda d: _npz(compressed=True, **_weights(d)),
+    "fortran-order": lambda d: _npz(**{**_weights(d),
+                                       "weights": np.asfortranarray(_weights(d)["weights"])}),
+    "one-feature-short": lambda d: _npz(**{**_weights(d), "weights": _weights(d)["weights"][1:]}),
     "nan-threshold": lambda d: _npz(**{**_weights(d),
                                        "thresholds": np.full(len(SMALL_LABELS), np.nan)}),
     "infinite-intercept": lambda d: _npz(**{**_weights(d),
@@ -337,17 +358,17 @@ REHASHED_WEIGHTS = {
 
 
 def _lying_header(directory: Path) -> bytes:
-    """An npz whose coef header claims 10^13 float64s (80 TB) over a few real bytes."""
-    real = _npy(_weights(directory)["coef"])
+    """An npz whose weights header claims 10^13 float64s (80 TB) over a few real bytes."""
+    real = _npy(_weights(directory)["weights"])
     header = np.lib.format.header_data_from_array_1_0(np.zeros(1))
     header["shape"] = (10**13,)
     buffer = io.BytesIO()
     np.lib.format.write_array_header_1_0(buffer, header)
     lying = buffer.getvalue() + real[-4096:]
-    arrays = {k: _npy(v) for k, v in _weights(directory).items() if k != "coef"}
+    arrays = {k: _npy(v) for k, v in _weights(directory).items() if k != "weights"}
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as archive:
-        archive.writestr("coef.npy", lying)
+        archive.writestr("weights.npy", lying)
         for name, data in arrays.items():
             archive.writestr(f"{name}.npy", data)
     return out.getvalue()
@@ -357,12 +378,12 @@ def _zip_bomb(directory: Path) -> bytes:
     """2 GB of zeros in a small deflated member named like the weights."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        with archive.open("coef.npy", "w", force_zip64=True) as member:
+        with archive.open("weights.npy", "w", force_zip64=True) as member:
             block = bytes(1 << 24)
             for _ in range(128):
                 member.write(block)
         for name, array in _weights(directory).items():
-            if name != "coef":
+            if name != "weights":
                 archive.writestr(f"{name}.npy", _npy(array))
     return out.getvalue()
 
@@ -429,17 +450,22 @@ REHASHED_JSON = {
     "vocabulary-invalid-json": ("vocabulary.json", '["kafir", '),
     "stems-a-list": ("stems.json", "[1, 2, 3]"),
     "stems-invalid-json": ("stems.json", '{"a": '),
-    "stems-entry-empty": ("stems.json", '{"a": []}'),
-    "stems-entry-not-strings": ("stems.json", '{"a": ["a", 1]}'),
-    "stems-entry-a-string": ("stems.json", '{"a": "ab"}'),
-    "stems-entry-nested": ("stems.json", '{"a": ["a", ["b"]]}'),
+    "stems-without-tokens": ("stems.json", '{"forms": [], "stems": []}'),
+    "stems-not-strings": ("stems.json", '{"tokens": ["a"], "forms": [1], "stems": [""]}'),
+    "stems-nested": ("stems.json", '{"tokens": ["a"], "forms": ["a"], "stems": [["b"]]}'),
+    "stems-lengths-differ": ("stems.json", '{"tokens": ["a", "b"], "forms": ["a"], '
+                                           '"stems": ["a"]}'),
+    "tables-a-list": ("tables.json", "[]"),
+    "tables-words-not-a-count": ("tables.json", None),
 }
 
 
 @pytest.mark.parametrize(("name", "content"), REHASHED_JSON.values(), ids=REHASHED_JSON.keys())
 def test_rehashed_bad_json(model_copy, name, content) -> None:
     path = model_copy / name
-    if content is None:
+    if content is None and name == "tables.json":
+        edit_json(path, lambda m: m.update(words=str(m["words"])))
+    elif content is None:
         edit_json(path, lambda m: m.pop("labels"))
     elif content == "\udcff":
         path.write_bytes(b"\xff\xfe\x00")
@@ -477,7 +503,7 @@ def _pickled_npz(directory: Path, marker: Path) -> bytes:
     evil = np.empty(1, dtype=object)
     evil[0] = _Payload(marker)
     buffer = io.BytesIO()
-    np.savez(buffer, **{**weights, "coef": evil}, allow_pickle=True)
+    np.savez(buffer, **{**weights, "weights": evil}, allow_pickle=True)
     return buffer.getvalue()
 
 
@@ -488,7 +514,7 @@ def test_pickle_payload_in_weights_is_refused_without_running(model_copy, tmp_pa
     rehash(model_copy)
     # the payload is live: numpy with pickles allowed would run it
     with np.load(path, allow_pickle=True) as npz:
-        npz["coef"]
+        npz["weights"]
     assert marker.exists()
     marker.unlink()
 
@@ -640,3 +666,144 @@ def test_bundle_writer_refuses_files_outside_its_layout(tmp_path) -> None:
         with pytest.raises(ValueError, match=r"is doc\.json; got"):
             artifact.write(tmp_path / "b", layout, documents=documents)
     assert not (tmp_path / "b").exists()
+
+
+# --- format 2: tables read in place, checked before use; format 1 still loads ---------------
+
+def _tables(directory: Path) -> dict[str, np.ndarray]:
+    with np.load(directory / "tables.npz", allow_pickle=False) as npz:
+        return {name: npz[name] for name in npz.files}
+
+
+def _with_table(name: str, change) -> object:
+    def make(directory: Path) -> bytes:
+        tables = _tables(directory)
+        tables[name] = change(tables[name], json.loads((directory / "tables.json").read_text()))
+        return _npz(**tables)
+    return make
+
+
+def _without(name: str):
+    return lambda d: _npz(**{k: v for k, v in _tables(d).items() if k != name})
+
+
+def _set_last(value: int):
+    def change(array: np.ndarray, _) -> np.ndarray:
+        array = array.copy()
+        array[-1] = value
+        return array
+    return change
+
+
+# Every index a table holds is used by numpy or by SciPy's unchecked sparse product: one out of
+# range must be refused at load, never read at scoring.
+REHASHED_TABLES = {
+    "unigram-past-the-words": _with_table("unigram", lambda a, s: _set_last(s["words"])(a, s)),
+    "bigram-past-the-words": _with_table("bigram_cols", lambda a, s: _set_last(s["words"])(a, s)),
+    "bigrams-out-of-order": _with_table("bigram_keys", lambda a, s: a[::-1].copy()),
+    "cross-column-past-the-features": _with_table(
+        "cross_columns", lambda a, s: _set_last(s["words"] + s["chars"])(a, s)),
+    "cross-entry-past-the-table": _with_table("cross_at", lambda a, s: _set_last(2**31 - 1)(a, s)),
+    "cross-negative-column": _with_table("cross_columns", lambda a, s: _set_last(-5)(a, s)),
+    "char-map-without-empty-tail": _with_table("char_keys", lambda a, s: _set_last(7)(a, s)),
+    "char-map-past-the-features": _with_table(
+        "char_columns", lambda a, s: np.where(a > 0, a + 10**6, a)),
+    "alphabet-out-of-order": _with_table("char_alphabet", lambda a, s: a[::-1].copy()),
+    "cross-columns-int64": _with_table("cross_columns", lambda a, s: a.astype(np.int64)),
+    "unigram-float": _with_table("unigram", lambda a, s: a.astype(np.float64)),
+    "table-missing": _without("cross_at"),
+}
+
+
+@pytest.mark.parametrize("make", REHASHED_TABLES.values(), ids=REHASHED_TABLES.keys())
+def test_rehashed_bad_tables(model_copy, make) -> None:
+    path = model_copy / "tables.npz"
+    path.write_bytes(make(model_copy))
+    rehash(model_copy)
+    with pytest.raises(ModelError) as info:
+        kanalml.load_model(model_copy)
+    assert str(path) in str(info.value) or f"{model_copy}: inconsistent" in str(info.value)
+
+
+def test_rehashed_repeated_cross_classes(model_copy) -> None:
+    edit_json(model_copy / "tables.json", lambda t: t["suffixes"][2].append(t["suffixes"][2][0]))
+    rehash(model_copy)
+    with pytest.raises(ModelError, match=r"inconsistent model files.*repeat"):
+        kanalml.load_model(model_copy)
+
+
+def test_vocabularies_are_read_only_when_needed(model_copy, small_model) -> None:
+    """Scoring a format-2 model never parses its vocabularies; explaining does, checked then."""
+    loaded = kanalml.load_model(model_copy)
+    assert loaded.featurizer_.__dict__["_terms_"] is None
+    kanalml.score(PROBE, model=loaded)
+    assert loaded.featurizer_.__dict__["_terms_"] is None
+    assert loaded.explain(POSITIVE_LIKE[0]) == small_model.explain(POSITIVE_LIKE[0])
+    assert loaded.featurizer_.vocabulary_ == small_model.featurizer_.vocabulary_
+
+
+def save_format_1(model, directory: Path) -> Path:
+    """``model`` as kanalml wrote models before format 2: deflated float64 weights, the stem
+    table as one list per token, no tables."""
+    from kanalml import artifact
+    from kanalml.model import LAYOUT_V1
+
+    feat = model.featurizer_
+    arrays = {"coef": model.coef_, "intercept": model.intercept_,
+              "calibration": model.calibration_, "thresholds": model.thresholds_}
+    if model.categories_:
+        arrays.update(category_coef=model.category_coef_,
+                      category_intercept=model.category_intercept_)
+    metadata = {**{k: v for k, v in model.metadata_.items() if k != "training_keys"},
+                "labels": model.labels_, "categories": model.categories_,
+                "featurizer": feat.get_params()}
+    documents = {
+        "vocabulary.json": sorted(feat.vocabulary_, key=feat.vocabulary_.__getitem__),
+        "char_vocabulary.json": sorted(feat.char_vocabulary_,
+                                       key=feat.char_vocabulary_.__getitem__),
+        "stems.json": {t: [form, *stems]
+                       for t, (stems, form) in feat.preprocessor_.stem_table_.items()},
+        "metadata.json": metadata,
+    }
+    assert LAYOUT_V1.version == 1
+    return artifact.write(directory, LAYOUT_V1, documents=documents,
+                          arrays={"weights.npz": arrays})
+
+
+def _project_texts() -> list[str]:
+    """Every text cell of every data file the project holds."""
+    root = Path(__file__).resolve().parents[1] / "data"
+    texts: list[str] = []
+    for path in sorted([*root.glob("*.csv"), *root.glob("third_party/*.csv.gz")]):
+        frame = pd.read_csv(path, dtype=str, encoding="latin-1" if "ibrohim" in path.name
+                            else "utf-8")
+        texts += frame.stack().tolist()
+    return list(dict.fromkeys(texts))
+
+
+def test_format_1_loads_to_the_scores_of_format_2_on_every_project_file(default_model,
+                                                                        tmp_path) -> None:
+    """The shipped model (format 2) and the same model written as format 1, whose tables are
+    built from its vocabularies at load, score every text of data/ identically."""
+    old = kanalml.load_model(save_format_1(default_model, tmp_path / "format-1"))
+    assert json.loads((tmp_path / "format-1" / "manifest.json").read_text())[
+        "format_version"] == 1
+    texts = _project_texts()
+    assert len(texts) > 30_000
+    np.testing.assert_array_equal(old.predict(texts).proba, default_model.predict(texts).proba)
+    pd.testing.assert_frame_equal(kanalml.score(texts[:300], model=old, explain=True),
+                                  kanalml.score(texts[:300], model=default_model, explain=True),
+                                  check_exact=True)
+    # and written again, it is format 2 with the same tables
+    again = kanalml.load_model(old.save(tmp_path / "format-2"))
+    for name, table in again.featurizer_.scoring_tables()[0].items():
+        np.testing.assert_array_equal(table, default_model.featurizer_.scoring_tables()[0][name])
+
+
+def test_format_1_models_in_the_repository_still_load() -> None:
+    models = Path(__file__).resolve().parents[1] / "models"
+    for name in ("ekstremisme-v2", "netifier-v1"):
+        manifest = json.loads((models / name / "manifest.json").read_text())
+        assert manifest["format_version"] == 1
+        model = kanalml.load_model(models / name)
+        assert 0.0 <= kanalml.score("tegakkan khilafah, perangi thaghut", model=model)["score"] <= 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from itertools import pairwise
 
@@ -289,13 +290,12 @@ def test_pair_sums_add_each_text_alone(fitted) -> None:
     rng = np.random.default_rng(12)
     left, right = rng.integers(0, len(forms), (2, 600))
     doc = np.sort(rng.integers(0, 40, 600))
-    rows = cross.entry_rows(weights)
-    bulk = cross.pair_sums(doc, classes[left], classes[right], rows, 40)
+    bulk = cross.pair_sums(doc, classes[left], classes[right], weights, 40)
     assert bulk[:, 0].max() > 0  # some pairs do cross into the vocabulary
     for d in range(40):
         at = doc == d
         alone = cross.pair_sums(np.zeros(at.sum(), dtype=np.int64), classes[left[at]],
-                                classes[right[at]], rows, 1)
+                                classes[right[at]], weights, 1)
         assert np.array_equal(alone[0], bulk[d])
         cols = [fitted.char_vocabulary_[g] for a, b in zip(left[at], right[at])
                 for g in _cross_ngrams(forms[a], forms[b], *fitted.char_ngrams)
@@ -338,3 +338,29 @@ def test_chunk_path_equals_reference_on_context_texts(fitted, size) -> None:
         X = fitted.transform(batch)
         assert max_abs_diff(X[:, :n_words], word_reference(fitted, batch)) < 1e-12
         assert max_abs_diff(X[:, n_words:], char_reference(fitted, batch)) < 1e-12
+
+
+def test_tables_saved_and_read_back_score_the_same(fitted) -> None:
+    """A featurizer rebuilt from :meth:`Featurizer.scoring_tables` (a format-2 model) scores
+    as the one that built them, and reads its vocabularies only when asked."""
+    from kanalml.preprocess import Preprocessor
+
+    weights = np.random.default_rng(13).normal(size=(fitted.n_features_, 3))
+    arrays, strings = fitted.scoring_tables()
+    reads = []
+
+    def read_terms():
+        reads.append(1)
+        words = sorted(fitted.vocabulary_, key=fitted.vocabulary_.__getitem__)
+        return words, sorted(fitted.char_vocabulary_, key=fitted.char_vocabulary_.__getitem__)
+
+    pre = Preprocessor()
+    pre.stem_table_ = dict(fitted.preprocessor_.stem_table_)
+    loaded = Featurizer.from_tables(fitted.get_params(), pre, dict(arrays),
+                                    json.loads(json.dumps(strings)), read_terms)
+    for texts in (TEXTS, NEW_TEXTS, NEW_TEXTS[:1]):
+        np.testing.assert_array_equal(loaded.decision(texts, weights),
+                                      fitted.decision(texts, weights))
+    assert not reads
+    assert (loaded.transform(NEW_TEXTS) != fitted.transform(NEW_TEXTS)).nnz == 0
+    assert reads == [1] and loaded.vocabulary_ == fitted.vocabulary_
