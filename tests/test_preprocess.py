@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -427,3 +429,24 @@ def test_chunked_tokens_equal_whole_text_tokens(text) -> None:
     from kanalml.preprocess import tokenize_chunked
 
     assert tokenize_chunked(text) == tokenize(text)
+
+
+def test_indonlp_data_read_from_its_files_equal_the_package_import() -> None:
+    """The lexicon reads indoNLP's data modules without importing the package (its downloader
+    costs most of the time); what it reads is what the package exports."""
+    import indoNLP.preprocessing as indonlp
+
+    from kanalml.preprocess import _indonlp_data
+
+    slang, stopwords, emoji = _indonlp_data()
+    assert slang == indonlp.SLANG_DATA and stopwords == indonlp.STOPWORDS
+    assert emoji == indonlp.EMOJI_DATA and len(slang) > 4000
+
+
+def test_scoring_one_post_imports_neither_pandas_nor_indonlp() -> None:
+    code = ("import sys, kanalml\nkanalml.score('bubarkan thaghut, tegakkan khilafah')\n"
+            "print(sorted(m for m in ('pandas', 'indoNLP', 'sklearn', 'scipy.sparse') "
+            "if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True, timeout=120)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr
