@@ -28,11 +28,13 @@ netifier_train.csv.gz), posts/s and the kanalml/notebook ratio of these cases (i
 - cold: the stream's first half on a fresh scorer (target >= 3x the notebook);
 - re-scored identical posts: the second half again (no slower than before);
 
-then single-post latency of ``kanalml.score(str)`` (p50/p99, target p50 <= 0.3 ms) next
+then single-post latency of ``kanalml.score(str)`` (p50/p99, target p50 <= 0.2 ms) next
 to the notebook's; ``import kanalml`` (target <= 0.5 s), default model load (target
-<= 1 s) and the first ``score`` after it (target <= 20 ms) next to the notebook's first
-score after unpickling; peak RSS of a process that scores all tweets and of one that
-only imports kanalml.
+<= 0.3 s, issue 22), the first ``score(str)`` after it (target <= 20 ms) next to the
+notebook's first score after unpickling, whether pandas stayed unimported through both
+(target: it did), and the first ``score(list)`` (which imports pandas); peak RSS of a
+process that scores all tweets and of one that only imports kanalml. Subprocesses import
+with a bytecode cache, as an installed package does (see ``ENV``).
 
 The cases are medians of 3 fresh scorers (re-scored: of 5 passes each); subprocess
 timings are medians of 7 or 5 runs. Scoring passes are timed in CPU seconds of the scoring
@@ -49,13 +51,16 @@ import os
 os.environ.update(OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
 
 import argparse
+import atexit
 import copy
 import json
 import pickle
 import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -213,9 +218,24 @@ def latency_sample(texts: list[str]) -> list[str]:
     return random.Random(SEED + 1).sample(distinct, LATENCY_POSTS)
 
 
+# Subprocesses import with a bytecode cache, as an installed package does (pip compiles it):
+# where PYTHONDONTWRITEBYTECODE is set (as on the project's machines) every import would
+# compile kanalml from source, ~50 ms of each load (measured). The cache is private to this
+# run (PYTHONPYCACHEPREFIX, set by main) and filled by an untimed import first.
+ENV: dict[str, str] = {}
+
+
+def use_bytecode_cache() -> None:
+    cache = tempfile.mkdtemp(prefix="kanalml-bench-pycache-")
+    atexit.register(shutil.rmtree, cache, True)
+    ENV.update({k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"},
+               PYTHONPYCACHEPREFIX=cache)
+    run_code("import kanalml, kanalml.model, pandas; kanalml.load_model()")
+
+
 def run_worker(*args: str) -> dict[str, object]:
     out = subprocess.run([sys.executable, __file__, "--worker", *args], check=True,
-                         capture_output=True, text=True).stdout
+                         capture_output=True, text=True, env=ENV or None).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -231,7 +251,7 @@ def peak_memory(code: str) -> tuple[float, float]:
 
 def run_code(code: str) -> str:
     return subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
-                          text=True).stdout.strip()
+                          text=True, env=ENV or None).stdout.strip()
 
 
 # -- notebook pipeline -------------------------------------------------------------------
@@ -298,6 +318,7 @@ def main() -> int:
     # Peak memory first, from a small parent: Linux carries a parent's peak RSS into
     # the ru_maxrss of a child it spawns (kept across execve), so a child started
     # later, from this process grown by pandas and models, would report this process's peak.
+    use_bytecode_cache()
     memory = {
         "import kanalml only": peak_memory("import kanalml"),
         "load default model + score all re_dataset tweets": peak_memory(
@@ -409,7 +430,7 @@ def main() -> int:
           "time:")
     nb_p50 = pct(nb_times, 50) * 1e3
     print(f"  warm default model : p50 {p50:.3f} ms, p99 {pct(warm_times, 99) * 1e3:.3f} ms, "
-          f"max {max(warm_times) * 1e3:.2f} ms   target p50 <= 0.3 ms: {verdict(p50 <= 0.3)}")
+          f"max {max(warm_times) * 1e3:.2f} ms   target p50 <= 0.2 ms: {verdict(p50 <= 0.2)}")
     print(f"  notebook pipeline, warm: p50 {nb_p50:.3f} ms, p99 {pct(nb_times, 99) * 1e3:.3f} ms;"
           f" kanalml/notebook speed ratio at p50 {nb_p50 / p50:.2f}x")
     print(f"  fresh model, first sight of each tweet: p50 {pct(cold_times, 50) * 1e3:.3f} ms, "
@@ -423,34 +444,43 @@ def main() -> int:
     import_code = ("import time; t=time.perf_counter(); import kanalml; "
                    "print(time.perf_counter()-t)")
     import_s = [float(run_code(import_code)) for _ in range(IMPORT_RUNS)]
-    load_code = ("import time, kanalml; t=time.perf_counter(); c=time.process_time(); "
+    post = "halo semua, apa kabar? qwertyuiop"
+    load_code = ("import sys, time, kanalml; t=time.perf_counter(); c=time.process_time(); "
                  "kanalml.load_model(); a=time.perf_counter(); d=time.process_time(); "
-                 "kanalml.score(['halo semua, apa kabar? qwertyuiop']); "
-                 "print(a-t, time.perf_counter()-a, d-c)")
-    runs = [tuple(map(float, run_code(load_code).split())) for _ in range(LOAD_RUNS)]
-    loads = [(a, b) for a, b, _ in runs]
-    load_cpu_s = statistics.median(c for _, _, c in runs)
+                 f"kanalml.score({post!r}); b=time.perf_counter(); "
+                 "light = 'pandas' not in sys.modules; "
+                 f"kanalml.score([{post!r} + ' zxcvb']); e=time.perf_counter(); "
+                 "print(a-t, b-a, d-c, e-b, light)")
+    runs = [run_code(load_code).split() for _ in range(LOAD_RUNS)]
+    loads = [float(r[0]) for r in runs]
+    load_cpu_s = statistics.median(float(r[2]) for r in runs)
+    first_batch_s = statistics.median(float(r[3]) for r in runs)
+    light = all(r[4] == "True" for r in runs)
     nb_first = []
     for _ in range(LOAD_RUNS):  # the notebook's "load": unpickling the fitted pipeline
         restored = pickle.loads(pickle.dumps(nb))
         started = time.perf_counter()
-        restored.score(["halo semua, apa kabar? qwertyuiop"])
+        restored.score([post])
         nb_first.append(time.perf_counter() - started)
-    load_s = statistics.median(a for a, _ in loads)
-    first_call_s = statistics.median(b for _, b in loads)
+    load_s = statistics.median(loads)
+    first_call_s = statistics.median(float(r[1]) for r in runs)
     imp = statistics.median(import_s)
     print()
     print(f"import kanalml      : median {imp:.3f} s of {IMPORT_RUNS} fresh processes "
           f"(min {min(import_s):.3f}, max {max(import_s):.3f})   target <= 0.5 s: "
           f"{verdict(imp <= 0.5)}")
     print(f"load default model : median {load_s:.3f} s of {LOAD_RUNS} fresh processes "
-          f"(min {min(a for a, _ in loads):.3f}, max {max(a for a, _ in loads):.3f})   "
-          f"target <= 1 s: {verdict(load_s <= 1.0)}")
+          f"(min {min(loads):.3f}, max {max(loads):.3f})   target <= 0.3 s: "
+          f"{verdict(load_s <= 0.3)}")
     print(f"  CPU time of that load (after import kanalml; the imports it triggers included): "
           f"median {load_cpu_s:.3f} s")
     nb_first_s = statistics.median(nb_first)
-    print(f"  then the first score() call (a list of one post with a word unseen in training): "
-          f"median {first_call_s * 1e3:.1f} ms   target <= 20 ms: {verdict(first_call_s <= 0.02)}")
+    print(f"  then the first score(str) (one post with a word unseen in training): median "
+          f"{first_call_s * 1e3:.1f} ms   target <= 20 ms: {verdict(first_call_s <= 0.02)}")
+    print(f"  pandas imported by load_model + score(str): {'no' if light else 'YES'}   "
+          f"target no: {verdict(light)}")
+    print(f"  then the first score(list), which imports pandas for its DataFrame: median "
+          f"{first_batch_s * 1e3:.1f} ms (no target)")
     print(f"  notebook pipeline, first score of the same post after unpickling it (in a process "
           f"that has\n  used it): median {nb_first_s * 1e3:.1f} ms; kanalml/notebook speed ratio "
           f"{nb_first_s / first_call_s:.2f}x")
