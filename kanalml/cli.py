@@ -14,6 +14,7 @@ stderr; data goes to the output file, or to stdout when no output file is given.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import signal
@@ -252,15 +253,22 @@ def cmd_review(args: argparse.Namespace) -> int:
         print("kanalml: warning: --no-token: every account on this machine can open the page "
               "and record decisions as " + reviewer, file=sys.stderr)
     print(f"kanalml: open {url}  (Ctrl+C to stop)", file=sys.stderr, flush=True)
-    if not args.no_browser:
-        webbrowser.open(url)
-    try:
-        server.serve(app, sock)
-    except KeyboardInterrupt:  # a second Ctrl+C, or one uvicorn passes on after stopping
-        pass
-    finally:
-        saved = log.count()
-        log.close()
+    with contextlib.ExitStack() as opened:
+        if not args.no_browser:
+            try:
+                page = opened.enter_context(server.redirect_page(url))
+            except OSError as exc:
+                print(f"kanalml: warning: no browser opened (its start page cannot be written: "
+                      f"{exc}); open the address above", file=sys.stderr)
+            else:
+                webbrowser.open(page.as_uri())
+        try:
+            server.serve(app, sock)
+        except KeyboardInterrupt:  # a second Ctrl+C, or one uvicorn passes on after stopping
+            pass
+        finally:
+            saved = log.count()
+            log.close()
     print(f"kanalml: stopped; every decision is saved: {saved} row(s) in {log.path}, exported "
           f"to {log.export}", file=sys.stderr)
     return 0

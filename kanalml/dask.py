@@ -12,7 +12,8 @@ tasks needs it and kept for the worker's life
 object is scattered to every worker once. Either way the token caches live per
 worker and warm up across partitions.
 
-- :func:`score_dataframe` adds kanalml's score columns to a Dask DataFrame.
+- :func:`score_dataframe` adds kanalml's score columns to a Dask DataFrame; each
+  partition warns, when computed, of the posts it scored on their beginning only.
 - :func:`rank_dataframe` builds the global moderator queue: a partial queue per
   partition (duplicates collapsed there, pruned to the budget), merged into one,
   so forwarded copies in different partitions still become one item.
@@ -74,10 +75,37 @@ def _model_ref(model: Any) -> tuple[Any, Model]:
     return client.scatter(model, broadcast=True, hash=False), model  # type: ignore[no-untyped-call]
 
 
+def _warn_cut(part: pd.DataFrame, text_column: str, partition_info: dict[str, Any] | None
+              ) -> None:
+    """Warn, from the task, of the partition's posts scored on their beginning only.
+
+    A lazy frame has no moment of its own to warn at: counting when it is built would read
+    the input twice, and a hook at compute time is lost with the next operation on it. So
+    the task that cuts the posts says so, when it runs; on a distributed cluster
+    ``distributed.warn`` forwards the warning to the clients, as a Dask user expects of a
+    task's warning."""
+    long = pipeline.Diagnostics()
+    long.count_long_posts(part.assign(_file="", _line=range(len(part))), text_column)
+    if long.first_long_post is None:
+        return
+    try:
+        from distributed import warn
+    except ImportError:
+        from warnings import warn
+    from kanalml.scoring import MAX_TEXT_CHARS
+
+    where = "" if partition_info is None else f"partition {partition_info['number']}: "
+    warn(f"{where}{long.long_posts} post(s) longer than {MAX_TEXT_CHARS:,} characters (the "
+         f"first at index {part.index[long.first_long_post[1]]}) were scored on their first "
+         f"{MAX_TEXT_CHARS:,}; the frame keeps the whole text", UserWarning, stacklevel=2)
+
+
 def _score_partition(part: pd.DataFrame, text_column: str, ref: Any,
-                     known: str | None = None) -> pd.DataFrame:
+                     known: str | None = None,
+                     partition_info: dict[str, Any] | None = None) -> pd.DataFrame:
     import kanalml
 
+    _warn_cut(part, text_column, partition_info)
     scored = kanalml.score(part[text_column], model=_resolve(ref))
     assert isinstance(scored, pd.DataFrame)
     return pipeline.add_known(part.assign(**{str(c): scored[c] for c in scored.columns}),
@@ -90,7 +118,8 @@ def score_dataframe(ddf: Any, text_column: str, model: Any = None,
     per label, ``flagged``) added to each row; lazy, like any Dask DataFrame. An input column
     with one of those names is kept, renamed ``NAME_input``. With ``known`` (a known-content
     list's directory, loaded once per worker), also ``known_id`` and ``known_similarity``.
-    A ``text_column`` that ``ddf`` lacks raises :class:`kanalml.DataError`."""
+    A ``text_column`` that ``ddf`` lacks raises :class:`kanalml.DataError`. A partition with
+    posts longer than :data:`kanalml.scoring.MAX_TEXT_CHARS` warns when it is computed."""
     from kanalml.io import free_name
 
     ref, here = _model_ref(model)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -249,3 +250,22 @@ def test_rank_on_dask_warns_of_long_posts_it_cut(client) -> None:
     with pytest.warns(UserWarning, match=r"1 post\(s\) longer than 100,000 characters"):
         ranked = rank_dataframe(dd.from_pandas(frame, npartitions=3), "text")
     assert len(ranked.queue) == len(frame)
+
+
+def test_score_dataframe_warns_of_long_posts_when_computed(client) -> None:
+    long = "bubarkan pemerintah thaghut " * 5_000  # 140,000 characters
+    frame = pd.DataFrame({"text": [*POSITIVE_LIKE, long, *NEGATIVE_LIKE, long]})
+    ddf = dd.from_pandas(frame, npartitions=2)
+    at = list(frame.index[frame["text"] == long])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # building the lazy frame reads no text
+        scored = score_dataframe(ddf, "text")
+    expected = [f"partition {n}: 1 post(s) longer than 100,000 characters (the first at index "
+                f"{i}) were scored on their first 100,000; the frame keeps the whole text"
+                for n, i in enumerate(at)]
+    # from the workers, forwarded by distributed; then with no cluster, the same
+    for scheduler in (None, "sync"):
+        with pytest.warns(UserWarning) as caught:
+            out = scored.compute(scheduler=scheduler)
+        assert sorted(str(w.message) for w in caught) == expected
+    assert (out["text"] == long).sum() == 2  # the frame keeps the whole text

@@ -400,6 +400,80 @@ def test_ctrl_c_says_where_the_decisions_are_and_exits_0(tmp_path) -> None:
     assert f"1 row(s) in {tmp_path / 'd.sqlite'}, exported to {tmp_path / 'd.csv'}" in err
 
 
+@pytest.mark.parametrize("stop_by", ["return", "ctrl-c"])
+def test_browser_opens_a_private_redirect_page_not_the_token_url(tmp_path, monkeypatch, capsys,
+                                                                 stop_by) -> None:
+    pytest.importorskip("starlette")
+    import os
+    import stat
+    import webbrowser
+    from urllib.parse import urlparse
+    from urllib.request import url2pathname
+
+    from kanalml.review import server
+
+    opened: list[str] = []
+    seen: dict[str, object] = {}
+
+    def serve(app, sock) -> None:  # the page exists, private, while the server runs
+        page = Path(url2pathname(urlparse(opened[0]).path))
+        seen.update(page=page, mode=stat.S_IMODE(page.stat().st_mode),
+                    folder=stat.S_IMODE(page.parent.stat().st_mode),
+                    text=page.read_text(encoding="utf-8"))
+        sock.close()
+        if stop_by == "ctrl-c":
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(webbrowser, "open", lambda url, *a, **k: opened.append(url) or True)
+    monkeypatch.setattr(server, "serve", serve)
+    queue = write_queue(tmp_path / "q.csv", ["satu dua"])
+    assert main(["review", str(queue), "--decisions", str(tmp_path / "d.csv"),
+                 "--port", "0"]) == 0
+    url = re.search(r"kanalml: open (\S+)", capsys.readouterr().err).group(1)
+    token = url.split("?token=")[1]
+    assert len(token) >= 22
+    assert len(opened) == 1 and opened[0].startswith("file://") and token not in opened[0]
+    if os.name == "posix":
+        assert seen["mode"] == 0o600 and seen["folder"] == 0o700
+    text = str(seen["text"])
+    assert f'content="0;url={url}"' in text and f'href="{url}"' in text
+    assert "<script" not in text and "src=" not in text
+    assert not Path(str(seen["page"])).exists() and not Path(str(seen["page"])).parent.exists()
+
+
+def test_no_start_page_means_no_browser_not_no_server(tmp_path, monkeypatch, capsys) -> None:
+    pytest.importorskip("starlette")
+    import errno
+    import tempfile
+    import webbrowser
+
+    from kanalml.review import server
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    served: list[bool] = []
+    monkeypatch.setattr(tempfile, "mkdtemp", full)
+    monkeypatch.setattr(webbrowser, "open", lambda *a, **k: pytest.fail("a browser was opened"))
+    monkeypatch.setattr(server, "serve", lambda app, sock: served.append(True) or sock.close())
+    queue = write_queue(tmp_path / "q.csv", ["satu dua"])
+    assert main(["review", str(queue), "--decisions", str(tmp_path / "d.csv"),
+                 "--port", "0"]) == 0
+    assert served == [True]
+    assert "no browser opened (its start page cannot be written: [Errno 28] No space left" \
+        in capsys.readouterr().err
+
+
+def test_redirect_page_escapes_the_url() -> None:
+    pytest.importorskip("starlette")
+    from kanalml.review import server
+
+    with server.redirect_page('http://127.0.0.1:1/?token=a"b<c>&d') as page:
+        text = page.read_text(encoding="utf-8")
+    assert 'a&quot;b&lt;c&gt;&amp;d' in text and 'a"b' not in text and "<c>" not in text
+    assert not page.exists()
+
+
 def test_review_of_a_missing_queue_is_a_one_line_error(tmp_path, capsys) -> None:
     pytest.importorskip("starlette")
     assert main(["review", str(tmp_path / "nope.csv"), "--no-browser"]) == 1

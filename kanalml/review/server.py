@@ -1,20 +1,27 @@
 """The local review server behind ``kanalml review`` (Starlette on uvicorn: the ``review`` extra).
 
 It owns the HTTP side only: routes, the access token (on every host, loopback
-included: other accounts on the machine reach loopback too), the CSRF token,
-request limits, security headers, and binding the socket. What the page shows
+included: other accounts on the machine reach loopback too; kept off the browser's
+command line by a private redirect page), the CSRF token, request limits, security
+headers, and binding the socket. What the page shows
 and how decisions reach the disk are :mod:`kanalml.review`'s; it knows nothing
 about scoring.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hmac
+import html
 import ipaddress
 import json
+import os
 import re
 import secrets
+import shutil
 import socket
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -235,6 +242,30 @@ def serve(app: Starlette, sock: socket.socket) -> None:
 
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
     uvicorn.Server(config).run(sockets=[sock])
+
+
+REDIRECT = """<!doctype html>
+<html><head><meta charset="utf-8"><meta name="referrer" content="no-referrer">
+<meta http-equiv="refresh" content="0;url={url}"><title>kanalml review</title></head>
+<body><p>Opening the review page. If nothing happens, <a href="{url}">open it here</a>.</p>
+</body></html>
+"""
+
+
+@contextlib.contextmanager
+def redirect_page(url: str) -> Iterator[Path]:
+    """A page that sends the browser on to ``url``, readable by this user only (in a private
+    temporary directory) and removed on exit. The browser opens it instead of ``url``, so
+    the token stays out of the browser's command line, which ``ps`` shows every account."""
+    directory = Path(tempfile.mkdtemp(prefix="kanalml-review-"))  # mode 0700
+    try:
+        page = directory / "open.html"
+        with os.fdopen(os.open(page, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w",
+                       encoding="utf-8") as f:
+            f.write(REDIRECT.format(url=html.escape(url, quote=True)))
+        yield page
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def allowed_hosts(host: str, port: int) -> set[str] | None:
