@@ -530,19 +530,24 @@ class _CharTable:
         lengths = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
         offsets = np.cumsum(lengths) - lengths
         ids = self._ids(_codes("".join(texts)))
-        owner, keys = [], []
+        sizes = np.arange(max(self.lo, 2), self.hi + 1)
+        # keys[s, i]: the n-gram of sizes[s] characters starting at position i
+        keys = np.zeros((len(sizes), len(ids)), dtype=np.int64)
         key = ids.copy()
         for n in range(2, self.hi + 1):
             key = key[:-1] * self.base + ids[n - 1:]
-            if n < self.lo:
-                continue
-            # Valid starts: any for a word; for a pair, those holding a letter of each side.
-            first = np.where(cuts < 0, 0, np.maximum(cuts - n + 2, 0))
-            last = np.where(cuts < 0, lengths - n, np.minimum(cuts - 1, lengths - n))
-            unit, pos = _spans(first + offsets, np.maximum(last - first + 1, 0))
-            owner.append(unit)
-            keys.append(key[pos] + n * self.base ** self.hi)
-        return self._sum(np.concatenate(owner), np.concatenate(keys), len(units), weights)
+            if n >= sizes[0]:
+                keys[n - sizes[0], :len(key)] = key + n * self.base ** self.hi
+        # Valid starts per unit and size: any for a word; for a pair, those holding a letter
+        # of each side. Spans by unit, then size, then start: each unit's n-grams in
+        # _word_ngrams order, the order _sum adds them in.
+        word = (cuts < 0)[:, None]
+        first = np.where(word, 0, np.maximum(cuts[:, None] - sizes + 2, 0))
+        last = np.where(word, lengths[:, None] - sizes,
+                        np.minimum(cuts[:, None] - 1, lengths[:, None] - sizes))
+        span, pos = _spans((first + offsets[:, None]).ravel(),
+                           np.maximum(last - first + 1, 0).ravel())
+        return self._sum(span // len(sizes), keys[span % len(sizes), pos], len(units), weights)
 
     def _texts(self, units: list[str]) -> tuple[list[str], np.ndarray]:
         """Text to cut n-grams from and, for a pair, where its space is (-1 for a word)."""
@@ -561,15 +566,15 @@ class _CharTable:
 
     def _sum(self, owner: np.ndarray, keys: np.ndarray, n_units: int,
              weights: np.ndarray) -> np.ndarray:
+        """``owner`` sorted, each unit's n-grams in _word_ngrams order (n, then position):
+        the order its sums add them in. A bincount per output over gathered weights took
+        16 of these 24 ms for 9,145 new forms (measured); one sparse product takes ~2."""
         cols = self.columns.get(keys)
         hit = cols >= 0
-        # Each unit's n-grams are in _word_ngrams order (n, then position), the order
-        # bincount adds them in.
         owner, cols = owner[hit], cols[hit]
-        out = np.zeros((n_units, weights.shape[1] + 1))
+        out = np.empty((n_units, weights.shape[1] + 1))
         out[:, 0] = np.bincount(owner, minlength=n_units)
-        for k in range(weights.shape[1]):
-            out[:, k + 1] = np.bincount(owner, weights=weights[cols, k], minlength=n_units)
+        out[:, 1:] = _picked_sums(owner, cols, weights, n_units)
         return out
 
 
