@@ -161,7 +161,9 @@ LEADS_DIGIT = 16  # starts / ends with a digit before phone numbers are replaced
 ENDS_DIGIT = 32  # number may run across the space between two chunks
 # A word and trailing punctuation (most chunks): its token is the word in lower case. Cut
 # new chunks' cost by ~10 us each (the steps' gates and searches), a third of a new post's.
-_PLAIN_CHUNK = re.compile(r"([A-Za-z]+)[,.!?;:]*")
+# Quotes and brackets around it change no step either, nor the token (a quote joins words
+# only between two of them): 2,126 more of the re_dataset stream's 21,132 new chunks.
+_PLAIN_CHUNK = re.compile(r"[(\"']*([A-Za-z]+)[,.!?;:'\")]*")
 _FOLD_SPACE = re.compile("[\t\n\r\x0b\x0c]")
 _ANY_WWW = re.compile(r"www\.", re.I)
 # A tag whose match could run past the chunk: only attributes and HTML tags hold spaces.
@@ -243,7 +245,7 @@ def chunks_tokens(chunks: Iterable[str]) -> tuple[list[str], list[int], list[int
     for chunk in chunks:
         if match := plain(chunk):
             norm = chunk.lower()
-            token = norm[:match.end(1)]
+            token = norm[match.start(1):match.end(1)]
             if not token.endswith("www"):  # no step of normalize applies
                 tokens.append(token)
                 counts.append(1)
