@@ -654,16 +654,24 @@ class _CrossTable:
     def classes(self, forms: list[str]) -> np.ndarray:
         """Per form: the class of its last 1..reach characters, then of its first 1..reach.
 
-        In numpy: a form's k edge characters packed into one integer, searched among the
-        names of that size packed alike (:meth:`_packed_names`). A dict look-up per form
-        and size took 10.7 ms for the 9,145 new forms of the re_dataset stream's second
-        half, a third of working out their char scores; 5.3 ms this way (measured).
+        From _FEW_FORMS forms on, in numpy: a form's k edge characters packed into one
+        integer, searched among the names of that size packed alike (:func:`_packed_names`).
+        A dict look-up per form and size took 10.7 ms for the 9,145 new forms of the
+        re_dataset stream's second half, a third of working out their char scores; 5.3 ms
+        this way (measured).
         """
-        if len(forms) < self.FEW_FORMS:
-            return self._few_classes(forms)
         reach = self.reach
         out = np.empty((len(forms), 2 * reach), dtype=np.int64)
-        id_of, base, packed = getattr(self, "_packed", None) or self._packed_names()
+        if len(forms) < _FEW_FORMS:
+            for k in range(1, reach + 1):
+                get, other = self.suffixes[k].get, len(self.suffixes[k])
+                out[:, k - 1] = [get(f[-k:], other) if len(f) >= k else other for f in forms]
+                get, other = self.prefixes[k].get, len(self.prefixes[k])
+                out[:, reach + k - 1] = [get(f[:k], other) if len(f) >= k else other
+                                         for f in forms]
+            return out
+        id_of, base, packed = self.__dict__.get("_packed") or self.__dict__.setdefault(
+            "_packed", _packed_names(self.suffixes, self.prefixes, reach))
         lengths = np.fromiter(map(len, forms), dtype=np.int64, count=len(forms))
         ends = np.cumsum(lengths)
         # Char ids (0: in no name), then a 0 read past the edge of a form shorter than k:
@@ -681,42 +689,6 @@ class _CrossTable:
                 found = names[at] == key if len(names) else np.zeros(len(forms), dtype=bool)
                 out[:, column] = np.where(found, classes[at] if len(names) else 0, len(names))
         return out
-
-    # forms: fewer are looked up in the dicts (numpy's ~60 us per call dominates there)
-    FEW_FORMS = 100
-
-    def _few_classes(self, forms: list[str]) -> np.ndarray:
-        """:meth:`classes` of a few forms, by dict look-ups."""
-        reach = self.reach
-        out = np.empty((len(forms), 2 * reach), dtype=np.int64)
-        for k in range(1, reach + 1):
-            get, other = self.suffixes[k].get, len(self.suffixes[k])
-            out[:, k - 1] = [get(f[-k:], other) if len(f) >= k else other for f in forms]
-            get, other = self.prefixes[k].get, len(self.prefixes[k])
-            out[:, reach + k - 1] = [get(f[:k], other) if len(f) >= k else other for f in forms]
-        return out
-
-    def _packed_names(self) -> tuple[np.ndarray, int, list[tuple[np.ndarray, np.ndarray]]]:
-        """(char id by code point, base, per column of :meth:`classes` the names of its size
-        packed as integers, sorted, and their classes); built on first need."""
-        reach = self.reach
-        tables = [*self.suffixes[1:], *self.prefixes[1:]]
-        alphabet = np.unique(_codes("".join(chain.from_iterable(tables))))
-        id_of = np.zeros(int(alphabet.max(initial=0)) + 2, dtype=np.int64)
-        id_of[alphabet] = np.arange(1, len(alphabet) + 1)
-        base = len(alphabet) + 1  # base ** reach < 2 ** 63: _CharTable checks a larger power
-        packed = []
-        for column, table in enumerate(tables):
-            k = column % reach + 1
-            codes = _codes("".join(table)).reshape(len(table), k)
-            key = np.zeros(len(table), dtype=np.int64)
-            for i in range(k):
-                key = key * base + id_of[codes[:, i]]
-            order = np.argsort(key)
-            classes = np.fromiter(table.values(), dtype=np.int64, count=len(table))
-            packed.append((key[order], classes[order]))
-        self._packed = (id_of, base, packed)
-        return self._packed
 
     def entry_rows(self, weights: np.ndarray) -> np.ndarray:
         """(1, weights) per entry and a last row of zeros, for entry -1."""
@@ -789,6 +761,29 @@ def _codes(text: str) -> np.ndarray:
     return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
 
 
+def _packed_names(suffixes: list[dict[str, int]], prefixes: list[dict[str, int]], reach: int
+                  ) -> tuple[np.ndarray, int, list[tuple[np.ndarray, np.ndarray]]]:
+    """A :class:`_CrossTable`'s names as integers, for :meth:`_CrossTable.classes`: (char id
+    by code point, base, per column of the classes the names of its size packed, sorted,
+    and their classes). Built on first need (~2.6 ms for the shipped model)."""
+    tables = [*suffixes[1:], *prefixes[1:]]
+    alphabet = np.unique(_codes("".join(chain.from_iterable(tables))))
+    id_of = np.zeros(int(alphabet.max(initial=0)) + 2, dtype=np.int64)
+    id_of[alphabet] = np.arange(1, len(alphabet) + 1)
+    base = len(alphabet) + 1  # base ** reach < 2 ** 63: _CharTable checks a larger power
+    packed = []
+    for column, table in enumerate(tables):
+        k = column % reach + 1
+        codes = _codes("".join(table)).reshape(len(table), k)
+        key = np.zeros(len(table), dtype=np.int64)
+        for i in range(k):
+            key = key * base + id_of[codes[:, i]]
+        order = np.argsort(key)
+        classes = np.fromiter(table.values(), dtype=np.int64, count=len(table))
+        packed.append((key[order], classes[order]))
+    return id_of, base, packed
+
+
 def _spans(starts: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(span index, position) of every position in the spans [start, start + length)."""
     span = np.repeat(np.arange(len(starts)), lengths)
@@ -841,6 +836,7 @@ class _FormScores:
 
 
 _FEW_UNITS = 256  # tokens: fewer are sorted out with sets (numpy's per-call cost dominates)
+_FEW_FORMS = 100  # forms: fewer are classed by dict look-ups (numpy's ~60 us per call)
 
 
 def _few_distinct_units(doc: list[int], form: list[int]) -> tuple[np.ndarray, np.ndarray]:
