@@ -732,6 +732,13 @@ def test_rehashed_repeated_cross_classes(model_copy) -> None:
         kanalml.load_model(model_copy)
 
 
+def test_rehashed_cross_class_of_the_wrong_length(model_copy) -> None:
+    edit_json(model_copy / "tables.json", lambda t: t["prefixes"][3].append("abcdefgh"))
+    rehash(model_copy)
+    with pytest.raises(ModelError, match=r"inconsistent model files.*wrong length"):
+        kanalml.load_model(model_copy)
+
+
 def test_vocabularies_are_read_only_when_needed(model_copy, small_model) -> None:
     """Scoring a format-2 model never parses its vocabularies; explaining does, checked then."""
     loaded = kanalml.load_model(model_copy)

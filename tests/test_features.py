@@ -278,6 +278,25 @@ def test_warm_up_builds_the_tables_and_changes_no_score() -> None:
                                   cold.decision(NEW_TEXTS, weights))
 
 
+def test_edge_classes_in_numpy_equal_dict_look_ups(fitted) -> None:
+    # classes() packs a form's edge characters into integers from _FEW_FORMS forms on: the
+    # same classes as the dict look-ups, for forms of any length and any characters.
+    import random
+
+    from kanalml.features import _FEW_FORMS
+
+    cross = fitted._char_tables()[1]
+    names = [name for table in (*cross.suffixes, *cross.prefixes) for name in table]
+    rng = random.Random(5)
+    alphabet = "".join(sorted(set("".join(names)))) + "é💣\U0010ffff"
+    forms = ["", "a", "ab", "x y", "💣 bom", *fitted._tokens.forms, *names]
+    forms += [rng.choice(names) + rng.choice(names) for _ in range(300)]
+    forms += ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 7))) for _ in range(600)]
+    few = [cross.classes(forms[i:i + 50]) for i in range(0, len(forms), 50)]
+    assert len(forms) >= _FEW_FORMS > 50
+    assert np.array_equal(cross.classes(forms), np.concatenate(few))
+
+
 def test_pair_sums_add_each_text_alone(fitted) -> None:
     from kanalml.features import _cross_ngrams, _CrossTable
 
