@@ -37,7 +37,6 @@ if TYPE_CHECKING:
     import scipy.sparse as sp
 
 from kanalml.lookup import IntMap
-from kanalml.morphology import StemScreen
 from kanalml.preprocess import (
     CONTEXT,
     ENDS_DIGIT,
@@ -131,13 +130,13 @@ class _TokenCache(dict[str, int]):
     :meth:`arrays`), so a batch's tokens become arrays with one dict look-up each.
     Form ids (-1: no form) index ``forms``, the distinct normalized word forms seen.
     A full cache is replaced by the featurizer between calls, never emptied, so the
-    ids a call gets all belong to one cache and its ``forms``. New words are
-    stemmed only if they might stem to a known stem or a stopword (a stopword's
-    removal joins its neighbours into a bigram): any other stem gets id 0 anyway.
+    ids a call gets all belong to one cache and its ``forms``. Every new word is
+    stemmed: with :mod:`kanalml.stemmer` that costs ~4 us a word, less than the screen of
+    words that could not stem to a model's stem cost before it (~14 us; dropping it took
+    real posts new to the model from 8,844 to 11,804 posts/s, medians of 3, same scores).
     """
 
-    def __init__(self, preprocessor: Preprocessor, stem_id: dict[str, int], size: int,
-                 screen: StemScreen | None = None) -> None:
+    def __init__(self, preprocessor: Preprocessor, stem_id: dict[str, int], size: int) -> None:
         super().__init__()
         self.preprocessor = preprocessor
         self.stem_id = stem_id
@@ -156,7 +155,6 @@ class _TokenCache(dict[str, int]):
         self._arrays: tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray] = (
             0, empty, empty, empty, empty)
         self._lock = threading.Lock()
-        self._screen = screen  # built on first need: it needs the lexicon
         self.chunks = _ChunkCache(self)
 
     def ids(self, tokens: list[str]) -> list[int]:
@@ -168,8 +166,7 @@ class _TokenCache(dict[str, int]):
             pass
         new = [t for t in dict.fromkeys(tokens) if t not in self]
         if new:
-            screen = self._screen or self._build_screen()
-            analyzed = self.preprocessor.analyze_tokens(new, screen)
+            analyzed = self.preprocessor.analyze_tokens(new)
             stems = [stems for stems, _ in analyzed]
             counts = list(map(len, stems))
             sids = list(map(self.stem_id.get, chain.from_iterable(stems), repeat(0)))
@@ -209,13 +206,6 @@ class _TokenCache(dict[str, int]):
             stems[used:total] = self._stems[used:total]
             self._arrays = (end, form, first, count, stems)
             return form, first, count, stems
-
-    def _build_screen(self) -> StemScreen:
-        with self._lock:
-            if self._screen is None:
-                self._screen = StemScreen(chain(self.stem_id, self.preprocessor.stopwords),
-                                          LEXICON.roots)
-            return self._screen
 
     def unit(self, key: int) -> str:
         """The unit string of a unit key (see :func:`_unit_keys`)."""
@@ -1247,7 +1237,7 @@ class Featurizer:
 
     def warm_up(self, weights: np.ndarray | None = None) -> None:
         """Do now what the first scoring call would do: build the char n-gram tables, load
-        the lexicon (word lists, Sastrawi) and the stem screen, and, given the ``weights``
+        the lexicon (word lists, Sastrawi's dictionary), and, given the ``weights``
         that :meth:`decision` will get, score one short post (filling its caches for them).
 
         :func:`kanalml.load_model` calls it, so a service's first request is not slower.
@@ -1255,9 +1245,7 @@ class Featurizer:
         self._check_is_fitted()
         if self.char_ngrams:
             self._char_tables()
-        tokens = self._token_cache()
-        if tokens._screen is None:
-            tokens._build_screen()
+        LEXICON.load()
         if weights is not None:
             self.decision([_WARM_UP_POST], weights)
 
@@ -1266,7 +1254,7 @@ class Featurizer:
         tokens = self._tokens
         if len(tokens) >= self.cache_size or len(tokens.chunks) >= self.cache_size:
             tokens = self._tokens = _TokenCache(self.preprocessor_, tokens.stem_id,
-                                                self.cache_size, tokens._screen)
+                                                self.cache_size)
         return tokens
 
     def _analyze(self, texts: Sequence[Any], tokens: _TokenCache

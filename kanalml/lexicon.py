@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from operator import itemgetter
 
 CATEGORIES = ("hasutan", "glorifikasi", "rekrutmen", "takfir", "pendanaan", "ancaman")
 """The guide's categories of extremist content (section 3), in its order of precedence."""
@@ -115,6 +116,8 @@ _NOT_TERMS = frozenset("ansor daulat kedaulatan khalifah khalifa sahid amalia ba
 _DIGRAPHS = (("th", "t"), ("dh", "d"), ("kh", "k"), ("gh", "g"), ("sy", "s"), ("sh", "s"),
              ("ts", "s"), ("q", "k"), ("w", "u"), ("o", "a"), ("ee", "i"), ("iy", "i"))
 _RUNS = re.compile(r"(\w)\1+")
+_FIRST = itemgetter(1)  # a function, not the template r"\1": Python 3.11 expands a template
+#                         in Python per match, 1.6 against 0.85 us a word (measured)
 
 
 def skeleton(word: str) -> str:
@@ -126,7 +129,7 @@ def skeleton(word: str) -> str:
     key = word.replace("'", "").replace("-", "")
     for a, b in _DIGRAPHS:
         key = key.replace(a, b)
-    key = _RUNS.sub(r"\1", key)
+    key = _RUNS.sub(_FIRST, key)
     return key[:-1] if key.endswith("h") and len(key) > 4 else key
 
 
@@ -140,7 +143,7 @@ def _skeletons(words: list[str]) -> list[str]:
     joined = joined.replace("'", "").replace("-", "")
     for a, b in _DIGRAPHS:
         joined = joined.replace(a, b)
-    keys = _RUNS.sub(r"\1", joined).split("\x00") if words else []
+    keys = _RUNS.sub(_FIRST, joined).split("\x00") if words else []
     return [k[:-1] if k.endswith("h") and len(k) > 4 else k for k in keys]
 
 

@@ -349,7 +349,8 @@ class _Lexicon:
         self._lock = threading.Lock()
         self._loaded = False
 
-    def _load(self) -> None:
+    def load(self) -> None:
+        """Load the word lists now (a model's warm-up does), not at the first new word."""
         with self._lock:
             if self._loaded:
                 return
@@ -363,7 +364,7 @@ class _Lexicon:
             self._loaded = True
 
     def __getattr__(self, name: str) -> Any:
-        self._load()
+        self.load()
         return self.__dict__[name]
 
 
@@ -480,31 +481,24 @@ class Preprocessor:
             setattr(self, key, value)
         return self
 
-    def analyze_token(self, token: str, screen: Callable[[str], bool] | None = None
-                      ) -> tuple[tuple[str, ...], str]:
-        """(stems, word form) of one surface token from :func:`tokenize`; cached, thread-safe.
-
-        With ``screen`` (see :class:`kanalml.morphology.StemScreen`), an unseen word the
-        screen rules out is not stemmed and stands for itself: exact for a caller that
-        only asks which of the screen's targets the stems are. Such results are not cached.
-        """
+    def analyze_token(self, token: str) -> tuple[tuple[str, ...], str]:
+        """(stems, word form) of one surface token from :func:`tokenize`; cached, thread-safe."""
         found = getattr(self, "stem_table_", {}).get(token) or self._extra.get(token)
         if found is None:
-            if screen is not None:
-                return self._compute(token, screen)
             found = self._compute(token)
             if len(self._extra) >= self.cache_size:
                 self._extra = {}
             self._extra[token] = found
         return found
 
-    def analyze_tokens(self, tokens: list[str], screen: Callable[[str], bool]
-                       ) -> list[tuple[tuple[str, ...], str]]:
-        """:meth:`analyze_token` of each token, with ``screen``: the table read in one pass."""
+    def analyze_tokens(self, tokens: list[str]) -> list[tuple[tuple[str, ...], str]]:
+        """:meth:`analyze_token` of each token, the table read in one pass; tokens new to it
+        are not kept in the runtime cache (the caller, a featurizer's token cache, keeps
+        them)."""
         found = list(map(getattr(self, "stem_table_", {}).get, tokens))
         if None in found:
             extra = self._extra.get
-            found = [f if f is not None else extra(t) or self._compute(t, screen)
+            found = [f if f is not None else extra(t) or self._compute(t)
                      for t, f in zip(tokens, found)]
         return found
 
@@ -518,8 +512,7 @@ class Preprocessor:
                 or word in getattr(self, "stem_table_", ())
                 or lexicon.lookup(word) is not None or _stem(word) in LEXICON.roots)
 
-    def _compute(self, token: str, screen: Callable[[str], bool] | None = None
-                 ) -> tuple[tuple[str, ...], str]:
+    def _compute(self, token: str) -> tuple[tuple[str, ...], str]:
         if token in PLACEHOLDERS:
             return (token,), token
         words = _words(token, self._is_known)
@@ -531,8 +524,7 @@ class Preprocessor:
             elif word in NEGATIONS or word in lexicon.FORMS:
                 stems.append(word)  # domain terms are their own stems: perangi is not perang
             elif word not in stopwords:
-                stemmable = _STEMMABLE.match(word) and (screen is None or screen(word))
-                stem = _stem(word) if stemmable else word
+                stem = _stem(word) if _STEMMABLE.match(word) else word
                 stems += [s for s in stem.split() if s not in stopwords]
         if self.content_only:
             words = [w for w in words if w not in stopwords]

@@ -13,7 +13,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 
 from kanalml.features import Featurizer
-from kanalml.preprocess import tokenize
+from kanalml.preprocess import LEXICON, tokenize
 
 TEXTS = [
     "Bubarkan pemerintah thaghut, tegakkan khilafah!",
@@ -273,7 +273,7 @@ def test_warm_up_builds_the_tables_and_changes_no_score() -> None:
     weights = np.random.default_rng(10).normal(size=(cold.n_features_, 2))
     warm.warm_up(weights)
     assert warm._chars is not None and warm._scores is not None
-    assert warm._scores.weights is weights and warm._tokens._screen is not None
+    assert warm._scores.weights is weights and "roots" in LEXICON.__dict__
     np.testing.assert_array_equal(warm.decision(NEW_TEXTS, weights),
                                   cold.decision(NEW_TEXTS, weights))
 
