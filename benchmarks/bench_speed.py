@@ -27,6 +27,10 @@ netifier_train.csv.gz), posts/s and the kanalml/notebook ratio of these cases (i
   >= 25,000 posts/s and >= 1.5x);
 - cold: the stream's first half on a fresh scorer (target >= 3x the notebook);
 - re-scored identical posts: the second half again (no slower than before);
+- real posts new to kanalml (no target): the shipped model trained on every re_dataset tweet,
+  so its stem table holds the stream's tokens; with a real-text folder (``--real``, as
+  ``bench_real_stream.py`` finds one), 13,168 posts of the sources it never trained on, in a
+  seeded order, cold and stream halves on fresh scorers; skipped without one;
 
 then single-post latency of ``kanalml.score(str)`` (p50/p99, target p50 <= 0.2 ms) next
 to the notebook's; ``import kanalml`` (target <= 0.5 s), default model load (target
@@ -195,6 +199,49 @@ def worker_stream() -> dict[str, object]:
     return {"load_s": load_s, "first_vs_warm_maxdiff": diff, **cases}
 
 
+REAL_POSTS = 13_168  # as many as the re_dataset tweets, halved evenly
+
+
+def real_posts(folder: str | None) -> list[str] | None:
+    """Real posts the shipped model never trained on, or None without a real-text folder
+    (``--real``, ``$KANALML_REAL_TEXT`` or ``../shared/data/real``, as
+    ``bench_real_stream.py`` finds it): its held-out sources' posts (scripture left out, and
+    any post among the model's training keys), in a seeded random order - a stream of
+    channels - cut to :data:`REAL_POSTS`."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import bench_real_stream
+
+    found = bench_real_stream.real_folder(folder)
+    if found is None:
+        return None
+    import kanalml
+    from kanalml.model import Model
+
+    real, _ = bench_real_stream.read_real(found, Model.load(kanalml.api.default_model_path()))
+    texts = real["text"].tolist()
+    random.Random(SEED + 5).shuffle(texts)
+    return texts[:REAL_POSTS]
+
+
+def halves_cases(score: Callable[[list[str]], Any], texts: list[str]) -> dict[str, Any]:
+    """CPU seconds of the first half on a fresh scorer, then of the second half."""
+    half = len(texts) // 2
+    cold_s, _ = timed(score, texts[:half])
+    stream_s, _ = timed(score, texts[half:])
+    return {"real_cold": (half, cold_s), "real_stream": (len(texts) - half, stream_s)}
+
+
+def worker_real(folder: str) -> dict[str, object]:
+    """Fresh process and model: :func:`halves_cases` on :func:`real_posts`."""
+    import kanalml
+    from kanalml.api import default_model_path
+
+    texts = real_posts(folder)
+    assert texts is not None
+    model = kanalml.load_model(default_model_path())
+    return halves_cases(lambda t: kanalml.score(t, model)["score"].to_numpy(), texts)
+
+
 def worker_cold_latency() -> dict[str, object]:
     """Fresh process and model: LATENCY_POSTS tweets scored one at a time, first sight."""
     import kanalml
@@ -295,12 +342,15 @@ def pct(values: list[float], q: float) -> float:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--real", help="real-text folder for the held-out stream case "
+                        "(default: $KANALML_REAL_TEXT or ../shared/data/real; skipped without)")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     pin_one_core()
     if args.worker:
         kind = args.worker[0]
-        result = worker_cold_latency() if kind == "cold-latency" else worker_stream()
+        result = (worker_cold_latency() if kind == "cold-latency" else
+                  worker_real(args.worker[1]) if kind == "real" else worker_stream())
         print(json.dumps(result))
         return 0
 
@@ -406,6 +456,29 @@ def main() -> int:
           "seen). Known words: the\n  training posts' words reshuffled into "
           "posts of the tweets' or the training posts' lengths; both scorers\n  first score "
           "the training posts (untimed), so every word is in their caches.")
+
+    # -- real posts new to kanalml -------------------------------------------------------------
+    # ekstremisme-v3 trained on every re_dataset tweet, so its stem table already holds the
+    # stream's tokens; posts from sources it never saw show what new text costs.
+    real = real_posts(args.real)
+    if real is None:
+        print("\nreal posts new to kanalml: no real-text folder (--real, $KANALML_REAL_TEXT or "
+              "../shared/data/real); case skipped")
+    else:
+        folder = str(__import__("bench_real_stream").real_folder(args.real))
+        real_km = [run_worker("real", folder) for _ in range(STREAM_RUNS)]
+        real_nb = []
+        for _ in range(STREAM_RUNS):
+            fresh = copy.copy(nb)
+            fresh.stemmer = copy.deepcopy(nb.stemmer)
+            real_nb.append(halves_cases(fresh.score, real))
+        print(f"\nreal posts new to kanalml: {len(real):,} posts of the held-out sources of "
+              f"{folder} (seeded order; no target, the issue's targets are on the tweets):")
+        for case, name in (("real_stream", "stream: 2nd half after the 1st"),
+                           ("real_cold", "cold: 1st half, fresh caches")):
+            km = statistics.median(rate(*run[case]) for run in real_km)
+            nbr = statistics.median(rate(*run[case]) for run in real_nb)
+            print(f"  {name:56} | {km:>9,.0f} | {nbr:>9,.0f} | {km / nbr:>5.2f}x")
 
     # -- single-post latency --------------------------------------------------------------------
     model = kanalml.load_model()
