@@ -814,3 +814,17 @@ def test_format_1_models_in_the_repository_still_load() -> None:
         assert manifest["format_version"] == 1
         model = kanalml.load_model(models / name)
         assert 0.0 <= kanalml.score("tegakkan khilafah, perangi thaghut", model=model)["score"] <= 1
+
+
+@pytest.mark.parametrize("options", [{"char_ngrams": None}, {"ngram_max": 1},
+                                     {"char_ngrams": (2, 3)}],
+                         ids=["no-char-block", "unigrams", "short-char-ngrams"])
+def test_round_trip_of_other_featurizer_settings(corpus, tmp_path, options) -> None:
+    """Format 2 saves whichever tables a featurizer has: none for the char block without
+    one, a cross table of one-character edges for (2, 3)."""
+    texts, labels = corpus
+    model = kanalml.train(texts, labels, folds=3, random_state=0, **options)
+    target = model.save(tmp_path / "m")
+    with np.load(target / "tables.npz", allow_pickle=False) as npz:
+        assert ("cross_at" in npz.files) == (options.get("char_ngrams", ()) is not None)
+    assert_same_predictions(kanalml.load_model(target), model)
