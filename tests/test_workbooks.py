@@ -9,6 +9,7 @@ built here. Fixture texts are everyday Indonesian posts; nothing here is extremi
 from __future__ import annotations
 
 import datetime as dt
+import random
 import shutil
 import struct
 import zipfile
@@ -189,6 +190,18 @@ def test_ole2_files_that_are_not_workbooks(tmp_path: Path) -> None:
     one_line_error(locked, r"an encrypted Office file \(saved with a password\)")
     book = ole(tmp_path / "book.xls", {"Workbook": bytes(100)})  # the stream that makes an .xls
     assert detect_format(book).kind == "xls"
+
+
+def test_random_bytes_after_the_ole2_magic_are_a_corrupt_file(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    path = tmp_path / "acak.xls"
+    for size in (8, 600, 3000, 9000) * 50:
+        data = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + rng.randbytes(size)
+        if size > 8:  # a sector size that reads on, into the random FAT and directory
+            data = data[:30] + b"\x09\x00" + data[32:]
+        path.write_bytes(data)
+        with pytest.raises(DataError, match=r"a corrupt OLE2 file|not an Excel workbook"):
+            detect_format(path)
 
 
 def test_zips_and_texts_that_are_not_workbooks(tmp_path: Path) -> None:

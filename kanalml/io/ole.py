@@ -35,7 +35,7 @@ def stream_names(path: Path) -> list[str]:
         first_dir, = struct.unpack_from("<I", header, 0x30)
         difat_next, difat_count = struct.unpack_from("<II", header, 0x44)
         fat_sectors = [s for s in struct.unpack_from("<109I", header, 0x4C) if s < _END]
-        for _ in range(difat_count):
+        for _ in range(min(difat_count, path.stat().st_size // size)):  # a looped chain ends
             if difat_next >= _END:
                 break
             entries = struct.unpack(f"<{size // 4}I", _sector(handle, size, difat_next))
