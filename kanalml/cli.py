@@ -37,7 +37,7 @@ from kanalml.errors import (
 )
 
 FORCE_HELP = "replace OUTPUT if it exists (default: refuse, so nothing is lost)"
-SHEET_HELP = "in Excel inputs, read only this sheet (default: every sheet)"
+SHEET_HELP = "in .xlsx, .xls and .ods inputs, read only this sheet (default: every sheet)"
 
 
 _ACTIVE_BAR: Any = None  # the run's progress bar while it is open: warnings go above it
@@ -653,7 +653,7 @@ def build_parser() -> argparse.ArgumentParser:
     def common(sub: argparse.ArgumentParser, output_help: str) -> None:
         sub.add_argument("inputs", nargs="+", metavar="INPUT",
                          help="CSV/TSV, JSON Lines, Parquet (optionally .gz), Excel .xlsx or "
-                              "Telegram export (result.json)")
+                              ".xls, OpenDocument .ods or Telegram export (result.json)")
         sub.add_argument("-o", "--output", metavar="OUTPUT", help=output_help)
         sub.add_argument("--model", metavar="DIR", help="model directory (default: shipped model)")
         sub.add_argument("--text-column", metavar="NAME", help="column holding the post text")

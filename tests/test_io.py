@@ -128,7 +128,7 @@ def test_binary_garbage_is_not_an_export(tmp_path: Path) -> None:
     rng = random.Random(3)
     for name in ("garbage.csv", "garbage.bin", "garbage.jsonl"):
         (tmp_path / name).write_bytes(bytes(rng.randrange(256) for _ in range(4096)))
-        with pytest.raises(DataError, match="not a CSV/JSONL/Parquet/Excel/Telegram export"):
+        with pytest.raises(DataError, match="not a CSV/JSONL/Parquet/spreadsheet/Telegram export"):
             list(ExportReader([tmp_path / name]))
     (tmp_path / "fake.parquet").write_bytes(b"id,text\n1,halo\n")
     with pytest.raises(DataError, match="not a Parquet file"):

@@ -1,5 +1,6 @@
 """Excel workbooks in and out: every sheet (or --sheet) read with the sheet and row named,
-outputs written as text cells that no spreadsheet runs as a formula."""
+outputs written as text cells that no spreadsheet runs as a formula. The .xls and .ods inputs:
+tests/test_workbooks.py."""
 
 from __future__ import annotations
 
@@ -90,12 +91,16 @@ def test_zip_archives_and_broken_workbooks(tmp_path) -> None:
         detect_format(archive)
     renamed = tmp_path / "posts.xlsx"
     renamed.write_bytes(archive.read_bytes())
-    with pytest.raises(DataError, match="not an Excel workbook"):
+    with pytest.raises(DataError, match=r"not a spreadsheet workbook .*xl/workbook\.xml"):
         detect_format(renamed)
-    ole = tmp_path / "locked.xlsx"  # an encrypted workbook is an OLE file, not a zip
+    ole = tmp_path / "locked.xlsx"  # an OLE2 file (an encrypted workbook is one), not a zip
     ole.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(600))
-    with pytest.raises(DataError, match=r"not an Excel \.xlsx workbook"):
+    with pytest.raises(DataError, match="a corrupt OLE2 file"):  # its header is all zeros
         detect_format(ole)
+    text = tmp_path / "posts2.xlsx"
+    text.write_text("text\nhalo\n")
+    with pytest.raises(DataError, match=r"not a spreadsheet workbook \(neither a zip archive"):
+        detect_format(text)
 
 
 def test_score_and_rank_an_excel_export(tmp_path, capsys) -> None:

@@ -1,4 +1,4 @@
-"""Readers and writers for exports: CSV/TSV, JSON Lines, Parquet, Excel and Telegram Desktop JSON.
+"""Readers and writers for exports: CSV/TSV, JSON Lines, Parquet, spreadsheets and Telegram JSON.
 
 This package knows nothing about models. :class:`ExportReader` streams one or more
 files as DataFrame chunks; :class:`AtomicWriter` writes chunks to a file that
@@ -11,16 +11,17 @@ Modules, one job each:
   reader with a :class:`~kanalml.io.context.ReadContext` (:mod:`~kanalml.io.context`: the
   options, and the sink for rejected records, skipped chats and warnings).
 - One module per format, with its cell types: :mod:`~kanalml.io.delimited` (CSV/TSV),
-  :mod:`~kanalml.io.jsonl`, :mod:`~kanalml.io.parquet`, :mod:`~kanalml.io.xlsx` (Excel in and
-  out), :mod:`~kanalml.io.telegram_public` (only public channels and supergroups are read;
+  :mod:`~kanalml.io.jsonl`, :mod:`~kanalml.io.parquet`, :mod:`~kanalml.io.workbook` (Excel
+  .xlsx and .xls, OpenDocument .ods in; :mod:`~kanalml.io.ole` tells an .xls from other OLE2
+  files), :mod:`~kanalml.io.telegram_public` (only public channels and supergroups are read;
   other chats are counted, never read); ``reader.READERS`` maps each format to its reader.
 - :mod:`~kanalml.io.text`: decoding, per-line cp1252, Unicode repair, NUL removal.
 - :mod:`~kanalml.io.columns`: text and author column names, ``NAME_input``, JSON cells.
-- :mod:`~kanalml.io.spreadsheet` and :mod:`~kanalml.io.writers`: spreadsheet-safe CSV,
-  :class:`AtomicWriter`, :func:`write_rejects`.
+- :mod:`~kanalml.io.spreadsheet`, :mod:`~kanalml.io.writers` and :mod:`~kanalml.io.xlsx`:
+  spreadsheet-safe CSV and .xlsx, :class:`AtomicWriter`, :func:`write_rejects`.
 
-Cell values, by format: CSV/TSV, Excel and JSON Lines cells are ``str`` (or ``None`` for a JSON
-``null`` or absent key); Parquet columns keep their Parquet types; Telegram's ``message_id``,
+Cell values, by format: CSV/TSV, spreadsheet and JSON Lines cells are ``str`` (or ``None`` for a
+JSON ``null`` or absent key); Parquet columns keep their Parquet types; Telegram's ``message_id``,
 ``views`` and ``forwards`` are nullable integers (``Int64``), the other columns ``str`` or
 ``None``. Each format module says more.
 

@@ -1,12 +1,15 @@
 """Which files are inputs and what they hold, from their names and first bytes.
 
 Owns format detection (:func:`detect_format`): Parquet by its magic bytes, gzip by its own,
-an Excel workbook by its zip magic and a ``xl/workbook.xml`` inside, CSV/TSV and JSON Lines by
-suffix, and for ``.json`` or unnamed JSON whether it is JSON Lines or one document (a Telegram
-export); other zip archives, UTF-16, binary data and empty files are refused with a one-line
-:class:`DataError`. Also the row estimate for a progress bar
-(:func:`estimate_rows`), which reads no rows, and glob expansion of input patterns
-(:func:`expand_globs`). Knows nothing about reading the rows.
+spreadsheet workbooks by their content whatever their name (an Excel .xlsx: a zip holding
+``xl/workbook.xml``; an OpenDocument .ods: a zip whose ``mimetype`` says so; an Excel 97-2003
+.xls: an OLE2 compound file holding a ``Workbook`` stream, :mod:`~kanalml.io.ole`), CSV/TSV and
+JSON Lines by suffix (CSV too for a text table named .xls, as some tools export them), and for
+``.json`` or unnamed JSON whether it is JSON Lines or one document (a Telegram export); other
+zip archives and OLE2 files (an .xlsb, a .doc, a file saved with a password), an HTML table
+named .xls, UTF-16, binary data and empty files are refused with a one-line :class:`DataError`.
+Also the row estimate for a progress bar (:func:`estimate_rows`), which reads no rows, and glob
+expansion of input patterns (:func:`expand_globs`). Knows nothing about reading the rows.
 """
 
 from __future__ import annotations
@@ -24,20 +27,25 @@ from pathlib import Path
 from typing import Literal, NamedTuple
 
 from kanalml.errors import DataError
+from kanalml.io.ole import MAGIC as OLE_MAGIC
+from kanalml.io.ole import CorruptOle, stream_names
 from kanalml.io.text import one_line, open_binary
+from kanalml.io.workbook import SUFFIXES, zip_workbook_kind
 
 _HEAD = 1 << 20  # bytes looked at to detect the format
 GZIP_MAGIC = b"\x1f\x8b"
 PARQUET_MAGIC = b"PAR1"
+OLE_WORKBOOK_STREAMS = {"Workbook", "Book"}  # BIFF8 (Excel 97-2003) and BIFF5 (Excel 5, 95)
+WORKBOOK_SUFFIXES = (*(s for kind in SUFFIXES.values() for s in kind), ".xlsb")
 
-Kind = Literal["csv", "jsonl", "parquet", "telegram", "xlsx"]
+Kind = Literal["csv", "jsonl", "parquet", "telegram", "xlsx", "xls", "ods"]
 
 
 class Detected(NamedTuple):
     """What :func:`detect_format` found: the format, and whether the file is gzip'd."""
 
-    kind: Kind  # "csv" (CSV or TSV), "jsonl", "parquet", "telegram" (Telegram Desktop JSON) or
-    # "xlsx" (an Excel workbook)
+    kind: Kind  # "csv" (CSV or TSV), "jsonl", "parquet", "telegram" (Telegram Desktop JSON),
+    # "xlsx" (an Excel .xlsx/.xlsm workbook), "xls" (Excel 97-2003) or "ods" (OpenDocument)
     gzipped: bool
 
 
@@ -67,28 +75,23 @@ def detect_format(path: str | os.PathLike[str]) -> Detected:
     """The format of one input file, or :class:`DataError` naming the file if it is none."""
     path = Path(path)
     check_file(path)
-    not_export = f"{path}: not a CSV/JSONL/Parquet/Excel/Telegram export"
+    not_export = f"{path}: not a CSV/JSONL/Parquet/spreadsheet/Telegram export"
     try:
         with open(path, "rb") as handle:
-            magic = handle.read(4)
+            magic = handle.read(8)
         gz = magic[:2] == GZIP_MAGIC
         suffix = inner_suffix(path)
-        if magic == PARQUET_MAGIC:
+        if magic[:4] == PARQUET_MAGIC:
             return Detected("parquet", False)
         if suffix in (".parquet", ".pq") and not gz:
             raise DataError(f"{path}: not a Parquet file (no PAR1 magic bytes)")
         if magic.startswith(b"PK\x03\x04"):
-            from kanalml.io.xlsx import SUFFIXES, is_workbook
-
-            if is_workbook(path):
-                return Detected("xlsx", False)
-            if suffix in SUFFIXES:
-                raise DataError(f"{path}: not an Excel workbook (a zip archive without "
-                                "xl/workbook.xml; .xls and .ods: save it as .xlsx)")
-            raise DataError(f"{not_export} (a zip archive: extract it first)")
-        if suffix in (".xlsx", ".xlsm"):
-            raise DataError(f"{path}: not an Excel .xlsx workbook (an encrypted or old .xls "
-                            "file? save it as .xlsx without a password)")
+            return Detected(_zip_kind(path, suffix), False)
+        if magic == OLE_MAGIC:
+            return Detected(_ole_kind(path), False)
+        if suffix in WORKBOOK_SUFFIXES and suffix != ".xls":
+            raise DataError(f"{path}: not a spreadsheet workbook (neither a zip archive nor an "
+                            "OLE2 file)")
         with open_binary(path, gz) as handle:
             head = handle.read(_HEAD)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
@@ -104,6 +107,9 @@ def detect_format(path: str | os.PathLike[str]) -> Detected:
         raise DataError(f"{path}: empty file")
     if _looks_binary(body):
         raise DataError(f"{not_export} (binary data)")
+    if suffix == ".xls" and body.lstrip()[:1] == b"<":
+        raise DataError(f"{path}: an HTML or XML table named .xls, not an Excel workbook; open "
+                        "it in a spreadsheet and save it as .xlsx or .ods")
     if body.lstrip()[:15].lower().startswith((b"<!doctype html", b"<html")):
         raise DataError(f"{path}: an HTML page, not an export or a queue table; a queue.html "
                         "from kanalml rank is a read-only page to read in a browser: to review "
@@ -116,6 +122,37 @@ def detect_format(path: str | os.PathLike[str]) -> Detected:
     if suffix == ".json" or first in (b"{", b"["):
         return Detected(_json_kind(body, len(head) == _HEAD), gz)
     return Detected("csv", gz)
+
+
+def _zip_kind(path: Path, suffix: str) -> Kind:
+    """The workbook a zip archive holds, or :class:`DataError` if it is no workbook read."""
+    kind = zip_workbook_kind(path)
+    if kind == "xlsb":
+        raise DataError(f"{path}: an Excel binary workbook (.xlsb) is not read; save it as .xlsx")
+    if kind is not None:
+        return kind
+    if suffix in WORKBOOK_SUFFIXES:
+        raise DataError(f"{path}: not a spreadsheet workbook (a zip archive with neither "
+                        "xl/workbook.xml nor an OpenDocument spreadsheet mimetype)")
+    raise DataError(f"{path}: not a CSV/JSONL/Parquet/spreadsheet/Telegram export (a zip "
+                    "archive: extract it first)")
+
+
+def _ole_kind(path: Path) -> Kind:
+    """``xls`` for an OLE2 compound file holding an Excel 97-2003 workbook, or
+    :class:`DataError` saying what the file is instead."""
+    try:
+        names = stream_names(path)
+    except CorruptOle as exc:
+        raise DataError(f"{path}: a corrupt OLE2 file (the container of .xls): {exc}") from None
+    if OLE_WORKBOOK_STREAMS & set(names):
+        return "xls"
+    if "EncryptedPackage" in names:
+        raise DataError(f"{path}: an encrypted Office file (saved with a password); save it "
+                        "again without one")
+    shown = ", ".join(n for n in names if n.isprintable())[:200]
+    raise DataError(f"{path}: an OLE2 file that is not an Excel workbook (no Workbook stream; "
+                    f"streams: {shown or 'none'}): a Word or other Office document?")
 
 
 def _json_kind(head: bytes, truncated: bool) -> Kind:
@@ -154,9 +191,9 @@ def estimate_rows(paths: Sequence[str | os.PathLike[str]]) -> int | None:
     Parquet: the row count in its metadata. Plain CSV/TSV: its records less the header, counted
     with the csv module and the file's delimiter (a quoted field may span lines; blank lines do
     not count), so the total is the rows the reader gives unless some are rejected. Unknown
-    (None): gzip'd files, JSON Lines, Telegram exports and Excel workbooks, a path that is not a
-    file, and a file the reader will refuse (its error comes from the reader, with file and
-    line).
+    (None): gzip'd files, JSON Lines, Telegram exports and spreadsheet workbooks, a path that
+    is not a file, and a file the reader will refuse (its error comes from the reader, with file
+    and line).
     """
     total = 0
     for name in paths:
@@ -165,7 +202,7 @@ def estimate_rows(paths: Sequence[str | os.PathLike[str]]) -> int | None:
             if not path.is_file():
                 return None
             kind, gzipped = detect_format(path)
-            if gzipped or kind in ("jsonl", "telegram", "xlsx"):
+            if gzipped or kind in ("jsonl", "telegram", "xlsx", "xls", "ods"):
                 return None
             if kind == "parquet":
                 total += _parquet_rows(path)

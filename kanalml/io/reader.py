@@ -6,9 +6,9 @@ Owns :class:`ExportReader`: it checks the files, detects each file's format
 (:func:`~kanalml.io.text.clean_text`) and warns once per file about what it repaired,
 renamed or rejected. The formats' own rules live in their modules: :mod:`~kanalml.io.delimited`,
 :mod:`~kanalml.io.jsonl`, :mod:`~kanalml.io.parquet`, :mod:`~kanalml.io.telegram_public`,
-:mod:`~kanalml.io.xlsx`; :data:`READERS` is the registry that maps each detected format to its
-reader (a new format: a module with one reader function, its kind in
-:func:`~kanalml.io.detect.detect_format`, one entry here). Knows nothing about models.
+:mod:`~kanalml.io.workbook` (.xlsx, .xls, .ods); :data:`READERS` is the registry that maps
+each detected format to its reader (a new format: a module with one reader function, its kind
+in :func:`~kanalml.io.detect.detect_format`, one entry here). Knows nothing about models.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from kanalml.io.jsonl import read_jsonl
 from kanalml.io.parquet import read_parquet
 from kanalml.io.telegram_public import read_telegram
 from kanalml.io.text import clean_text, encoding_of, one_line
-from kanalml.io.xlsx import read_xlsx
+from kanalml.io.workbook import read_workbook
 
 Chunks = Iterator[tuple[pd.DataFrame, str]]
 
@@ -58,7 +58,9 @@ READERS: dict[str, Callable[[ReadContext, bool], Chunks]] = {
     "jsonl": _read_text(read_jsonl),
     "parquet": lambda context, gz: read_parquet(context),
     "telegram": read_telegram,
-    "xlsx": read_xlsx,
+    "xlsx": lambda context, gz: read_workbook(context, "xlsx"),
+    "xls": lambda context, gz: read_workbook(context, "xls"),
+    "ods": lambda context, gz: read_workbook(context, "ods"),
 }
 
 
