@@ -17,15 +17,12 @@ import datetime as dt
 import json
 import math
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from kanalml.errors import DataError
-from kanalml.io.context import ReadContext
-from kanalml.io.workbook import read_workbook
 
 MAX_ROWS = 1_048_576  # rows in one worksheet, the header included
 MAX_CELL_CHARS = 32_767  # characters in one cell
@@ -93,7 +90,3 @@ class XlsxSheet:
     def save(self, stream: Any) -> None:
         self.workbook.save(stream)
 
-
-def read_xlsx(context: ReadContext, gz: bool = False) -> Iterator[tuple[pd.DataFrame, str]]:
-    """The old name of :func:`kanalml.io.workbook.read_workbook` for an .xlsx; use that."""
-    return read_workbook(context, "xlsx")
