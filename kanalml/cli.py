@@ -71,9 +71,12 @@ def _say_replaced(args: argparse.Namespace, replaced: Sequence[str]) -> None:
 
 class _Progress:
     """The run's one progress bar on stderr (rows, rows/s, ETA), with the total when it is
-    known (:func:`kanalml.io.estimate_rows`: CSV/TSV records, Parquet metadata), opened at the
-    first rows (after every check passed and the model loaded) and closed before any summary;
-    warnings are printed above it. None with --quiet or when stderr is not a terminal."""
+    known (:func:`kanalml.io.estimate_rows`: CSV/TSV records, Parquet metadata, JSON Lines
+    lines, the messages of a Telegram export's public chats), opened at the first rows (after
+    every check passed and the model loaded) and closed before any summary at the rows that
+    came: an estimate a little off still ends at 100% (more rows than the total show as a
+    count, never past 100%). Warnings are printed above it. None with --quiet or when stderr is
+    not a terminal."""
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args

@@ -313,6 +313,8 @@ def test_progress_estimate_for_the_eta(tmp_path) -> None:
     frame.to_csv(tmp_path / "c.csv.gz", index=False)
     assert estimate_rows([str(tmp_path / "a.csv"), str(tmp_path / "b.parquet")]) == 12
     assert estimate_rows([str(tmp_path / "c.csv.gz")]) is None  # unknown: no ETA
+    frame.to_json(tmp_path / "d.jsonl.gz", orient="records", lines=True)  # gzip'd by its name
+    assert estimate_rows([str(tmp_path / "d.jsonl.gz"), str(tmp_path / "a.csv")]) == 12
     assert estimate_rows([str(tmp_path / "missing.csv")]) is None
 
 

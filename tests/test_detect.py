@@ -96,18 +96,116 @@ def test_rows_from_lines_and_parquet_metadata(tmp_path: Path) -> None:
     assert estimate_rows([]) == 0
 
 
-def test_rows_unknown_for_gzip_json_and_what_the_reader_will_refuse(tmp_path: Path) -> None:
+def test_rows_unknown_for_gzip_csv_and_what_the_reader_will_refuse(tmp_path: Path) -> None:
     POSTS.to_csv(tmp_path / "a.csv", index=False)
     POSTS.to_csv(tmp_path / "c.csv.gz", index=False)
-    POSTS.to_json(tmp_path / "d.jsonl", orient="records", lines=True)
-    write(tmp_path / "result.json", json.dumps({"name": "K", "type": "public_channel",
-                                                "messages": []}))
     write(tmp_path / "empty.csv", "")
     write(tmp_path / "broken.parquet", b"PAR1" + bytes(20))
-    for other in ("c.csv.gz", "d.jsonl", "result.json", "missing.csv", "empty.csv",
-                  "broken.parquet"):
+    write(tmp_path / "broken.jsonl.gz", b"\x1f\x8b\x08\x00garbage")
+    # its first mebibyte detects as JSON Lines; the count then meets the cut: unknown, no raise
+    lines = "".join(json.dumps({"id": i, "text": f"kabar pagi nomor {i}"}) + "\n"
+                    for i in range(60_000)).encode()
+    packed = gzip.compress(lines)
+    write(tmp_path / "cut.jsonl.gz", packed[: len(packed) * 3 // 4])
+    assert detect_format(tmp_path / "cut.jsonl.gz") == ("jsonl", True)
+    for other in ("c.csv.gz", "missing.csv", "empty.csv", "broken.parquet", "broken.jsonl.gz",
+                  "cut.jsonl.gz"):
         assert estimate_rows([tmp_path / "a.csv", tmp_path / other]) is None, other
     assert estimate_rows([tmp_path]) is None  # a directory
+
+
+def tg_message(i: int, text: object = None, kind: str = "message") -> dict[str, object]:
+    text = f"kabar pagi nomor {i}" if text is None else text
+    return {"id": i, "type": kind, "date": "2024-05-01T10:00:00", "from": "Admin",
+            "text": text, "text_entities": [{"type": "plain", "text": str(text)}]}
+
+
+def tg_chat(name: str | None, kind: str | None, messages: list[object]) -> dict[str, object]:
+    chat: dict[str, object] = {} if name is None else {"name": name}
+    if kind is not None:
+        chat["type"] = kind
+    return {**chat, "id": len(messages), "messages": messages}
+
+
+# A full-account export: 10 rows to read, from 3 public chats; every other message is private,
+# a service message, a type written after the messages, or not an object
+TG_EXPORT = {
+    "about": "ekspor akun",
+    "personal_information": {"first_name": "Budi", "phone_number": "+62 812 0000 0000"},
+    "chats": {"about": "obrolan", "list": [
+        tg_chat("Teman Kantor", "private_group", [tg_message(i) for i in range(1, 6)]),
+        tg_chat("Kanal Info", "public_channel", [
+            tg_message(1),
+            tg_message(2, "", kind="service"),
+            tg_message(3, ["info ", {"type": "bold", "text": "penting"}, " hari ini"]),
+            tg_message(4, 'tulis "type": "message" di JSON, "messages": [] juga'),  # quoted
+            "bukan objek",  # rejected by the reader: not a row
+            tg_message(5)]),
+        tg_chat(None, "saved_messages", [tg_message(1, "catatan pribadi")]),
+        tg_chat("Tanpa Jenis", None, [tg_message(1, "jenisnya tidak ada")]),
+        tg_chat("Diskusi Umum", "public_supergroup", [tg_message(i) for i in range(1, 6)]),
+        {"name": "Telat", "messages": [tg_message(1)], "type": "public_channel"},  # type late
+        tg_chat("Ibu", "personal_chat", [tg_message(i, "pulang jam berapa?") for i in range(3)]),
+    ]},
+    "left_chats": {"about": "keluar", "list": [
+        tg_chat("Grup Lama", "public_supergroup", [tg_message(7), tg_message(8, kind="service")]),
+        tg_chat("Grup Tertutup", "private_supergroup", [tg_message(9)]),
+    ]},
+}
+
+
+def read_rows(path: Path) -> int:
+    from kanalml.io import ExportReader
+
+    reader = ExportReader([path], warn=lambda message: None)
+    for _ in reader:
+        pass
+    return reader.rows_read
+
+
+@pytest.mark.parametrize("block", [1, 7, 64, 1 << 20])  # bytes per read: keys cut across reads
+def test_rows_of_a_telegram_export_are_the_messages_of_its_public_chats(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block: int) -> None:
+    monkeypatch.setattr("kanalml.io.text.BLOCK", block)
+    forms = {  # as Telegram Desktop writes it, on one line, minified, gzip'd
+        "result.json": json.dumps(TG_EXPORT, indent=1, ensure_ascii=False),
+        "line.json": json.dumps(TG_EXPORT, ensure_ascii=False),
+        "min.json": json.dumps(TG_EXPORT, separators=(",", ":")),
+        "result.json.gz": gzip.compress(json.dumps(TG_EXPORT, indent=1).encode()),
+    }
+    for name, data in forms.items():
+        path = write(tmp_path / name, data)
+        assert detect_format(path).kind == "telegram"
+        assert estimate_rows([path]) == read_rows(path) == 10, name
+    # a single chat's export: its messages if public, none if private
+    single = write(tmp_path / "chat.json", json.dumps(TG_EXPORT["chats"]["list"][1], indent=1))
+    assert estimate_rows([single]) == read_rows(single) == 4
+    private = write(tmp_path / "ibu.json", json.dumps(TG_EXPORT["chats"]["list"][-1], indent=1))
+    assert estimate_rows([private]) == read_rows(private) == 0
+    POSTS.to_csv(tmp_path / "a.csv", index=False)
+    assert estimate_rows([tmp_path / "result.json", single, tmp_path / "a.csv"]) == 26
+
+
+@pytest.mark.parametrize("block", [1, 5, 1 << 20])
+def test_rows_of_json_lines_are_its_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                          block: int) -> None:
+    monkeypatch.setattr("kanalml.io.text.BLOCK", block)
+    records = [json.dumps({"id": i, "text": f"kabar, pagi {i}"}) for i in range(1, 6)]
+    forms = {  # line ends as the reader takes them: LF, CRLF, a lone CR, the last one or none
+        "lf.jsonl": "\n".join(records) + "\n",
+        "crlf.jsonl": "\r\n".join(records),
+        "cr.jsonl": "\r".join(records) + "\r",
+        "mixed.jsonl": "\r\n".join(records[:2]) + "\r" + "\n".join(records[2:]),
+        "lines.json": "\n".join(records),
+        "a.jsonl.gz": gzip.compress(("\r\n".join(records) + "\r\n").encode()),
+    }
+    for name, data in forms.items():
+        path = write(tmp_path / name, data)
+        assert detect_format(path).kind == "jsonl", name
+        assert estimate_rows([path]) == read_rows(path) == 5, name
+    # a blank line is counted but is no row: the bar ends at the rows read (tests/test_outputs)
+    blank = write(tmp_path / "blank.jsonl", records[0] + "\n\n" + records[1] + "\n")
+    assert (estimate_rows([blank]), read_rows(blank)) == (3, 2)
 
 
 # -- expand_globs ------------------------------------------------------------------------------

@@ -190,6 +190,58 @@ def test_one_progress_bar_with_the_total_on_a_terminal(tmp_path) -> None:
     assert re.search(r"(^|\n|\r)kanalml: warning: .*malformed", err), err
 
 
+def telegram_export(posts: pd.DataFrame) -> str:
+    """The posts as a full-account Telegram Desktop export: a public channel per channel, each
+    with a service message, and a private group that is never read."""
+    chats = [{"name": "Keluarga", "type": "private_group", "id": 1, "messages": [
+        {"id": i, "type": "message", "date": "2026-11-01T08:00:00", "text": "pesan pribadi"}
+        for i in range(1, 8)]}]
+    for number, (channel, group) in enumerate(posts.groupby("channel", sort=False), 2):
+        messages = [{"id": 1, "type": "service", "date": "2026-11-01T07:00:00",
+                     "action": "pin_message", "text": ""}]
+        messages += [{"id": int(row.message_id), "type": "message", "date": row.date,
+                      "views": int(row.views), "text": row.text} for row in group.itertuples()]
+        chats.append({"name": channel, "type": "public_channel", "id": number,
+                      "messages": messages})
+    return json.dumps({"about": "ekspor", "chats": {"about": "obrolan", "list": chats}},
+                      indent=1, ensure_ascii=False)
+
+
+def bars_of(err: str) -> list[str]:
+    return [s for s in re.split(r"[\r\n]", err) if " rows" in s and "|" in s]
+
+
+def test_a_telegram_export_gets_a_bar_with_its_public_messages_as_total(tmp_path) -> None:
+    posts = pd.read_csv(DEMO_EXPORT)
+    (tmp_path / "result.json").write_text(telegram_export(posts), encoding="utf-8")
+    status, err = run_on_a_terminal("rank", "result.json", "-o", "queue.csv", cwd=tmp_path)
+    assert status == 0, err
+    bars = bars_of(err)
+    totals = [m.group(1) for s in bars for m in [re.search(r"\d+/(\d+) ", s)] if m]
+    # from the first bar: the public messages, not the private group's nor the service ones
+    assert totals and set(totals) == {str(len(posts))}, err
+    assert "100%" in bars[-1] and f"{len(posts)}/{len(posts)}" in bars[-1]
+
+
+def test_a_bar_whose_total_falls_short_still_ends_at_100_percent(tmp_path) -> None:
+    posts = pd.read_csv(DEMO_EXPORT)
+    # 5 public messages typed with a space before the colon: rows, missed by the byte count
+    private, public = telegram_export(posts).split('"public_channel"', 1)
+    text = private + '"public_channel"' + public.replace('"type": "message"',
+                                                        '"type" : "message"', 5)
+    (tmp_path / "result.json").write_text(text, encoding="utf-8")
+    status, err = run_on_a_terminal("score", "result.json", "-o", "scored.csv",
+                                    "--chunk-rows", "7", cwd=tmp_path)
+    assert status == 0, err
+    bars = bars_of(err)
+    totals = {m.group(1) for s in bars[:-1] for m in [re.search(r"\d+/(\d+) ", s)] if m}
+    assert totals == {str(len(posts) - 5)}, err  # the estimate, 5 short
+    percents = [int(p) for s in bars for p in re.findall(r"(\d+)%", s)]
+    assert percents and max(percents) <= 100, err  # past the total: a count, never 120%
+    assert "100%" in bars[-1] and f"{len(posts)}/{len(posts)}" in bars[-1], err
+    assert len(pd.read_csv(tmp_path / "scored.csv")) == len(posts)
+
+
 def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path) -> None:
     done = subprocess.run([sys.executable, "-m", "kanalml", "rank", str(DEMO_EXPORT), "-o",
                            str(tmp_path / "q.csv"), "--budget", "5"], capture_output=True,

@@ -13,7 +13,8 @@ Reads a single-chat export (``{"name", "type", "messages": [...]}``) and a full-
 then, only with ``keep_authors``, ``from``, ``from_id``, ``forwarded_from``. ``message_id``,
 ``views`` and ``forwards`` are nullable integers (``Int64``); the other columns are ``str`` or
 ``None``. Service messages (joins, pins) are not rows. ``_line`` is the 1-based index of the
-message in its chat's ``messages`` list. Knows nothing about models.
+message in its chat's ``messages`` list. :func:`count_public_messages` counts the rows to come,
+for a progress bar, in the raw bytes. Knows nothing about models.
 """
 
 from __future__ import annotations
@@ -28,9 +29,16 @@ import pandas as pd
 from kanalml.errors import DataError
 from kanalml.io.columns import json_cell, message_text
 from kanalml.io.context import ReadContext
-from kanalml.io.text import one_line, open_binary
+from kanalml.io.text import one_line, open_binary, segments
 
 PUBLIC_CHAT_TYPES = frozenset({"public_channel", "public_supergroup"})
+
+# Keys as Telegram Desktop writes them (indented: ": ") or minified (":"). In a JSON string their
+# quotes would be escaped, so these bytes are only ever keys: never a post that quotes them.
+_MESSAGE_TYPES = (b'"type": "message"', b'"type":"message"')
+_MESSAGES_KEY = b'"messages":'
+_TYPE_KEY = b'"type":'
+_PUBLIC_BYTES = frozenset(kind.encode() for kind in PUBLIC_CHAT_TYPES)
 
 
 def read_telegram(context: ReadContext, gz: bool) -> Iterator[tuple[pd.DataFrame, str]]:
@@ -76,6 +84,45 @@ def public_single_chat(path: Path, gz: bool) -> dict[str, Any] | None:
             elif prefix == "" and event == "end_map":
                 return None
     return None
+
+
+def count_public_messages(path: Path, gz: bool) -> int:
+    """The messages (``"type": "message"``) in the public chats of a Telegram Desktop export,
+    counted in its raw bytes without parsing it, for a progress bar's total: the rows
+    :func:`read_telegram` gives, less any it rejects, as it reads the same chats.
+
+    A chat is public if the last ``"type"`` key between the previous ``"messages"`` key and its
+    own is a public type: the chat's type, written before its messages (a chat whose type comes
+    after them is not read, and not counted). Service messages are not rows and not counted.
+    A private chat's bytes are passed over as the reader passes them: only its ``"type"`` and
+    ``"messages"`` keys are looked for, and nothing of it is kept.
+    """
+    total, public, chat_type = 0, False, None
+    with open_binary(path, gz) as handle:
+        for data, start, stop in segments(handle):
+            while True:
+                key = data.find(_MESSAGES_KEY, start, stop)
+                end = stop if key < 0 else key
+                if public:
+                    total += sum(data.count(marker, start, end) for marker in _MESSAGE_TYPES)
+                found = _last_type(data, start, end)
+                if found is not None:
+                    chat_type = found
+                if key < 0:
+                    break
+                public, chat_type = chat_type in _PUBLIC_BYTES, None
+                start = key + len(_MESSAGES_KEY)
+    return total
+
+
+def _last_type(data: bytes, start: int, end: int) -> bytes | None:
+    """The value of the last ``"type"`` key in ``data[start:end]`` (b"" if not a string), or
+    None if there is none."""
+    at = data.rfind(_TYPE_KEY, start, end)
+    if at < 0:
+        return None
+    value = data[at + len(_TYPE_KEY):at + len(_TYPE_KEY) + 64].lstrip()
+    return value[1:].partition(b'"')[0] if value.startswith(b'"') else b""
 
 
 class TelegramParser:

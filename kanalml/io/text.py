@@ -3,8 +3,9 @@
 Owns how bytes become ``str``: UTF-8 (BOM or not), or line by line UTF-8 / cp1252 for a file
 appended to by several tools (:func:`encoding_of`); streams that end lines at ``\n``, ``\r\n``
 or a lone ``\r``; the repair of cells that are not valid Unicode (lone surrogates, which only
-JSON can spell) and the removal of NUL characters (:func:`clean_text`); one-line messages.
-Knows nothing about formats, columns or models.
+JSON can spell) and the removal of NUL characters (:func:`clean_text`); one-line messages; raw
+bytes in pieces for byte counts (:func:`segments`). Knows nothing about formats, columns or
+models.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any, Protocol
 import pandas as pd
 
 BLOCK = 1 << 20  # bytes per read in the streaming passes
+_RUN = 1 << 16  # bytes without a line break or comma that segments() passes on as one piece
 _LATIN1_FALLBACK = "kanalml-latin1"
 
 
@@ -100,6 +102,36 @@ def clean_text(frame: pd.DataFrame, repaired: list[int], nuls: list[int]) -> pd.
 def open_binary(path: Path, gz: bool) -> gzip.GzipFile | io.BufferedReader:
     """``path`` opened for reading bytes, through gzip if ``gz``."""
     return gzip.open(path, "rb") if gz else open(path, "rb")
+
+
+def segments(handle: io.BufferedIOBase) -> Iterator[tuple[bytes, int, int]]:
+    """The bytes of ``handle`` in pieces of at most about :data:`BLOCK` bytes, each ending just
+    after a line break or comma, so that a byte pattern without one inside (a JSON key and its
+    short value) or with one only at its end (``\\r\\n``) is never cut in two. A piece is
+    ``(data, start, end)``, the bytes ``data[start:end]``: a block read is searched in place, not
+    copied (copying each piece out took 0.2 s of 0.47 s to count a 527 MB Telegram export's
+    messages, measured). Bytes without a line break or comma are passed on once :data:`_RUN` of
+    them gathered (a string that long may be cut; memory stays bounded)."""
+    rest = b""
+    while block := handle.read(BLOCK):
+        cut = max(block.rfind(b"\n"), block.rfind(b",")) + 1
+        if not cut:  # inside a long string: joined to the next block, up to a bound
+            rest += block
+            if len(rest) >= _RUN:
+                yield rest, 0, len(rest)
+                rest = b""
+            continue
+        first = min(i for i in (block.find(b"\n"), block.find(b","), cut - 1) if i >= 0) + 1
+        if rest:
+            head = rest + block[:first]
+            yield head, 0, len(head)
+        else:
+            first = 0
+        if first < cut:
+            yield block, first, cut
+        rest = block[cut:]
+    if rest:
+        yield rest, 0, len(rest)
 
 
 class TextStream(Protocol):
