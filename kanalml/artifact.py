@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import stat
 import struct
@@ -334,7 +335,7 @@ def _table(data: bytes, info: zipfile.ZipInfo | None, key: str, dtype: str,
     start = at + 30 + name_length + extra_length
     end = start + info.file_size
     if end > len(data) or data[at + 30:at + 30 + name_length] != info.filename.encode():
-        raise ModelError(f"{path}: table {key!r} runs past the end of the file")
+        raise ModelError(f"{path}: table {key!r} does not match its zip directory entry")
     try:
         buffer = io.BytesIO(data[start:min(end, start + _NPY_HEADER)])
         found, fortran, found_dtype = _read_header(buffer, path, key)
@@ -348,7 +349,7 @@ def _table(data: bytes, info: zipfile.ZipInfo | None, key: str, dtype: str,
         wanted = tuple("n" if s is None else s for s in shape)
         raise ModelError(f"{path}: table {key!r} has shape {found} and type {found_dtype}, "
                          f"expected {wanted} {expected} in C order")
-    count = int(np.prod(found, dtype=np.int64))
+    count = math.prod(found)  # exact: a header's product must not wrap around as int64 does
     offset = start + buffer.tell()
     if offset + count * expected.itemsize != end:
         raise ModelError(f"{path}: table {key!r} is not as long as its shape {found} says")
