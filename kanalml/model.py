@@ -160,6 +160,8 @@ class Model:
             "numpy_version": versions["numpy"],
         }
         table = feat.preprocessor_.stem_table_
+        if any(not stem or " " in stem for stems, _ in table.values() for stem in stems):
+            raise ValueError("a stem is empty or holds a space: stems.json joins them by spaces")
         documents = {
             VOCABULARY: sorted(feat.vocabulary_, key=feat.vocabulary_.__getitem__),
             CHAR_VOCABULARY: sorted(feat.char_vocabulary_, key=feat.char_vocabulary_.__getitem__),
